@@ -1,0 +1,3 @@
+"""gryt plugin: Container registry login (DockerRegistryAuth)."""
+
+from __future__ import annotations

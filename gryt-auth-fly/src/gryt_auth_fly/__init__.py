@@ -1,0 +1,3 @@
+"""gryt plugin: Fly.io authentication (FlyAuth)."""
+
+from __future__ import annotations

@@ -1,0 +1,63 @@
+"""gryt: local-first CI/CD pipelines in Python or TOML with a queryable SQLite run history."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from gryt.plugins import hookimpl
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "Auth": "gryt.auth",
+    "ConfigKey": "gryt.config",
+    "Data": "gryt.data",
+    "SqliteData": "gryt.data",
+    "Destination": "gryt.destination",
+    "CommandDestination": "gryt.destination",
+    "DirectoryDestination": "gryt.destination",
+    "Hook": "gryt.hook",
+    "PrintHook": "gryt.hook",
+    "Issue": "gryt.validators",
+    "Validator": "gryt.validators",
+    "Pipeline": "gryt.pipeline",
+    "Runner": "gryt.runner",
+    "Runtime": "gryt.runtime",
+    "LocalRuntime": "gryt.runtime",
+    "Step": "gryt.step",
+    "CommandStep": "gryt.step",
+    "RunContext": "gryt.context",
+    "Versioning": "gryt.versioning",
+    "SimpleVersioning": "gryt.versioning",
+    "GrytError": "gryt.errors",
+    "ConfigError": "gryt.errors",
+    "PluginError": "gryt.errors",
+}
+
+__all__ = ["__version__", "hookimpl", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    """Import public names lazily so `import gryt` (and `gryt --help`) stays cheap."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gryt' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
+if TYPE_CHECKING:
+    from gryt.auth import Auth
+    from gryt.config import ConfigKey
+    from gryt.context import RunContext
+    from gryt.data import Data, SqliteData
+    from gryt.destination import CommandDestination, Destination, DirectoryDestination
+    from gryt.errors import ConfigError, GrytError, PluginError
+    from gryt.hook import Hook, PrintHook
+    from gryt.pipeline import Pipeline
+    from gryt.runner import Runner
+    from gryt.runtime import LocalRuntime, Runtime
+    from gryt.step import CommandStep, Step
+    from gryt.validators import Issue, Validator
+    from gryt.versioning import SimpleVersioning, Versioning

@@ -1,0 +1,73 @@
+"""Auth steps: log in to a service before any runner starts.
+
+`from gryt.auth import FlyAuth, DockerRegistryAuth` resolves through the plugin registry, so the classes
+come from whichever installed plugin provides them.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any
+
+from gryt.config import resolve_config
+from gryt.typeinfo import Registrable
+
+if TYPE_CHECKING:
+    from gryt.context import RunContext
+    from gryt.data import Data
+
+
+class Auth(Registrable, ABC):
+    """Authenticate to one service. Subclasses implement `authenticate()` and, if they write
+    credentials anywhere, `cleanup()`.
+
+    Inside `authenticate()`, call `self.export(name, value, secret=...)` to hand environment variables
+    to every later step, and `self.add_secret(value)` for values that must be masked everywhere. The
+    result dict has `"status": "success" | "error"` and, on error, `"error"` (one line). Never put a
+    secret in the result: the pipeline masks it anyway, but plugins should not rely on that.
+    """
+
+    def __init__(self, id: str, config: dict[str, Any] | None = None, data: Data | None = None) -> None:
+        self.id = id
+        self.config: dict[str, Any] = resolve_config(self.config_keys, config, where=id)
+        self.data = data
+        self.context: RunContext | None = None
+        self.exported_env: dict[str, str] = {}
+        self.secrets: list[str] = []
+        self._authenticated = False
+
+    @abstractmethod
+    def authenticate(self) -> dict[str, Any]:
+        """Log in; return a result dict with `status` and never a secret."""
+
+    def is_authenticated(self) -> bool:
+        return self._authenticated
+
+    def cleanup(self) -> None:  # noqa: B027 - optional hook with a no-op default
+        """Remove anything `authenticate()` wrote (credential files); called after the run."""
+
+    def export(self, name: str, value: str, *, secret: bool = False) -> None:
+        """Export `name=value` to every later step of the run; `secret=True` also masks the value."""
+        self.exported_env[name] = value
+        if secret:
+            self.add_secret(value)
+        if self.context is not None:
+            self.context.export(name, value, secret=secret)
+
+    def add_secret(self, value: str | None) -> None:
+        """Declare `value` secret: it is masked as `***` in output, results, database and logs."""
+        if not value:
+            return
+        self.secrets.append(value)
+        if self.context is not None:
+            self.context.add_secret(value)
+
+    def _mark(self, result: dict[str, Any]) -> dict[str, Any]:
+        self._authenticated = result.get("status") == "success"
+        return result
+
+
+def __getattr__(name: str) -> Any:
+    from gryt.plugins import import_type
+
+    return import_type(name, __name__)

@@ -1,0 +1,49 @@
+"""The `gryt` command line (Typer). Sub-commands live in one module each and are imported lazily."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from gryt import __version__
+from gryt.errors import GrytError
+
+app = typer.Typer(
+    name="gryt",
+    help="Local-first CI/CD pipelines in Python or TOML.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"gryt-core {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Local-first CI/CD pipelines in Python or TOML."""
+
+
+def main() -> None:
+    """Console entry point: gryt errors become one line on stderr and their exit code."""
+    debug = "--debug" in sys.argv or os.environ.get("GRYT_DEBUG") == "1"
+    try:
+        app(standalone_mode=False)
+    except GrytError as exc:
+        if debug:
+            raise
+        typer.echo(f"gryt: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("gryt: interrupted", err=True)
+        sys.exit(130)

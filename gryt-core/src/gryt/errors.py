@@ -1,0 +1,31 @@
+"""Exceptions gryt raises on purpose; each carries the CLI exit code it maps to."""
+
+from __future__ import annotations
+
+
+class GrytError(Exception):
+    """Base of gryt's own errors: the message is one line a user can act on."""
+
+    exit_code = 2
+
+
+class ConfigError(GrytError, ValueError):
+    """Bad input: a pipeline file, a config key, a value of the wrong type (exit 2)."""
+
+
+class PluginError(GrytError):
+    """A plugin type that is unknown, disabled or provided by a broken plugin (exit 2)."""
+
+
+class PipelineFailed(GrytError):
+    """The pipeline ran and failed (exit 1)."""
+
+    exit_code = 1
+
+
+class Interrupted(GrytError):
+    """The run was stopped by SIGINT (exit 130) or SIGTERM (exit 143)."""
+
+    def __init__(self, message: str = "interrupted", exit_code: int = 130) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

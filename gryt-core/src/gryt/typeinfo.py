@@ -1,0 +1,18 @@
+"""What every registrable type (auth, validator, runtime, destination, step, hook) declares about itself."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from gryt.config import ConfigKey
+
+
+class Registrable:
+    """Mixin for plugin types: `name` is the type name used in TOML, `summary` one line for listings.
+
+    `config_keys` declares the accepted keys; `None` accepts any key without checking.
+    """
+
+    name: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    config_keys: ClassVar[tuple[ConfigKey, ...] | None] = None
