@@ -34,7 +34,33 @@ _EXPORTS = {
     "PluginError": "gryt.errors",
 }
 
-__all__ = ["__version__", "hookimpl", *_EXPORTS]
+__all__ = [
+    "__version__",
+    "hookimpl",
+    "Auth",
+    "CommandDestination",
+    "CommandStep",
+    "ConfigError",
+    "ConfigKey",
+    "Data",
+    "Destination",
+    "DirectoryDestination",
+    "GrytError",
+    "Hook",
+    "Issue",
+    "LocalRuntime",
+    "Pipeline",
+    "PluginError",
+    "PrintHook",
+    "RunContext",
+    "Runner",
+    "Runtime",
+    "SimpleVersioning",
+    "SqliteData",
+    "Step",
+    "Validator",
+    "Versioning",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -43,7 +43,7 @@ class Auth(Registrable, ABC):
     def is_authenticated(self) -> bool:
         return self._authenticated
 
-    def cleanup(self) -> None:  # noqa: B027 - optional hook with a no-op default
+    def cleanup(self) -> None:
         """Remove anything `authenticate()` wrote (credential files); called after the run."""
 
     def export(self, name: str, value: str, *, secret: bool = False) -> None:

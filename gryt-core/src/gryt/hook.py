@@ -19,7 +19,9 @@ class Hook(Registrable):
     def on_pipeline_start(self, pipeline: Any, context: RunContext | None = None) -> None:
         """Called after validators passed, before auth steps."""
 
-    def on_pipeline_end(self, pipeline: Any, results: dict[str, Any], context: RunContext | None = None) -> None:
+    def on_pipeline_end(
+        self, pipeline: Any, results: dict[str, Any], context: RunContext | None = None
+    ) -> None:
         """Called once at the very end with the pipeline result."""
 
     def on_step_start(self, step: Any, context: RunContext | None = None) -> None:

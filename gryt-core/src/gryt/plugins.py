@@ -168,5 +168,7 @@ def import_type(class_name: str, module: str) -> type:
         raise AttributeError(class_name)
     cls = get_manager().registry.find_class(class_name)
     if cls is None:
-        raise ImportError(f"cannot import name {class_name!r} from {module!r}: no installed gryt plugin provides it")
+        raise ImportError(
+            f"cannot import name {class_name!r} from {module!r}: no installed gryt plugin provides it"
+        )
     return cls

@@ -31,7 +31,9 @@ class Validator(Registrable, ABC):
     """Checks one aspect of the environment. `run()` returns issues and never raises for a finding."""
 
     def __init__(self, **options: Any) -> None:
-        self.options: dict[str, Any] = resolve_config(self.config_keys, options, where=self.name or "validator")
+        self.options: dict[str, Any] = resolve_config(
+            self.config_keys, options, where=self.name or "validator"
+        )
 
     @abstractmethod
     def run(self) -> list[Issue]:
