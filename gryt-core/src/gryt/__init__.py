@@ -35,8 +35,6 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "__version__",
-    "hookimpl",
     "Auth",
     "CommandDestination",
     "CommandStep",
@@ -60,6 +58,8 @@ __all__ = [
     "Step",
     "Validator",
     "Versioning",
+    "__version__",
+    "hookimpl",
 ]
 
 
