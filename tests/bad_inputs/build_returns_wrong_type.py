@@ -1,0 +1,3 @@
+# expect: Pipeline
+def build():
+    return 42

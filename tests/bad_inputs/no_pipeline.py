@@ -1,0 +1,2 @@
+# expect: PIPELINE
+VALUE = 1

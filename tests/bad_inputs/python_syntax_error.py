@@ -1,0 +1,3 @@
+# expect: syntax
+def broken(:
+    pass

@@ -1,0 +1,2 @@
+# expect: boom at import
+raise RuntimeError("boom at import")
