@@ -1,0 +1,391 @@
+"""The run store: a thread-safe SQLite database holding every pipeline, runner, step and auth result.
+
+`SqliteData` opens (or creates) the database, applies forward schema migrations, and offers a small API
+(`insert`, `upsert`, `update`, `query`, `create_table`, `transaction`). Table and column names are checked
+against an identifier pattern; values are always bound as parameters. The schema is documented in
+`docs/data.md`; `gryt.history` is the one module that knows what the run tables mean.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from gryt.errors import ConfigError
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_COLUMN_TYPE = re.compile(r"^(?:[A-Za-z0-9_ (),.+-]|'[^';]*')+$")
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def check_identifier(name: str, what: str = "identifier") -> str:
+    """Return `name` if it is a plain SQL identifier (letters, digits, `_`), else raise ConfigError."""
+    if not isinstance(name, str) or not _IDENTIFIER.match(name):
+        raise ConfigError(f"invalid {what} {name!r}: use letters, digits and underscores only")
+    return name
+
+
+def _check_column_type(name: str, declaration: str) -> str:
+    if not isinstance(declaration, str) or not _COLUMN_TYPE.match(declaration) or "--" in declaration:
+        raise ConfigError(f"invalid type for column {name!r}: {declaration!r}")
+    return declaration
+
+
+def encode_value(value: Any) -> Any:
+    """The value as SQLite stores it: dicts and lists become JSON, paths become strings."""
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, default=str, ensure_ascii=False)
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+class Data(ABC):
+    """Where gryt records runs. `SqliteData` is the implementation; the API is what steps may rely on."""
+
+    path: Path | None = None
+    """The database file, or None when the store lives in memory (no log files are written then)."""
+
+    @abstractmethod
+    def insert(self, table: str, row: Mapping[str, Any]) -> None:
+        """Insert one row; dict and list values are stored as JSON."""
+
+    @abstractmethod
+    def upsert(self, table: str, row: Mapping[str, Any], key: Sequence[str]) -> None:
+        """Insert one row, or update the row whose `key` columns match (latest value wins)."""
+
+    @abstractmethod
+    def update(self, table: str, values: Mapping[str, Any], where: Mapping[str, Any]) -> int:
+        """Set `values` on rows matching every `where` item; returns the number of rows changed."""
+
+    @abstractmethod
+    def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]:
+        """Run one SQL statement with bound parameters; rows come back as dicts."""
+
+    @abstractmethod
+    def create_table(self, name: str, columns: Mapping[str, str]) -> None:
+        """Create `name` if missing, with `columns` (name -> SQL type declaration)."""
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[Data]:
+        """Group several writes into one atomic transaction (nesting joins the outer one)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Close the store; further calls fail."""
+
+    def __enter__(self) -> Data:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+# Forward migrations: index i brings a database from schema version i to i + 1. Never edit a released
+# entry; append a new one. Each entry is a list of SQL statements or a callable taking the connection.
+_V1_TABLES = [
+    """CREATE TABLE IF NOT EXISTS pipelines (
+        pipeline_id TEXT PRIMARY KEY,
+        name TEXT,
+        start_timestamp TEXT,
+        end_timestamp TEXT,
+        status TEXT,
+        config_json TEXT
+    )""",
+    """CREATE TABLE IF NOT EXISTS runners (
+        runner_id TEXT NOT NULL,
+        pipeline_id TEXT NOT NULL,
+        name TEXT,
+        status TEXT,
+        start_timestamp TEXT,
+        end_timestamp TEXT,
+        PRIMARY KEY (pipeline_id, runner_id)
+    )""",
+    """CREATE TABLE IF NOT EXISTS steps_output (
+        step_id TEXT PRIMARY KEY,
+        runner_id TEXT,
+        name TEXT,
+        output_json TEXT,
+        status TEXT,
+        duration REAL,
+        timestamp DATETIME DEFAULT CURRENT_TIMESTAMP
+    )""",
+    """CREATE TABLE IF NOT EXISTS versions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        version TEXT NOT NULL,
+        tag TEXT,
+        commit_sha TEXT,
+        message TEXT,
+        timestamp DATETIME DEFAULT CURRENT_TIMESTAMP
+    )""",
+    """CREATE TABLE IF NOT EXISTS auth_output (
+        auth_id TEXT PRIMARY KEY,
+        name TEXT,
+        output_json TEXT,
+        status TEXT,
+        duration REAL,
+        timestamp DATETIME DEFAULT CURRENT_TIMESTAMP
+    )""",
+]
+
+
+def _add_missing_columns(conn: sqlite3.Connection, table: str, columns: Mapping[str, str]) -> None:
+    present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+    for name, declaration in columns.items():
+        if name not in present:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
+
+
+def _migrate_v2(conn: sqlite3.Connection) -> None:
+    """History tables, run ownership (pid/host) and the indexes `runs list` needs."""
+    _add_missing_columns(
+        conn, "pipelines", {"pid": "INTEGER", "host": "TEXT", "duration": "REAL", "error": "TEXT"}
+    )
+    _add_missing_columns(conn, "runners", {"duration": "REAL", "needs_json": "TEXT"})
+    _add_missing_columns(conn, "versions", {"pipeline_id": "TEXT"})
+    conn.execute(
+        """CREATE TABLE IF NOT EXISTS step_runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            pipeline_id TEXT NOT NULL,
+            runner_id TEXT,
+            step_id TEXT NOT NULL,
+            name TEXT,
+            status TEXT,
+            returncode INTEGER,
+            attempts INTEGER,
+            timed_out INTEGER,
+            duration REAL,
+            start_timestamp TEXT,
+            end_timestamp TEXT,
+            output_json TEXT,
+            log_path TEXT
+        )"""
+    )
+    conn.execute(
+        """CREATE TABLE IF NOT EXISTS auth_runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            pipeline_id TEXT NOT NULL,
+            auth_id TEXT NOT NULL,
+            name TEXT,
+            status TEXT,
+            duration REAL,
+            start_timestamp TEXT,
+            end_timestamp TEXT,
+            output_json TEXT
+        )"""
+    )
+    for statement in (
+        "CREATE INDEX IF NOT EXISTS idx_pipelines_start ON pipelines (start_timestamp)",
+        "CREATE INDEX IF NOT EXISTS idx_pipelines_name_start ON pipelines (name, start_timestamp)",
+        "CREATE INDEX IF NOT EXISTS idx_runners_pipeline ON runners (pipeline_id, start_timestamp)",
+        "CREATE INDEX IF NOT EXISTS idx_step_runs_pipeline ON step_runs (pipeline_id, start_timestamp)",
+        "CREATE INDEX IF NOT EXISTS idx_step_runs_step ON step_runs (step_id, start_timestamp)",
+        "CREATE INDEX IF NOT EXISTS idx_auth_runs_pipeline ON auth_runs (pipeline_id, start_timestamp)",
+    ):
+        conn.execute(statement)
+
+
+Migration = Sequence[str] | Callable[[sqlite3.Connection], None]
+MIGRATIONS: list[Migration] = [_V1_TABLES, _migrate_v2]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SqliteData(Data):
+    """SQLite-backed store, safe to share between threads (one connection, one re-entrant lock).
+
+    Files use WAL, a busy timeout and `synchronous=NORMAL`, so several gryt processes can write one
+    database. `db_path=":memory:"` or `in_memory=True` keeps everything in memory.
+    """
+
+    def __init__(self, db_path: str | Path = ".gryt.db", in_memory: bool = False) -> None:
+        self.in_memory = in_memory or str(db_path) == ":memory:"
+        self.path = None if self.in_memory else Path(db_path)
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._closed = False
+        self._conn = self._open()
+
+    def _describe(self) -> str:
+        return str(self.path) if self.path is not None else ":memory:"
+
+    def _open(self) -> sqlite3.Connection:
+        target = ":memory:" if self.path is None else str(self.path)
+        if self.path is not None:
+            if self.path.is_dir():
+                raise ConfigError(f"{self.path}: is a directory, not a database file")
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigError(f"{self.path}: cannot create its folder ({exc.strerror})") from None
+        try:
+            conn = sqlite3.connect(
+                target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise ConfigError(f"{target}: cannot open database ({exc})") from None
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if self.path is not None:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._migrate(conn)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            reason = str(exc)
+            if "not a database" in reason or "malformed" in reason:
+                raise ConfigError(f"{target}: not a SQLite database (or it is corrupted)") from None
+            raise ConfigError(f"{target}: cannot use database ({reason})") from None
+        return conn
+
+    @staticmethod
+    def _current_version(conn: sqlite3.Connection) -> int:
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+        return int(row[0]) if row is not None and row[0] is not None else 0
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        """Apply every migration newer than the database's schema version, each in its own transaction."""
+        if self._current_version(conn) >= SCHEMA_VERSION:
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = self._current_version(conn)
+            if version > SCHEMA_VERSION:
+                conn.execute("ROLLBACK")
+                return
+            for index in range(version, SCHEMA_VERSION):
+                migration = MIGRATIONS[index]
+                if callable(migration):
+                    migration(conn)
+                else:
+                    for statement in migration:
+                        conn.execute(statement)
+            conn.execute("DELETE FROM schema_version")
+            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    @property
+    def schema_version(self) -> int:
+        rows = self.query("SELECT MAX(version) AS v FROM schema_version")
+        return int(rows[0]["v"])
+
+    def _execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> sqlite3.Cursor:
+        with self._lock:
+            if self._closed:
+                raise ConfigError(f"{self._describe()}: database is closed")
+            try:
+                return self._conn.execute(sql, params)
+            except sqlite3.OperationalError as exc:
+                if "readonly" in str(exc) or "unable to open" in str(exc):
+                    raise ConfigError(f"{self._describe()}: cannot write database ({exc})") from None
+                raise
+
+    def insert(self, table: str, row: Mapping[str, Any]) -> None:
+        check_identifier(table, "table name")
+        if not row:
+            raise ValueError(f"insert into {table}: empty row")
+        columns = [check_identifier(c, "column name") for c in row]
+        placeholders = ", ".join("?" for _ in columns)
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"
+        self._execute(sql, [encode_value(v) for v in row.values()])
+
+    def upsert(self, table: str, row: Mapping[str, Any], key: Sequence[str]) -> None:
+        check_identifier(table, "table name")
+        columns = [check_identifier(c, "column name") for c in row]
+        keys = [check_identifier(k, "column name") for k in key]
+        if not keys or any(k not in row for k in keys):
+            raise ValueError(f"upsert into {table}: key columns {list(key)} must be in the row")
+        updates = [c for c in columns if c not in keys]
+        placeholders = ", ".join("?" for _ in columns)
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"
+        if updates:
+            assignments = ", ".join(f"{c} = excluded.{c}" for c in updates)
+            sql += f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {assignments}"
+        else:
+            sql += f" ON CONFLICT ({', '.join(keys)}) DO NOTHING"
+        self._execute(sql, [encode_value(v) for v in row.values()])
+
+    def update(self, table: str, values: Mapping[str, Any], where: Mapping[str, Any]) -> int:
+        check_identifier(table, "table name")
+        if not values:
+            return 0
+        if not where:
+            raise ValueError(f"update of {table} without a where clause")
+        sets = ", ".join(f"{check_identifier(c, 'column name')} = ?" for c in values)
+        conditions: list[str] = []
+        params: list[Any] = [encode_value(v) for v in values.values()]
+        for column, value in where.items():
+            check_identifier(column, "column name")
+            if value is None:
+                conditions.append(f"{column} IS NULL")
+            else:
+                conditions.append(f"{column} = ?")
+                params.append(encode_value(value))
+        cursor = self._execute(f"UPDATE {table} SET {sets} WHERE {' AND '.join(conditions)}", params)
+        return cursor.rowcount
+
+    def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]:
+        with self._lock:
+            cursor = self._execute(sql, params)
+            return [dict(row) for row in cursor.fetchall()]
+
+    def create_table(self, name: str, columns: Mapping[str, str]) -> None:
+        check_identifier(name, "table name")
+        if not columns:
+            raise ValueError(f"create_table {name}: no columns")
+        parts = [
+            f"{check_identifier(c, 'column name')} {_check_column_type(c, t)}" for c, t in columns.items()
+        ]
+        self._execute(f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(parts)})")
+
+    def tables(self) -> list[str]:
+        """Names of the user-visible tables, sorted."""
+        rows = self.query(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+        return [r["name"] for r in rows]
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqliteData]:
+        """Hold the lock and one write transaction; commit on success, roll back on any exception."""
+        with self._lock:
+            outer = self._depth == 0
+            if outer:
+                self._execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield self
+            except BaseException:
+                self._depth -= 1
+                if outer and self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+            self._depth -= 1
+            if outer:
+                self._execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._conn.close()
+
+    def __enter__(self) -> SqliteData:
+        return self

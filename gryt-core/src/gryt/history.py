@@ -1,0 +1,291 @@
+"""Run history: the one module that knows how runs, runners, steps and auth attempts are stored.
+
+The pipeline records through a `Recorder` as the run goes (so a crash leaves a readable run marked
+`running`); the CLI reads back with `list_runs()` and `get_run()`. Values handed in are already masked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from gryt.data import Data
+
+RUN_STATUSES = ("running", "success", "error", "invalid_env", "auth_failed", "interrupted")
+
+
+def now_iso() -> str:
+    """UTC time as `YYYY-MM-DDTHH:MM:SS.mmmZ`: sortable as text, parseable by SQLite's date functions."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _decode(text: Any) -> Any:
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _run_view(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A `pipelines` row for callers: `run_id` alias, decoded config, and whether it was abandoned."""
+    view = dict(row)
+    view["run_id"] = view["pipeline_id"]
+    view["config"] = _decode(view.pop("config_json", None))
+    abandoned = False
+    if view.get("status") == "running" and view.get("pid") and view.get("host") == socket.gethostname():
+        abandoned = not _pid_alive(int(view["pid"]))
+    view["abandoned"] = abandoned
+    return view
+
+
+class Recorder:
+    """Writes one run's progress to a Data store; every method is a no-op without a store."""
+
+    def __init__(self, data: Data | None) -> None:
+        self.data = data
+
+    def run_started(self, run_id: str, name: str | None, config: Mapping[str, Any] | None = None) -> None:
+        if self.data is None:
+            return
+        self.data.insert(
+            "pipelines",
+            {
+                "pipeline_id": run_id,
+                "name": name,
+                "start_timestamp": now_iso(),
+                "status": "running",
+                "config_json": dict(config or {}),
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+            },
+        )
+
+    def run_finished(
+        self, run_id: str, status: str, *, duration: float | None = None, error: str | None = None
+    ) -> None:
+        if self.data is None:
+            return
+        self.data.update(
+            "pipelines",
+            {"status": status, "end_timestamp": now_iso(), "duration": duration, "error": error},
+            {"pipeline_id": run_id},
+        )
+
+    def runner_started(
+        self, run_id: str, runner_id: str, name: str | None = None, needs: Iterable[str] = ()
+    ) -> None:
+        if self.data is None:
+            return
+        self.data.upsert(
+            "runners",
+            {
+                "pipeline_id": run_id,
+                "runner_id": runner_id,
+                "name": name or runner_id,
+                "status": "running",
+                "start_timestamp": now_iso(),
+                "needs_json": list(needs),
+            },
+            key=("pipeline_id", "runner_id"),
+        )
+
+    def runner_finished(
+        self,
+        run_id: str,
+        runner_id: str,
+        status: str,
+        *,
+        duration: float | None = None,
+        name: str | None = None,
+        needs: Iterable[str] = (),
+    ) -> None:
+        """Close a runner's row; creates it for runners that never started (skipped or interrupted)."""
+        if self.data is None:
+            return
+        end = now_iso()
+        with self.data.transaction():
+            changed = self.data.update(
+                "runners",
+                {"status": status, "end_timestamp": end, "duration": duration},
+                {"pipeline_id": run_id, "runner_id": runner_id},
+            )
+            if not changed:
+                self.data.insert(
+                    "runners",
+                    {
+                        "pipeline_id": run_id,
+                        "runner_id": runner_id,
+                        "name": name or runner_id,
+                        "status": status,
+                        "end_timestamp": end,
+                        "duration": duration,
+                        "needs_json": list(needs),
+                    },
+                )
+
+    def step_finished(
+        self,
+        run_id: str,
+        runner_id: str | None,
+        step_id: str,
+        step_type: str,
+        result: Mapping[str, Any],
+        *,
+        start_timestamp: str | None = None,
+        log_path: str | None = None,
+    ) -> None:
+        """Upsert the latest result in `steps_output` and append the execution to `step_runs`, atomically."""
+        if self.data is None:
+            return
+        output = dict(result)
+        status = str(output.get("status", "error"))
+        duration = output.get("duration")
+        end = now_iso()
+        with self.data.transaction():
+            self.data.upsert(
+                "steps_output",
+                {
+                    "step_id": step_id,
+                    "runner_id": runner_id,
+                    "name": step_type,
+                    "output_json": output,
+                    "status": status,
+                    "duration": duration,
+                    "timestamp": end.replace("T", " ")[:19],
+                },
+                key=("step_id",),
+            )
+            self.data.insert(
+                "step_runs",
+                {
+                    "pipeline_id": run_id,
+                    "runner_id": runner_id,
+                    "step_id": step_id,
+                    "name": step_type,
+                    "status": status,
+                    "returncode": output.get("returncode"),
+                    "attempts": output.get("attempts"),
+                    "timed_out": 1 if output.get("timed_out") else 0,
+                    "duration": duration,
+                    "start_timestamp": start_timestamp or end,
+                    "end_timestamp": end,
+                    "output_json": output,
+                    "log_path": log_path,
+                },
+            )
+
+    def auth_finished(
+        self,
+        run_id: str,
+        auth_id: str,
+        auth_type: str,
+        result: Mapping[str, Any],
+        *,
+        duration: float | None = None,
+        start_timestamp: str | None = None,
+    ) -> None:
+        """Upsert the latest result in `auth_output` and append the attempt to `auth_runs`, atomically."""
+        if self.data is None:
+            return
+        output = dict(result)
+        status = str(output.get("status", "error"))
+        end = now_iso()
+        with self.data.transaction():
+            self.data.upsert(
+                "auth_output",
+                {
+                    "auth_id": auth_id,
+                    "name": auth_type,
+                    "output_json": output,
+                    "status": status,
+                    "duration": duration,
+                    "timestamp": end.replace("T", " ")[:19],
+                },
+                key=("auth_id",),
+            )
+            self.data.insert(
+                "auth_runs",
+                {
+                    "pipeline_id": run_id,
+                    "auth_id": auth_id,
+                    "name": auth_type,
+                    "status": status,
+                    "duration": duration,
+                    "start_timestamp": start_timestamp or end,
+                    "end_timestamp": end,
+                    "output_json": output,
+                },
+            )
+
+    def list_runs(self, limit: int = 20, pipeline: str | None = None) -> list[dict[str, Any]]:
+        return list_runs(self.data, limit=limit, pipeline=pipeline) if self.data is not None else []
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        return get_run(self.data, run_id) if self.data is not None else None
+
+
+def list_runs(data: Data, limit: int = 20, pipeline: str | None = None) -> list[dict[str, Any]]:
+    """The latest runs first (at most `limit`; 0 or less means all), optionally of one pipeline name.
+
+    Each dict is a `pipelines` row plus `run_id`, decoded `config` and `abandoned` (status `running`
+    but its process, on this host, is gone).
+    """
+    sql = "SELECT * FROM pipelines"
+    params: list[Any] = []
+    if pipeline is not None:
+        sql += " WHERE name = ?"
+        params.append(pipeline)
+    sql += " ORDER BY start_timestamp DESC, pipeline_id DESC"
+    if limit > 0:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return [_run_view(row) for row in data.query(sql, params)]
+
+
+def get_run(data: Data, run_id: str) -> dict[str, Any] | None:
+    """One run with its runners, steps and auth attempts (outputs decoded), or None.
+
+    `run_id` may be a unique prefix of a run id.
+    """
+    rows = data.query("SELECT * FROM pipelines WHERE pipeline_id = ?", (run_id,))
+    if not rows and run_id:
+        escaped = run_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = data.query(
+            "SELECT * FROM pipelines WHERE pipeline_id LIKE ? ESCAPE '\\' LIMIT 2", (escaped + "%",)
+        )
+        if len(rows) != 1:
+            return None
+    run = _run_view(rows[0])
+    key = (run["pipeline_id"],)
+    runners = data.query("SELECT * FROM runners WHERE pipeline_id = ? ORDER BY start_timestamp, rowid", key)
+    for runner in runners:
+        runner["needs"] = _decode(runner.pop("needs_json", None)) or []
+    steps = data.query("SELECT * FROM step_runs WHERE pipeline_id = ? ORDER BY id", key)
+    for step in steps:
+        step["output"] = _decode(step.pop("output_json", None))
+        step["timed_out"] = bool(step.get("timed_out"))
+    auth = data.query("SELECT * FROM auth_runs WHERE pipeline_id = ? ORDER BY id", key)
+    for attempt in auth:
+        attempt["output"] = _decode(attempt.pop("output_json", None))
+    run["runners"] = runners
+    run["steps"] = steps
+    run["auth"] = auth
+    return run
