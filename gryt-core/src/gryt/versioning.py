@@ -1,0 +1,463 @@
+"""Semantic versions read from git tags: find the current one, compute the next, tag a release.
+
+The pure helpers (`parse_version`, `split_tag`, `format_version`, `compare_versions`, `bump`) know
+nothing about git; `SimpleVersioning` applies them to a repository's tags through the `git` command.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gryt.config import did_you_mean
+from gryt.errors import ConfigError, GrytError
+
+if TYPE_CHECKING:
+    from gryt.data import Data
+
+__all__ = [
+    "LEVELS",
+    "SimpleVersioning",
+    "Version",
+    "Versioning",
+    "VersioningError",
+    "bump",
+    "compare_versions",
+    "format_version",
+    "parse_version",
+    "split_tag",
+]
+
+LEVELS = ("major", "minor", "patch", "prerelease")
+DEFAULT_PRERELEASE = "rc"
+TAG_PREFIX = "v"
+GIT_TIMEOUT = 60.0
+
+_NUMBER = r"0|[1-9][0-9]*"
+_PRE_ID = r"0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*"
+_BUILD_ID = r"[0-9A-Za-z-]+"
+_SEMVER = re.compile(
+    rf"(?P<major>{_NUMBER})\.(?P<minor>{_NUMBER})\.(?P<patch>{_NUMBER})"
+    rf"(?:-(?P<pre>(?:{_PRE_ID})(?:\.(?:{_PRE_ID}))*))?"
+    rf"(?:\+(?P<build>{_BUILD_ID}(?:\.{_BUILD_ID})*))?"
+)
+_PRE_ID_RE = re.compile(_PRE_ID)
+_BUILD_ID_RE = re.compile(_BUILD_ID)
+_ID_CHARS = re.compile(r"[0-9A-Za-z-]*")
+_EXPECTED = "expected MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD], e.g. 1.2.3 or 1.2.4-rc.1"
+
+# Variables that would point git at another repository than the one we were given.
+_GIT_LOCATION_VARS = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_COMMON_DIR",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_NAMESPACE",
+    "GIT_PREFIX",
+)
+
+
+class VersioningError(GrytError):
+    """git could not do what versioning asked: no repository, no commits, git missing, tag exists."""
+
+
+def _is_numeric(identifier: str) -> bool:
+    return identifier.isascii() and identifier.isdigit()
+
+
+def _show(text: str) -> str:
+    """A bad input rendered on one line and kept short, for error messages."""
+    shown = repr(text)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
+@dataclass(frozen=True)
+class Version:
+    """A semantic version (semver.org 2.0.0); ordering follows semver precedence, ignoring build metadata.
+
+    `==` compares every field (build included); use `compare_versions` for precedence equality.
+    """
+
+    major: int
+    minor: int
+    patch: int
+    prerelease: tuple[str, ...] = ()
+    build: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for field in ("major", "minor", "patch"):
+            value = getattr(self, field)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"version {field} must be a non-negative integer, got {value!r}")
+        for identifier in self.prerelease:
+            if not isinstance(identifier, str) or not _PRE_ID_RE.fullmatch(identifier):
+                raise ConfigError(f"invalid prerelease identifier {identifier!r} ({_EXPECTED})")
+        for identifier in self.build:
+            if not isinstance(identifier, str) or not _BUILD_ID_RE.fullmatch(identifier):
+                raise ConfigError(f"invalid build identifier {identifier!r} ({_EXPECTED})")
+
+    def __str__(self) -> str:
+        return format_version(self)
+
+    @property
+    def is_prerelease(self) -> bool:
+        return bool(self.prerelease)
+
+    @property
+    def core(self) -> Version:
+        """The release this version leads to: same numbers, no prerelease, no build."""
+        return Version(self.major, self.minor, self.patch)
+
+    def precedence_key(self) -> tuple[object, ...]:
+        """Sort key implementing semver precedence: a release sorts after its prereleases."""
+        pre = tuple((0, int(i), "") if _is_numeric(i) else (1, 0, i) for i in self.prerelease)
+        return (self.major, self.minor, self.patch, 0 if self.prerelease else 1, pre)
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Version):
+            return NotImplemented
+        return self.precedence_key() < other.precedence_key()
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, Version):
+            return NotImplemented
+        return self.precedence_key() <= other.precedence_key()
+
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, Version):
+            return NotImplemented
+        return self.precedence_key() > other.precedence_key()
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, Version):
+            return NotImplemented
+        return self.precedence_key() >= other.precedence_key()
+
+
+def _diagnose(text: str) -> str:
+    """Why `text` is not a semver string, as a short phrase."""
+    if not text:
+        return "empty version"
+    if text != text.strip():
+        return "surrounding whitespace"
+    main, _, build = text.partition("+")
+    core, _, pre = main.partition("-")
+    numbers = core.split(".")
+    if len(numbers) != 3:
+        return f"{len(numbers)} numeric part(s) instead of 3"
+    for number in numbers:
+        if not (number.isascii() and number.isdigit()):
+            return f"{_show(number)} is not a number"
+        if len(number) > 1 and number.startswith("0"):
+            return f"{_show(number)} has a leading zero"
+    for label, part in (
+        ("prerelease", pre if "-" in main else None),
+        ("build", build if "+" in text else None),
+    ):
+        if part is None:
+            continue
+        for identifier in part.split("."):
+            if not identifier:
+                return f"empty {label} identifier"
+            if not _ID_CHARS.fullmatch(identifier):
+                return f"{label} identifier {_show(identifier)} has characters other than [0-9A-Za-z-]"
+            if (
+                label == "prerelease"
+                and _is_numeric(identifier)
+                and len(identifier) > 1
+                and identifier[0] == "0"
+            ):
+                return f"prerelease identifier {_show(identifier)} has a leading zero"
+    return "not semver"
+
+
+def parse_version(text: str) -> Version:
+    """Parse a strict semver string (no `v` prefix, no whitespace); ConfigError says why it is invalid."""
+    if not isinstance(text, str):
+        raise ConfigError(f"version must be a string, got {type(text).__name__}")
+    match = _SEMVER.fullmatch(text)
+    if match is None:
+        raise ConfigError(f"invalid version {_show(text)}: {_diagnose(text)} ({_EXPECTED})")
+    pre, build = match["pre"], match["build"]
+    return Version(
+        int(match["major"]),
+        int(match["minor"]),
+        int(match["patch"]),
+        tuple(pre.split(".")) if pre else (),
+        tuple(build.split(".")) if build else (),
+    )
+
+
+def split_tag(tag: str) -> tuple[str, Version]:
+    """Split a tag such as `v1.2.3` or `1.2.3` into its prefix (`"v"` or `""`) and version."""
+    if not isinstance(tag, str):
+        raise ConfigError(f"version must be a string, got {type(tag).__name__}")
+    prefix = TAG_PREFIX if tag.startswith(TAG_PREFIX) else ""
+    return prefix, parse_version(tag[len(prefix) :])
+
+
+def format_version(version: Version, prefix: str = "") -> str:
+    """The semver string of `version`, optionally prefixed (`format_version(v, "v")` -> `v1.2.3`)."""
+    text = f"{prefix}{version.major}.{version.minor}.{version.patch}"
+    if version.prerelease:
+        text += "-" + ".".join(version.prerelease)
+    if version.build:
+        text += "+" + ".".join(version.build)
+    return text
+
+
+def compare_versions(a: Version | str, b: Version | str) -> int:
+    """-1, 0 or 1 as `a` sorts before, equal to or after `b` by semver precedence (`v` prefixes allowed)."""
+    left = a if isinstance(a, Version) else split_tag(a)[1]
+    right = b if isinstance(b, Version) else split_tag(b)[1]
+    key_a, key_b = left.precedence_key(), right.precedence_key()
+    return (key_a > key_b) - (key_a < key_b)
+
+
+def _check_level(level: str) -> str:
+    if level not in LEVELS:
+        hint = did_you_mean(level, LEVELS) if isinstance(level, str) else ""
+        raise ConfigError(
+            f"invalid bump level {_show(str(level))}{hint}; expected one of: {', '.join(LEVELS)}"
+        )
+    return level
+
+
+def _check_label(label: str) -> tuple[str, ...]:
+    """The identifiers of a prerelease label such as `rc` or `beta`."""
+    if not isinstance(label, str) or not label:
+        raise ConfigError("prerelease label must be a non-empty string such as 'rc', 'beta' or 'alpha'")
+    identifiers = tuple(label.split("."))
+    if not all(_PRE_ID_RE.fullmatch(i) for i in identifiers):
+        raise ConfigError(
+            f"invalid prerelease label {_show(label)}: use dot-separated [0-9A-Za-z-] identifiers "
+            "without leading zeros, e.g. 'rc' or 'beta'"
+        )
+    return identifiers
+
+
+def _increment(version: Version, level: str) -> Version:
+    if level == "major":
+        return Version(version.major + 1, 0, 0)
+    if level == "minor":
+        return Version(version.major, version.minor + 1, 0)
+    return Version(version.major, version.minor, version.patch + 1)
+
+
+def _releases_core(version: Version, level: str) -> bool:
+    """Whether bumping the prerelease `version` at `level` just drops the prerelease (1.3.0-rc.1 -> 1.3.0)."""
+    if level == "major":
+        return version.minor == 0 and version.patch == 0
+    if level == "minor":
+        return version.patch == 0
+    return True
+
+
+def _next_prerelease(version: Version, label: tuple[str, ...] | None) -> Version:
+    if not version.prerelease:
+        core = _increment(version, "patch")
+        return Version(core.major, core.minor, core.patch, (*(label or (DEFAULT_PRERELEASE,)), "1"))
+    current = version.prerelease
+    numbered = _is_numeric(current[-1])
+    base = current[:-1] if numbered else current
+    if label is None or label == base:
+        counter = str(int(current[-1]) + 1) if numbered else "1"
+        return Version(version.major, version.minor, version.patch, (*base, counter))
+    candidate = Version(version.major, version.minor, version.patch, (*label, "1"))
+    if candidate <= version:
+        raise ConfigError(
+            f"prerelease {format_version(candidate)} would not be higher than {format_version(version)}; "
+            "use a label that sorts later or bump major, minor or patch"
+        )
+    return candidate
+
+
+def bump(version: Version, level: str, prerelease: str | None = None) -> Version:
+    """The next version after `version`, always higher by semver precedence; build metadata is dropped.
+
+    `major`/`minor`/`patch` release a prerelease of that level (1.2.4-rc.2 -> 1.2.4) or increment it;
+    with a `prerelease` label they start a prerelease of the next version (1.2.3 -> 1.3.0-rc.1).
+    `prerelease` counts up (1.2.3 -> 1.2.4-rc.1 -> 1.2.4-rc.2), keeping the current label unless given.
+    """
+    _check_level(level)
+    label = _check_label(prerelease) if prerelease is not None else None
+    if level == "prerelease":
+        return _next_prerelease(version, label)
+    if label is not None:
+        core = _increment(version.core, level)
+        return Version(core.major, core.minor, core.patch, (*label, "1"))
+    if version.prerelease and _releases_core(version, level):
+        return version.core
+    return _increment(version.core, level)
+
+
+class Versioning(ABC):
+    """Where a project's version comes from and how a release is marked."""
+
+    @abstractmethod
+    def current_version(self) -> str:
+        """The project's current version string."""
+
+    @abstractmethod
+    def bump_version(self, level: str, prerelease: str | None = None) -> str:
+        """The version string that follows the current one at `level`; marks nothing."""
+
+    @abstractmethod
+    def tag_release(self, version: str, message: str | None = None) -> dict[str, str]:
+        """Mark `version` as released; returns `version`, `tag` and `commit`."""
+
+
+@dataclass(frozen=True)
+class _Tag:
+    name: str
+    prefix: str
+    version: Version
+
+
+class SimpleVersioning(Versioning):
+    """Semver from git tags (`v1.2.3` or `1.2.3`; other tags are ignored); no tags means 0.0.0.
+
+    New versions follow the style of the highest tag: `v` prefixed when it is. With `data`, every
+    tagged release is recorded in the `versions` table.
+    """
+
+    def __init__(self, repo: str | os.PathLike[str] = ".", data: Data | None = None) -> None:
+        self.repo = Path(repo)
+        self.data = data
+
+    def _run_git(self, *args: str) -> subprocess.CompletedProcess[str]:
+        if not self.repo.is_dir():
+            raise ConfigError(f"{self.repo}: repository folder does not exist")
+        env = {k: v for k, v in os.environ.items() if k not in _GIT_LOCATION_VARS}
+        env.update(LC_ALL="C", LANGUAGE="C", GIT_TERMINAL_PROMPT="0")
+        try:
+            return subprocess.run(
+                ["git", "-C", str(self.repo), *args],
+                capture_output=True,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                stdin=subprocess.DEVNULL,
+                env=env,
+                timeout=GIT_TIMEOUT,
+                check=False,
+            )
+        except FileNotFoundError:
+            raise VersioningError("git is not installed or not on PATH; versioning reads git tags") from None
+        except subprocess.TimeoutExpired:
+            raise VersioningError(
+                f"git {args[0]} did not finish within {GIT_TIMEOUT:g} s in {self.repo}"
+            ) from None
+        except OSError as exc:
+            raise VersioningError(f"cannot run git: {exc.strerror or exc}") from None
+
+    def _failure(self, command: str, stderr: str) -> VersioningError:
+        """A one-line error for a failed git command, without git's raw multi-line output."""
+        lowered = stderr.lower()
+        if "not a git repository" in lowered:
+            return VersioningError(
+                f"{self.repo}: not a git repository (run `git init` there or pass repo=...)"
+            )
+        if "dubious ownership" in lowered:
+            return VersioningError(
+                f"{self.repo}: git refuses a repository owned by another user "
+                "(see `git config --global --add safe.directory`)"
+            )
+        if "tell me who you are" in lowered or "auto-detect email" in lowered or "empty ident" in lowered:
+            return VersioningError(
+                "git has no author identity for the tag; set `git config user.name` and `git config user.email`"
+            )
+        lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+        reason = lines[-1] if lines else "no error output"
+        for marker in ("fatal: ", "error: "):
+            reason = reason.removeprefix(marker)
+        if len(reason) > 200:
+            reason = reason[:197] + "..."
+        return VersioningError(f"git {command} failed in {self.repo}: {reason}")
+
+    def _git(self, *args: str) -> str:
+        proc = self._run_git(*args)
+        if proc.returncode != 0:
+            raise self._failure(args[0], proc.stderr)
+        return proc.stdout
+
+    def _tags(self) -> list[_Tag]:
+        """Every semver tag of the repository; other tags are skipped."""
+        output = self._git("for-each-ref", "--format=%(refname:strip=2)", "refs/tags")
+        tags = []
+        for name in output.splitlines():
+            try:
+                prefix, version = split_tag(name)
+            except ConfigError:
+                continue
+            tags.append(_Tag(name, prefix, version))
+        return tags
+
+    def _latest(self) -> _Tag | None:
+        """The highest semver tag; equal precedence goes to the lexically greatest name (deterministic)."""
+        tags = self._tags()
+        return max(tags, key=lambda t: (t.version.precedence_key(), t.name)) if tags else None
+
+    def current_version(self) -> str:
+        """The highest semver tag as written (`v1.2.3` or `1.2.3`), or `0.0.0` without any."""
+        latest = self._latest()
+        return latest.name if latest is not None else "0.0.0"
+
+    def bump_version(self, level: str, prerelease: str | None = None) -> str:
+        """The next version in the project's tag style (`v` kept), without creating a tag."""
+        _check_level(level)
+        latest = self._latest()
+        current = latest.version if latest is not None else Version(0, 0, 0)
+        prefix = latest.prefix if latest is not None else ""
+        return format_version(bump(current, level, prerelease), prefix)
+
+    def tag_release(self, version: str, message: str | None = None) -> dict[str, str]:
+        """Create an annotated tag for `version` on HEAD and record it; fails if it is already tagged.
+
+        Without a `v` in `version` the tag follows the project's style (`1.2.4` becomes `v1.2.4`
+        when the latest tag has a `v`).
+        """
+        given_prefix, parsed = split_tag(version)
+        if message is not None and not isinstance(message, str):
+            raise ConfigError(f"tag message must be a string, got {type(message).__name__}")
+        tags = self._tags()
+        latest = max(tags, key=lambda t: (t.version.precedence_key(), t.name)) if tags else None
+        prefix = given_prefix or (latest.prefix if latest is not None else "")
+        tag = format_version(parsed, prefix)
+        for existing in tags:
+            if existing.name == tag:
+                raise VersioningError(f"tag {tag} already exists in {self.repo}; choose a new version")
+            if compare_versions(existing.version, parsed) == 0:
+                raise VersioningError(f"version {parsed} is already tagged as {existing.name} in {self.repo}")
+        head = self._run_git("rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+        if head.returncode != 0:
+            if head.stderr.strip():
+                raise self._failure("rev-parse", head.stderr)
+            raise VersioningError(f"cannot tag {tag}: {self.repo} has no commits yet")
+        commit = head.stdout.strip()
+        text = message if message and message.strip() else f"Release {tag}"
+        proc = self._run_git("tag", "--annotate", "--message", text, tag, commit)
+        if proc.returncode != 0:
+            if "already exists" in proc.stderr:
+                raise VersioningError(f"tag {tag} already exists in {self.repo}; choose a new version")
+            raise self._failure("tag", proc.stderr)
+        release = {"version": format_version(parsed), "tag": tag, "commit": commit}
+        if self.data is not None:
+            try:
+                self.data.insert(
+                    "versions",
+                    {"version": release["version"], "tag": tag, "commit_sha": commit, "message": text},
+                )
+            except sqlite3.Error as exc:
+                raise VersioningError(
+                    f"tagged {tag} but could not record it in the database: {exc}"
+                ) from None
+        return release
