@@ -169,7 +169,7 @@ def test_hanging_tool_is_killed_with_its_children(stub_bin, tmp_path: Path, wait
     elapsed = time.monotonic() - started
     assert elapsed < 5, f"validator took {elapsed:.1f}s despite a 0.5 s timeout"
     assert issue.kind == "tool_version"
-    assert "timed out after 0.5 s" in issue.message
+    assert "`hang --version` timed out after 0.5 s" in issue.message
     for pid_path in (pid_file, child_file):
         pid = int(pid_path.read_text())
         assert wait_dead(pid), f"process {pid} from {pid_path.name} is still running"

@@ -39,11 +39,15 @@ def run(
     timeout: float,
     cwd: str | None = None,
     env: Mapping[str, str] | None = None,
+    label: str | None = None,
 ) -> Completed:
-    """Run `argv`; on timeout kill its process group (so grandchildren die too) and report it."""
+    """Run `argv`; on timeout kill its process group (so grandchildren die too) and report it.
+
+    `label` is how the command appears in error messages (default: argv joined by spaces).
+    """
     import subprocess
 
-    command = " ".join(argv)
+    command = label or " ".join(argv)
     merged = None if env is None else {**os.environ, **env}
     try:
         proc = subprocess.Popen(

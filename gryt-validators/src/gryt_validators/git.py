@@ -74,7 +74,8 @@ class GitValidator(Validator):
     def _git(self, git: str, *args: str) -> Completed:
         from gryt_validators import _process
 
-        return _process.run([git, "-C", self.path, *args], timeout=GIT_TIMEOUT, env=_READ_ONLY_ENV)
+        argv = [git, "-C", self.path, *args]
+        return _process.run(argv, timeout=GIT_TIMEOUT, env=_READ_ONLY_ENV, label=" ".join(["git", *args]))
 
     def _check_clean(self, git: str) -> Issue | None:
         if not self.clean:

@@ -139,7 +139,7 @@ def check_tool(spec: ToolSpec) -> Issue | None:
         return None
     required = format_version(spec.min_version)
     command = " ".join((spec.name, *spec.version_args))
-    result = _process.run([path, *spec.version_args], timeout=spec.timeout)
+    result = _process.run([path, *spec.version_args], timeout=spec.timeout, label=command)
     error = result.error
     if error is None and result.returncode != 0:
         detail = result.first_line()
