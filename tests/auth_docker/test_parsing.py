@@ -6,13 +6,8 @@ import pytest
 
 from gryt.errors import ConfigError
 from gryt_auth_docker.auth import DockerRegistryAuth
-from gryt_auth_docker.registry_api import (
-    Challenge,
-    error_message,
-    is_loopback_host,
-    parse_challenges,
-    parse_registry,
-)
+from gryt_auth_docker.registry import is_loopback_host, parse_registry
+from gryt_auth_docker.registry_api import Challenge, error_message, parse_challenges
 
 
 @pytest.mark.parametrize(
@@ -139,3 +134,21 @@ def test_registered_through_the_plugin_manager() -> None:
     from gryt.auth import DockerRegistryAuth as Imported
 
     assert Imported is DockerRegistryAuth
+
+
+def test_plugin_is_valid_and_registering_stays_cheap() -> None:
+    import subprocess
+    import sys
+
+    from gryt.testing import assert_valid_plugin
+    from gryt_auth_docker import plugin
+
+    assert_valid_plugin(plugin)
+    probe = (
+        "import sys, gryt_auth_docker.auth; "
+        "print(sorted(m for m in ('ssl', 'urllib.request', 'http.client') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "[]"

@@ -19,7 +19,7 @@ from gryt_auth_docker.docker_config import (
     store_in_user_config,
     user_config_dir,
 )
-from gryt_auth_docker.registry_api import LoginError, login, parse_registry
+from gryt_auth_docker.registry import parse_registry
 
 if TYPE_CHECKING:
     from gryt.data import Data
@@ -216,6 +216,8 @@ class DockerRegistryAuth(Auth):
         return config_dir
 
     def _login_api(self, env: Mapping[str, str], username: str, token: str) -> Path:
+        from gryt_auth_docker.registry_api import LoginError, login
+
         try:
             login(
                 self.address,
