@@ -1,0 +1,148 @@
+"""Lazy mounting of `gryt.commands` entry points as `gryt NAME`.
+
+`gryt --help` lists plugin commands from distribution metadata alone; a command's module is imported
+only when that command runs (or its own help or completion is asked for). The root Typer app uses
+`PluginCommandGroup` as its click group class.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import typer
+from typer.core import TyperCommand, TyperGroup
+
+from gryt.errors import PluginError
+
+if TYPE_CHECKING:
+    from importlib_metadata import EntryPoint
+
+PANEL = "Plugin commands"
+
+_ClickCommand: type[Any] = TyperCommand.__mro__[1]
+"""The click `Command` class Typer builds on (Typer may vendor click, so it is taken from Typer)."""
+
+
+@dataclass(frozen=True)
+class CommandEntry:
+    """One `gryt.commands` entry point: command name, target and where it comes from."""
+
+    name: str
+    value: str
+    distribution: str
+    version: str
+    entry_point: EntryPoint
+
+
+def plugin_commands(env: Mapping[str, str] | None = None) -> dict[str, CommandEntry]:
+    """Installed plugin commands by name, from metadata only, minus those switched off.
+
+    A command is hidden when its name or a `gryt` plugin of its distribution is disabled
+    (GRYT_DISABLE_PLUGINS, `disable_plugins`), or when autoload is off and neither is in GRYT_PLUGINS.
+    """
+    from gryt import plugins
+
+    environ = os.environ if env is None else env
+    found = plugins.scan([plugins.COMMANDS_GROUP, plugins.ENTRY_POINT_GROUP])
+    plugin_names: dict[str, set[str]] = {}
+    for ep in found[plugins.ENTRY_POINT_GROUP]:
+        if ep.dist is not None:
+            plugin_names.setdefault(ep.dist.name, set()).add(ep.name)
+    disabled = set(plugins.env_names(environ, plugins.ENV_DISABLE)) | set(plugins.configured_disable())
+    autoload_off = plugins.env_flag(environ, plugins.ENV_DISABLE_AUTOLOAD)
+    allowed = set(plugins.env_names(environ, plugins.ENV_ALLOW))
+    entries: dict[str, CommandEntry] = {}
+    for ep in found[plugins.COMMANDS_GROUP]:
+        dist_name = ep.dist.name if ep.dist is not None else "unknown"
+        names = {ep.name} | plugin_names.get(dist_name, set())
+        if names & disabled or (autoload_off and not names & allowed) or ep.name in entries:
+            continue
+        version = ep.dist.version if ep.dist is not None else "unknown"
+        entries[ep.name] = CommandEntry(ep.name, ep.value, dist_name, version, ep)
+    return entries
+
+
+def load_command(entry: CommandEntry) -> Any:
+    """Import a plugin command and return it as a click command Typer can run.
+
+    Accepts a Typer app, a click command of Typer's click, or any click-compatible object with a
+    `main(args, prog_name, standalone_mode)` method (run as a pass-through). Failures are PluginError.
+    """
+    from gryt import plugins
+
+    origin = f'plugin command "{entry.name}" ({entry.distribution} {entry.version})'
+    try:
+        obj = entry.entry_point.load()
+    except (Exception, SystemExit) as exc:
+        if plugins.env_flag(os.environ, plugins.ENV_STRICT):
+            raise plugins.StrictPluginError(f"{origin} failed to load") from exc
+        raise PluginError(f"{origin} failed to load: {plugins.one_line(exc)}") from exc
+    if isinstance(obj, typer.Typer):
+        return typer.main.get_command(obj)
+    if isinstance(obj, _ClickCommand):
+        return obj
+    if callable(getattr(obj, "main", None)):
+        return PassThroughCommand(entry.name, obj)
+    raise PluginError(f"{origin}: {entry.value} is {type(obj).__name__}, not a Typer app or a click command")
+
+
+class PassThroughCommand(TyperCommand):
+    """Runs a click command built on another click (not Typer's) with the raw arguments."""
+
+    def __init__(self, name: str, target: Any) -> None:
+        super().__init__(
+            name,
+            add_help_option=False,
+            context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+        )
+        self.target = target
+
+    def invoke(self, ctx: Any) -> Any:
+        return self.target.main(args=list(ctx.args), prog_name=ctx.command_path, standalone_mode=True)
+
+
+class LazyCommand(TyperCommand):
+    """Stands in for a plugin command in listings; becomes the real command when it is run."""
+
+    def __init__(self, entry: CommandEntry) -> None:
+        super().__init__(
+            entry.name,
+            help=f"[{entry.distribution} {entry.version}] plugin command",
+            rich_help_panel=PANEL,
+            add_help_option=False,
+            context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+        )
+        self.entry = entry
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        """Load the real command and let it parse the arguments; its context then runs it."""
+        real = load_command(self.entry)
+        return real.make_context(info_name, args, parent=parent, **extra)
+
+
+class PluginCommandGroup(TyperGroup):
+    """The root group: its own commands first, then `gryt.commands` entry points, mounted lazily.
+
+    A plugin command never shadows a built-in command of the same name.
+    """
+
+    _plugin_entries: dict[str, CommandEntry] | None = None
+
+    def plugin_entries(self) -> dict[str, CommandEntry]:
+        if self._plugin_entries is None:
+            self._plugin_entries = plugin_commands()
+        return self._plugin_entries
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = super().list_commands(ctx)
+        return names + sorted(n for n in self.plugin_entries() if n not in self.commands)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            return command
+        entry = self.plugin_entries().get(cmd_name)
+        return LazyCommand(entry) if entry is not None else None
