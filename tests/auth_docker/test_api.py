@@ -307,3 +307,17 @@ def test_keep_uses_the_users_credential_helper(
     config = read_config(user_env.docker_dir / "config.json")
     assert config == {"credsStore": "gryttest", "auths": {basic_registry.host: {}}}
     auth.cleanup()
+
+
+def test_authenticating_again_replaces_the_previous_config(
+    basic_registry: Registry, user_env: UserEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    auth, context, first = login(basic_registry, monkeypatch)
+    first_dir = Path(context.env["DOCKER_CONFIG"])
+    assert auth.authenticate()["status"] == "success"
+    second_dir = Path(context.env["DOCKER_CONFIG"])
+    assert first["status"] == "success"
+    assert second_dir != first_dir
+    assert not first_dir.exists()
+    auth.cleanup()
+    assert user_env.files() == []

@@ -74,6 +74,7 @@ class DockerRegistryAuth(Auth):
     def authenticate(self) -> dict[str, Any]:
         """Read the credentials, log in, write the config and export it; the token never leaves stdin,
         a request header or the config file."""
+        self._discard_config()
         env = self._environment()
         result: dict[str, Any] = {
             "status": "error",
