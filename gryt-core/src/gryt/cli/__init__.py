@@ -8,6 +8,8 @@ import sys
 import typer
 
 from gryt import __version__
+from gryt.cli import plugins as plugins_cli
+from gryt.cli.lazy import PluginCommandGroup
 from gryt.errors import GrytError
 
 app = typer.Typer(
@@ -16,12 +18,16 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
+    cls=PluginCommandGroup,
 )
 
 
 def _version_callback(value: bool) -> None:
     if value:
+        from gryt.plugins import installed_plugin_versions
+
         typer.echo(f"gryt-core {__version__}")
+        typer.echo(f"plugins: {', '.join(installed_plugin_versions()) or 'none'}")
         raise typer.Exit()
 
 
@@ -32,6 +38,9 @@ def _root(
     ),
 ) -> None:
     """Local-first CI/CD pipelines in Python or TOML."""
+
+
+app.add_typer(plugins_cli.app, name="plugins", rich_help_panel="Plugins")
 
 
 def main() -> None:
