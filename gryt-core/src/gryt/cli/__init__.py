@@ -43,11 +43,31 @@ def _root(
 app.add_typer(plugins_cli.app, name="plugins", rich_help_panel="Plugins")
 
 
+def _register_commands() -> None:
+    """Mount gryt-core's own commands; their modules import nothing heavy at module level."""
+    from gryt.cli import db, env_validate, init, new, run, runs, validate, version
+
+    for name, func, panel in (
+        ("run", run.run, "Pipelines"),
+        ("validate", validate.validate, "Pipelines"),
+        ("env-validate", env_validate.env_validate, "Pipelines"),
+        ("new", new.new, "Pipelines"),
+        ("db", db.db, "History"),
+    ):
+        app.command(name, rich_help_panel=panel)(func)
+    app.add_typer(runs.app, name="runs", rich_help_panel="History")
+    app.command("init", rich_help_panel="Project")(init.init)
+    app.add_typer(version.app, name="version", rich_help_panel="Project")
+
+
+_register_commands()
+
+
 def main() -> None:
     """Console entry point: gryt errors become one line on stderr and their exit code."""
     debug = "--debug" in sys.argv or os.environ.get("GRYT_DEBUG") == "1"
     try:
-        app(standalone_mode=False)
+        app()
     except GrytError as exc:
         if debug:
             raise

@@ -1,0 +1,117 @@
+"""Helpers shared by the CLI commands: error reporting, project and database opening, output."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from gryt.errors import ConfigError, GrytError
+
+if TYPE_CHECKING:
+    from gryt.data import SqliteData
+    from gryt.project import Project
+
+
+def debug_enabled(debug: bool = False) -> bool:
+    """`--debug` on the command line or GRYT_DEBUG=1 in the environment: show tracebacks."""
+    return debug or os.environ.get("GRYT_DEBUG") == "1"
+
+
+def error_line(message: str) -> None:
+    """Print `gryt: error: <message>` as one line on stderr."""
+    typer.echo(f"gryt: error: {' '.join(str(message).split())}", err=True)
+
+
+@contextmanager
+def reporting(debug: bool = False) -> Iterator[None]:
+    """Turn gryt errors into one line on stderr and their exit code (a traceback only with --debug)."""
+    try:
+        yield
+    except GrytError as exc:
+        if debug_enabled(debug):
+            raise
+        error_line(str(exc))
+        raise typer.Exit(exc.exit_code) from None
+
+
+def open_project() -> Project:
+    """The project around the current directory (or the current directory when there is none)."""
+    from gryt.project import load_project
+
+    project = load_project()
+    configure_plugins(project)
+    return project
+
+
+def configure_plugins(project: Project) -> None:
+    """Hand `disable_plugins` from the project config to the plugin manager before its first use."""
+    import gryt.plugins
+
+    configure = getattr(gryt.plugins, "configure", None)
+    if callable(configure):
+        configure(disable_plugins=project.disable_plugins)
+
+
+def open_data(path: Path, *, create: bool = True) -> SqliteData:
+    """Open the SQLite database at `path`; a missing file is an error unless `create`."""
+    if not create and not path.exists():
+        from gryt.project import display_path
+
+        raise ConfigError(f"{display_path(path)}: no database here yet (run a pipeline or `gryt init` first)")
+    if create:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot create the database folder: {exc.strerror or exc}") from None
+    from gryt.data import SqliteData
+
+    return SqliteData(path)
+
+
+def database_path(project: Project, db: Path | None) -> Path:
+    """`--db` (relative to the current directory) or the project's configured database."""
+    return db.expanduser().resolve() if db is not None else project.db
+
+
+def print_json(value: Any) -> None:
+    """Write `value` as JSON on stdout, nothing else."""
+    sys.stdout.write(json.dumps(value, indent=2, default=str, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def format_duration(seconds: Any) -> str:
+    """1.234 -> `1.2s`, 75 -> `1m15s`; unknown -> `-`."""
+    if not isinstance(seconds, (int, float)):
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+@contextmanager
+def in_folder(folder: Path) -> Iterator[None]:
+    """Run the body with `folder` as the working directory (relative paths resolve at the project root)."""
+    previous = Path.cwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+def escape(text: Any) -> str:
+    """`text` safe to embed in Rich markup."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(str(text))

@@ -1,0 +1,82 @@
+"""`gryt env-validate PIPELINE [--json]`: run only the pipeline's validators and report every issue."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from gryt.cli._common import escape, in_folder, open_project, print_json, reporting
+
+
+def _run_validators(validators: list[Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """(validator type, issue dicts) per validator; a crashing validator becomes one issue."""
+    report = []
+    for validator in validators:
+        label = getattr(validator, "name", "") or type(validator).__name__
+        try:
+            issues = [i.to_dict() if hasattr(i, "to_dict") else dict(i) for i in validator.run()]
+        except Exception as exc:  # noqa: BLE001 - a broken validator is reported as an issue, not a crash
+            issues = [
+                {
+                    "kind": "validator_error",
+                    "name": label,
+                    "message": f"{type(exc).__name__}: {exc}",
+                    "details": None,
+                }
+            ]
+        report.append((label, issues))
+    return report
+
+
+def env_validate(
+    pipeline: Annotated[str, typer.Argument(help="Pipeline file, or a name in the pipelines folder.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print only the status and the issues as JSON.")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """Run only the pipeline's validators; exit 1 when the environment has issues."""
+    with reporting(debug):
+        from gryt.loader import load_pipeline, resolve_pipeline_path
+        from gryt.project import display_path
+
+        project = open_project()
+        path = resolve_pipeline_path(pipeline, project)
+        with in_folder(project.root):
+            loaded = load_pipeline(path)
+            report = _run_validators(loaded.validators)
+        issues = [issue for _label, found in report for issue in found]
+        status = "invalid_env" if issues else "ok"
+        if as_json:
+            print_json({"status": status, "issues": issues})
+        else:
+            _print_report(display_path(path), report)
+        if issues:
+            raise typer.Exit(1)
+
+
+def _print_report(file: str, report: list[tuple[str, list[dict[str, Any]]]]) -> None:
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    if not report:
+        console.print(f"{escape(file)}: no validators declared; nothing to check")
+        return
+    total = sum(len(found) for _label, found in report)
+    for label, found in report:
+        if not found:
+            console.print(f"[green]ok[/green]   {escape(label)}")
+            continue
+        console.print(f"[red]fail[/red] {escape(label)}: {len(found)} issue{'s' * (len(found) != 1)}")
+        by_kind: dict[str, list[dict[str, Any]]] = {}
+        for issue in found:
+            by_kind.setdefault(str(issue.get("kind")), []).append(issue)
+        for kind, items in by_kind.items():
+            console.print(f"     {escape(kind)}:")
+            for issue in items:
+                console.print(f"       - {escape(issue.get('name'))}: {escape(issue.get('message'))}")
+    if total:
+        console.print(f"[red]{total} issue{'s' * (total != 1)}[/red] in {escape(file)}")
+    else:
+        console.print(f"[green]environment ok[/green] for {escape(file)}")

@@ -1,0 +1,124 @@
+"""`gryt new NAME [--steps go,python,...] [--format toml|py] [--force]`: write a pipeline file from presets."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated
+
+import typer
+
+from gryt.cli._common import open_project, reporting
+
+PRESETS: dict[str, list[tuple[str, list[str]]]] = {
+    "python": [
+        ("python-lint", ["ruff", "check", "."]),
+        ("python-test", ["python", "-m", "pytest", "-q"]),
+    ],
+    "go": [
+        ("go-vet", ["go", "vet", "./..."]),
+        ("go-test", ["go", "test", "./..."]),
+        ("go-build", ["go", "build", "./..."]),
+    ],
+    "node": [
+        ("node-install", ["npm", "ci"]),
+        ("node-test", ["npm", "test"]),
+    ],
+    "rust": [
+        ("rust-fmt", ["cargo", "fmt", "--check"]),
+        ("rust-clippy", ["cargo", "clippy", "--", "-D", "warnings"]),
+        ("rust-test", ["cargo", "test"]),
+    ],
+    "docker": [
+        ("docker-build", ["docker", "build", "-t", "{name}:latest", "."]),
+    ],
+}
+"""Preset steps per `--steps` token; each token becomes one runner."""
+
+DEFAULT_STEPS: list[tuple[str, list[str]]] = [("hello", ["echo", "Hello from {name}"])]
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def _runners(name: str, tokens: list[str]) -> list[tuple[str, list[tuple[str, list[str]]]]]:
+    """(runner id, [(step id, cmd)]) per token, or one `main` runner with an echo step."""
+    chosen = [(t, PRESETS[t]) for t in tokens] if tokens else [("main", DEFAULT_STEPS)]
+    return [
+        (runner, [(step, [arg.replace("{name}", name) for arg in cmd]) for step, cmd in steps])
+        for runner, steps in chosen
+    ]
+
+
+def render_toml(name: str, tokens: list[str]) -> str:
+    lines = [
+        f"# Pipeline {name!r}: run it with `gryt run {name}`. Reference: docs/pipelines.md",
+        "[pipeline]",
+        f"name = {json.dumps(name)}",
+        "parallel = false",
+    ]
+    for runner, steps in _runners(name, tokens):
+        lines += ["", "[[runners]]", f"id = {json.dumps(runner)}", "steps = ["]
+        lines += [f"  {{ id = {json.dumps(step)}, cmd = {json.dumps(cmd)} }}," for step, cmd in steps]
+        lines.append("]")
+    return "\n".join(lines) + "\n"
+
+
+def render_python(name: str, tokens: list[str]) -> str:
+    runners = []
+    for runner, steps in _runners(name, tokens):
+        body = "".join(f"            CommandStep({step!r}, {{'cmd': {cmd!r}}}),\n" for step, cmd in steps)
+        runners.append(
+            f"        Runner(\n            [\n{body}            ],\n            id={runner!r},\n        ),\n"
+        )
+    return (
+        f'"""Pipeline {name!r}: run it with `gryt run {name}`."""\n\n'
+        "from __future__ import annotations\n\n"
+        "from gryt import CommandStep, Pipeline, Runner\n\n\n"
+        "def build() -> Pipeline:\n"
+        "    runners = [\n"
+        f"{''.join(runners)}"
+        "    ]\n"
+        f"    return Pipeline(runners, name={name!r})\n"
+    )
+
+
+def new(
+    name: Annotated[str, typer.Argument(help="Pipeline name (the file is NAME.toml or NAME.py).")],
+    steps: Annotated[
+        str,
+        typer.Option("--steps", help=f"Comma-separated presets: {', '.join(PRESETS)}.", show_default=False),
+    ] = "",
+    fmt: Annotated[str, typer.Option("--format", help="File format: toml or py.")] = "toml",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Create a pipeline file with preset steps in the pipelines folder."""
+    with reporting():
+        from gryt.errors import ConfigError
+        from gryt.project import display_path
+
+        if not NAME_RE.match(name):
+            raise ConfigError(f"{name}: invalid pipeline name; use letters, digits, '-', '_' and '.'")
+        if fmt not in ("toml", "py"):
+            raise ConfigError(f"--format: unknown format {fmt!r}; use toml or py")
+        tokens = [t.strip().lower() for t in steps.split(",") if t.strip()]
+        unknown = [t for t in tokens if t not in PRESETS]
+        if unknown:
+            raise ConfigError(f"--steps: unknown preset {unknown[0]!r}; known presets: {', '.join(PRESETS)}")
+        tokens = list(dict.fromkeys(tokens))
+        project = open_project()
+        folder = project.pipelines_dir
+        target = folder / f"{name}.{fmt}"
+        other = folder / f"{name}.{'py' if fmt == 'toml' else 'toml'}"
+        if other.exists():
+            raise ConfigError(
+                f"{display_path(other)}: exists; a {target.name} next to it would make the name ambiguous"
+            )
+        if target.exists() and not force:
+            raise ConfigError(f"{display_path(target)}: already exists; pass --force to overwrite it")
+        text = render_toml(name, tokens) if fmt == "toml" else render_python(name, tokens)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{display_path(target)}: cannot write: {exc.strerror or exc}") from None
+        typer.echo(f"Created {display_path(target)}")
+        typer.echo(f"Next: gryt validate {name} && gryt run {name}")

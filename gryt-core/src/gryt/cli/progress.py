@@ -1,0 +1,309 @@
+"""What `gryt run` shows while a pipeline runs: a live Rich view on a terminal, plain lines elsewhere.
+
+Both are `Hook` subclasses attached to the pipeline; payloads reaching them are already masked.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import IO, Any
+
+from gryt.cli._common import escape, format_duration
+from gryt.hook import Hook
+
+TAIL_LINES = 20
+
+
+@dataclass
+class RunnerState:
+    """Progress of one runner as seen through step events."""
+
+    id: str
+    total: int
+    done: int = 0
+    step: str | None = None
+    started: float | None = None
+    ended: float | None = None
+    failed: bool = False
+    skipped: int = 0
+
+
+def runner_ids(pipeline: Any) -> list[tuple[str, int]]:
+    """(runner id, number of steps) for each runner of a pipeline, in order."""
+    out = []
+    for index, runner in enumerate(getattr(pipeline, "runners", None) or []):
+        rid = getattr(runner, "id", None) or f"runner_{index}"
+        out.append((str(rid), len(getattr(runner, "steps", None) or [])))
+    return out
+
+
+class _Tracker(Hook):
+    """Keeps per-runner state from step events (thread-safe: runners call from their threads)."""
+
+    def __init__(self, pipeline: Any = None) -> None:
+        super().__init__()
+        self.lock = threading.Lock()
+        self.runners: dict[str, RunnerState] = {}
+        self.started = time.monotonic()
+        if pipeline is not None:
+            self.track(pipeline)
+
+    def track(self, pipeline: Any) -> None:
+        with self.lock:
+            self.runners = {rid: RunnerState(rid, total) for rid, total in runner_ids(pipeline)}
+
+    def _state(self, context: Any) -> RunnerState:
+        rid = str(getattr(context, "runner_id", None) or "?")
+        state = self.runners.get(rid)
+        if state is None:
+            state = self.runners[rid] = RunnerState(rid, 0)
+        return state
+
+    def step_started(self, step: Any, context: Any) -> RunnerState:
+        with self.lock:
+            state = self._state(context)
+            state.step = str(getattr(step, "id", step))
+            if state.started is None:
+                state.started = time.monotonic()
+            return state
+
+    def step_ended(self, step: Any, result: dict[str, Any], context: Any) -> RunnerState:
+        with self.lock:
+            state = self._state(context)
+            state.done += 1
+            status = result.get("status")
+            if status == "skipped":
+                state.skipped += 1
+            elif status != "success":
+                state.failed = True
+            if state.total and state.done >= state.total:
+                state.ended = time.monotonic()
+                state.step = None
+            return state
+
+
+def _step_line(step: Any, result: dict[str, Any]) -> str:
+    status = str(result.get("status"))
+    parts = [status]
+    if status not in ("success", "skipped") and result.get("returncode") is not None:
+        parts.append(f"exit {result.get('returncode')}")
+    if result.get("timed_out"):
+        parts.append("timed out")
+    attempts = result.get("attempts")
+    if isinstance(attempts, int) and attempts > 1:
+        parts.append(f"{attempts} attempts")
+    if status != "skipped":
+        parts.append(format_duration(result.get("duration")))
+    if status != "success" and result.get("error"):
+        parts.append(f"- {result.get('error')}")
+    return " ".join(parts)
+
+
+class PlainProgress(_Tracker):
+    """One line per event, no control codes: for CI logs and pipes."""
+
+    name = "gryt-cli-plain"
+
+    def __init__(self, pipeline: Any = None, stream: IO[str] | None = None) -> None:
+        super().__init__(pipeline)
+        self.stream = stream
+        self.out_lock = threading.Lock()
+
+    def emit(self, line: str) -> None:
+        stream = self.stream or sys.stdout
+        with self.out_lock:
+            stream.write(line + "\n")
+            stream.flush()
+
+    def on_pipeline_start(self, pipeline: Any, context: Any = None) -> None:
+        run_id = getattr(context, "run_id", None)
+        name = getattr(pipeline, "name", None) or "pipeline"
+        self.emit(f"run {run_id} started: pipeline {name}" if run_id else f"pipeline {name} started")
+
+    def on_step_start(self, step: Any, context: Any = None) -> None:
+        state = self.step_started(step, context)
+        self.emit(f"{state.id}/{getattr(step, 'id', step)} started")
+
+    def on_step_end(self, step: Any, result: dict[str, Any], context: Any = None) -> None:
+        state = self.step_ended(step, result, context)
+        self.emit(f"{state.id}/{getattr(step, 'id', step)} {_step_line(step, result)}")
+
+    def on_error(self, scope: str, error: BaseException | str, context: Any = None) -> None:
+        self.emit(f"error in {scope}: {error}")
+
+
+class LiveProgress(_Tracker):
+    """A Rich live view: one line per runner with its current step, a spinner and the elapsed time."""
+
+    name = "gryt-cli-live"
+
+    def __init__(self, pipeline: Any = None, console: Any = None) -> None:
+        super().__init__(pipeline)
+        from rich.console import Console
+
+        self.console = console or Console(highlight=False)
+        self.live: Any = None
+        self.errors: list[str] = []
+
+    def __enter__(self) -> LiveProgress:
+        from rich.live import Live
+
+        self.live = Live(self, console=self.console, refresh_per_second=8, transient=True)
+        self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live is not None:
+            self.live.__exit__(None, None, None)
+            self.live = None
+
+    def __rich__(self) -> Any:
+        from rich.spinner import Spinner
+        from rich.table import Table
+        from rich.text import Text
+
+        now = time.monotonic()
+        table = Table.grid(padding=(0, 1))
+        table.add_column(width=2)
+        table.add_column(no_wrap=True)
+        table.add_column(no_wrap=True, overflow="ellipsis")
+        table.add_column(justify="right", no_wrap=True)
+        with self.lock:
+            states = list(self.runners.values())
+        for state in states:
+            elapsed = ""
+            if state.started is not None:
+                elapsed = format_duration((state.ended or now) - state.started)
+            progress = f"{state.done}/{state.total}" if state.total else str(state.done)
+            mark: Any
+            if state.ended is not None:
+                mark = Text("x", style="red") if state.failed else Text("ok", style="green")
+                what = Text(f"{'failed' if state.failed else 'done'} ({progress})", style="dim")
+            elif state.started is None:
+                mark = Text("..", style="dim")
+                what = Text("waiting", style="dim")
+            else:
+                mark = Spinner("dots", style="cyan")
+                what = Text(f"{state.step or ''} ({progress})")
+            table.add_row(mark, Text(state.id, style="bold"), what, elapsed)
+        table.add_row("", Text("total", style="dim"), "", format_duration(now - self.started))
+        return table
+
+    def on_step_start(self, step: Any, context: Any = None) -> None:
+        self.step_started(step, context)
+
+    def on_step_end(self, step: Any, result: dict[str, Any], context: Any = None) -> None:
+        state = self.step_ended(step, result, context)
+        if result.get("status") not in ("success", "skipped") and self.live is not None:
+            self.live.console.print(
+                f"[red]x[/red] {escape(state.id)}/{escape(getattr(step, 'id', step))} {escape(_step_line(step, result))}"
+            )
+
+    def on_error(self, scope: str, error: BaseException | str, context: Any = None) -> None:
+        if self.live is not None:
+            self.live.console.print(f"[red]error[/red] in {escape(scope)}: {escape(error)}")
+
+
+def tail(text: Any, lines: int = TAIL_LINES) -> str:
+    """The last `lines` lines of `text`."""
+    if not isinstance(text, str) or not text.strip():
+        return ""
+    return "\n".join(text.rstrip("\n").splitlines()[-lines:])
+
+
+def failed_steps(result: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(runner id, step id, step result) of every step that failed."""
+    out = []
+    for rid, steps in (result.get("runners") or {}).items():
+        for sid, step in (steps or {}).items():
+            if isinstance(step, dict) and step.get("status") not in ("success", "skipped"):
+                out.append((str(rid), str(sid), step))
+    return out
+
+
+def render_summary(result: dict[str, Any], console: Any, elapsed: float) -> None:
+    """After a run on a terminal: a table of every step, then the output tail of each failed step."""
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    from gryt.cli.runs import styled
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("runner", "step", "status", "duration", "attempts"):
+        table.add_column(column, no_wrap=True)
+    for rid, steps in (result.get("runners") or {}).items():
+        for sid, raw in (steps or {}).items():
+            step = raw if isinstance(raw, dict) else {}
+            attempts = step.get("attempts")
+            table.add_row(
+                escape(rid),
+                escape(sid),
+                styled(str(step.get("status"))),
+                format_duration(step.get("duration")) if step.get("status") != "skipped" else "-",
+                str(attempts) if attempts is not None else "-",
+            )
+    if table.row_count:
+        console.print(table)
+    for rid, sid, step in failed_steps(result):
+        body = Text()
+        if step.get("error"):
+            body.append(str(step["error"]) + "\n", style="bold red")
+        for stream in ("stderr", "stdout"):
+            text = tail(step.get(stream))
+            if text:
+                body.append(f"--- {stream} (last {TAIL_LINES} lines) ---\n", style="dim")
+                body.append(text + "\n")
+        console.print(Panel(body, title=f"{rid}/{sid}", title_align="left", border_style="red"))
+    _print_outcome(result, console, elapsed)
+
+
+def _print_outcome(result: dict[str, Any], console: Any, elapsed: float) -> None:
+    from gryt.cli.runs import styled
+
+    for issue in result.get("issues") or []:
+        console.print(f"[red]issue[/red] {escape(issue.get('name'))}: {escape(issue.get('message'))}")
+    for auth_id, auth in (result.get("auth") or {}).items():
+        if isinstance(auth, dict) and auth.get("status") not in ("success", None):
+            console.print(f"[red]auth {escape(auth_id)} failed[/red]: {escape(auth.get('error') or '')}")
+    for dest_id, items in (result.get("destinations") or {}).items():
+        for item in items or []:
+            if isinstance(item, dict) and item.get("status") != "success":
+                console.print(
+                    f"[red]destination {escape(dest_id)}[/red]: {escape(item.get('artifact'))}: "
+                    f"{escape(item.get('error') or item.get('status'))}"
+                )
+    for warning in result.get("warnings") or []:
+        console.print(f"[yellow]warning[/yellow]: {escape(warning)}")
+    status = str(result.get("status"))
+    console.print(f"run {escape(result.get('run_id'))} {styled(status)} in {format_duration(elapsed)}")
+
+
+def render_plain_summary(result: dict[str, Any], stream: IO[str], elapsed: float) -> None:
+    """Off a terminal: the tail of each failed step, issues, auth failures, then one outcome line."""
+    lines: list[str] = []
+    for rid, sid, step in failed_steps(result):
+        for name in ("stderr", "stdout"):
+            text = tail(step.get(name))
+            if text:
+                lines.append(f"--- {rid}/{sid} {name} (last {TAIL_LINES} lines) ---")
+                lines.extend(text.splitlines())
+    for issue in result.get("issues") or []:
+        lines.append(f"issue {issue.get('name')}: {issue.get('message')}")
+    for auth_id, auth in (result.get("auth") or {}).items():
+        if isinstance(auth, dict) and auth.get("status") not in ("success", None):
+            lines.append(f"auth {auth_id} failed: {auth.get('error') or ''}")
+    for dest_id, items in (result.get("destinations") or {}).items():
+        for item in items or []:
+            if isinstance(item, dict) and item.get("status") != "success":
+                lines.append(
+                    f"destination {dest_id}: {item.get('artifact')}: {item.get('error') or item.get('status')}"
+                )
+    for warning in result.get("warnings") or []:
+        lines.append(f"warning: {warning}")
+    lines.append(f"run {result.get('run_id')} {result.get('status')} in {format_duration(elapsed)}")
+    stream.write("\n".join(lines) + "\n")
+    stream.flush()

@@ -1,0 +1,261 @@
+"""`gryt run PIPELINE`: load a pipeline, run it in the project root, show progress, record the run."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from gryt.cli._common import (
+    database_path,
+    debug_enabled,
+    in_folder,
+    open_data,
+    open_project,
+    print_json,
+    reporting,
+)
+
+EXIT_CODES = {"success": 0, "interrupted": 130}
+"""Pipeline status -> exit code; every other status (error, invalid_env, auth_failed) exits 1."""
+
+
+class Terminated(BaseException):
+    """Raised in the main thread by the SIGTERM handler so the run unwinds like a Ctrl-C."""
+
+
+@contextmanager
+def sigterm_interrupts(pipeline: Any) -> Iterator[dict[str, bool]]:
+    """While running, SIGTERM asks the pipeline to stop and unwinds the main thread (exit 143)."""
+    state = {"terminated": False}
+    if threading.current_thread() is not threading.main_thread():
+        yield state
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        already = state["terminated"]
+        state["terminated"] = True
+        interrupt = getattr(pipeline, "interrupt", None)
+        if callable(interrupt):
+            interrupt(force=already)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield state
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def expand_artifacts(globs: list[str], root: Path) -> list[Path]:
+    """Files matching the artifact globs (relative to the project root), sorted, without duplicates."""
+    found: dict[Path, None] = {}
+    for pattern in globs:
+        given = Path(pattern).expanduser()
+        base, relative = (
+            (Path(given.anchor), str(given.relative_to(given.anchor)))
+            if given.is_absolute()
+            else (root, pattern)
+        )
+        for match in sorted(base.glob(relative)):
+            if match.is_file():
+                found.setdefault(match, None)
+    return list(found)
+
+
+@dataclass
+class RunOptions:
+    """The command-line options of `gryt run`."""
+
+    spec: str
+    parallel: bool | None = None
+    max_parallel: int | None = None
+    show: bool = False
+    db: Path | None = None
+    in_memory: bool = False
+    runners: list[str] = field(default_factory=list)
+    as_json: bool = False
+    junit: Path | None = None
+    debug: bool = False
+
+
+def run(
+    pipeline: Annotated[str, typer.Argument(help="Pipeline file, or a name in the pipelines folder.")],
+    *,
+    parallel: Annotated[
+        bool | None,
+        typer.Option(
+            "--parallel/--sequential",
+            help="Run runners concurrently (default: the pipeline's, then the project's setting).",
+            show_default=False,
+        ),
+    ] = None,
+    max_parallel: Annotated[
+        int | None, typer.Option("--max-parallel", help="At most N runners at once.")
+    ] = None,
+    show: Annotated[bool, typer.Option("--show", help="Stream step output live.")] = False,
+    db: Annotated[Path | None, typer.Option("--db", help="Database file (default: the project's).")] = None,
+    in_memory: Annotated[
+        bool, typer.Option("--in-memory", help="Keep the run in memory only (nothing recorded).")
+    ] = False,
+    runner: Annotated[
+        list[str] | None, typer.Option("--runner", "-r", help="Run only this runner (repeatable).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print only the pipeline result as JSON.")] = False,
+    junit: Annotated[Path | None, typer.Option("--junit", help="Also write JUnit XML to this file.")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """Run a pipeline; exit 0 on success, 1 when it failed, 130 when interrupted."""
+    options = RunOptions(
+        spec=pipeline,
+        parallel=parallel,
+        max_parallel=max_parallel,
+        show=show,
+        db=db,
+        in_memory=in_memory,
+        runners=list(runner or []),
+        as_json=as_json,
+        junit=junit,
+        debug=debug,
+    )
+    code = 0
+    with reporting(debug):
+        code = _run(options)
+    if code:
+        raise typer.Exit(code)
+
+
+def _run(opts: RunOptions) -> int:
+    from gryt.errors import ConfigError
+    from gryt.loader import load_pipeline, resolve_pipeline_path
+
+    if opts.db is not None and opts.in_memory:
+        raise ConfigError("--db and --in-memory exclude each other")
+    if opts.max_parallel is not None and opts.max_parallel < 1:
+        raise ConfigError(f"--max-parallel: must be at least 1, got {opts.max_parallel}")
+    project = open_project()
+    path = resolve_pipeline_path(opts.spec, project)
+    junit_path = opts.junit.expanduser().resolve() if opts.junit is not None else None
+    if opts.in_memory:
+        from gryt.data import SqliteData
+
+        data = SqliteData(":memory:")
+    else:
+        data = open_data(database_path(project, opts.db))
+    try:
+        with in_folder(project.root):
+            loaded = load_pipeline(path, data=data)
+            pipe = loaded.pipeline
+            _attach(pipe, data)
+            if opts.runners:
+                pipe = _select(pipe, opts.runners)
+            limit = opts.max_parallel or loaded.max_parallel or project.max_parallel
+            if limit is not None:
+                pipe.max_parallel = limit
+            parallel = opts.parallel
+            if parallel is None:
+                parallel = loaded.parallel if loaded.parallel is not None else bool(project.parallel)
+            artifacts = expand_artifacts(loaded.artifacts, project.root)
+            result, elapsed = _execute(pipe, parallel, artifacts, opts)
+    finally:
+        data.close()
+    if junit_path is not None:
+        from gryt.junit import write_junit
+
+        try:
+            write_junit(result, junit_path, loaded.name)
+        except OSError as exc:
+            raise ConfigError(f"{junit_path}: cannot write JUnit XML: {exc.strerror or exc}") from None
+    if opts.as_json:
+        print_json(result)
+    else:
+        _summary(result, elapsed)
+    return EXIT_CODES.get(str(result.get("status")), 1)
+
+
+def _attach(pipeline: Any, data: Any) -> None:
+    """Give a pipeline built by a `.py` file the CLI's database when it brought none."""
+    if getattr(pipeline, "data", None) is None and hasattr(pipeline, "data"):
+        pipeline.data = data
+
+
+def _select(pipeline: Any, runners: list[str]) -> Any:
+    """Only the named runners (and nothing they need unless also named)."""
+    from gryt.cli.progress import runner_ids
+    from gryt.config import did_you_mean
+    from gryt.errors import ConfigError
+
+    known = [rid for rid, _steps in runner_ids(pipeline)]
+    for name in runners:
+        if name not in known:
+            raise ConfigError(
+                f'--runner: unknown runner "{name}"{did_you_mean(name, known)}; runners: {", ".join(known)}'
+            )
+    try:
+        return pipeline.select(list(dict.fromkeys(runners)))
+    except ValueError as exc:
+        raise ConfigError(f"--runner: {exc}") from None
+
+
+def _execute(
+    pipeline: Any, parallel: bool, artifacts: list[Path], opts: RunOptions
+) -> tuple[dict[str, Any], float]:
+    """Execute with the right progress view; Ctrl-C / SIGTERM are recorded by the engine, then exit."""
+    from gryt.cli.progress import LiveProgress, PlainProgress
+
+    started = time.monotonic()
+    show = opts.show
+    live = not (opts.as_json or show or debug_enabled(opts.debug)) and _is_terminal()
+    view: Any = None
+    if not opts.as_json:
+        view = LiveProgress(pipeline) if live else PlainProgress(pipeline)
+        _add_hook(pipeline, view)
+    with sigterm_interrupts(pipeline) as state:
+        try:
+            if isinstance(view, LiveProgress):
+                with view:
+                    result = pipeline.execute(parallel=parallel, artifacts=artifacts, show=show)
+            else:
+                result = pipeline.execute(parallel=parallel, artifacts=artifacts, show=show)
+        except KeyboardInterrupt:
+            from gryt.errors import Interrupted
+
+            code = 143 if state["terminated"] else 130
+            raise Interrupted("terminated" if code == 143 else "interrupted", exit_code=code) from None
+    return result, time.monotonic() - started
+
+
+def _add_hook(pipeline: Any, hook: Any) -> None:
+    add = getattr(pipeline, "add_hook", None)
+    if callable(add):
+        add(hook)
+        return
+    hooks = getattr(pipeline, "hooks", None)
+    if isinstance(hooks, list):
+        hooks.append(hook)
+
+
+def _is_terminal() -> bool:
+    from rich.console import Console
+
+    console = Console()
+    return console.is_terminal and not console.is_dumb_terminal
+
+
+def _summary(result: dict[str, Any], elapsed: float) -> None:
+    from gryt.cli.progress import render_plain_summary, render_summary
+
+    if _is_terminal():
+        from rich.console import Console
+
+        render_summary(result, Console(highlight=False), elapsed)
+    else:
+        render_plain_summary(result, sys.stdout, elapsed)

@@ -1,0 +1,190 @@
+"""`gryt runs list` and `gryt runs show RUN_ID`: the run history kept in the project database."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from gryt.cli._common import database_path, format_duration, open_data, open_project, print_json, reporting
+
+app = typer.Typer(
+    name="runs",
+    help="Show past runs from the project database.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+STATUS_STYLES = {
+    "success": "green",
+    "error": "red",
+    "invalid_env": "red",
+    "auth_failed": "red",
+    "interrupted": "yellow",
+    "running": "cyan",
+    "abandoned": "magenta",
+    "skipped": "dim",
+}
+
+
+def run_status(run: dict[str, Any]) -> str:
+    """The stored status, or `abandoned` for a `running` run whose process is gone."""
+    return "abandoned" if run.get("abandoned") else str(run.get("status") or "-")
+
+
+def styled(status: str) -> str:
+    style = STATUS_STYLES.get(status)
+    return f"[{style}]{status}[/{style}]" if style else status
+
+
+def short_time(stamp: Any) -> str:
+    """`2026-11-27T09:06:15.123Z` -> `2026-11-27 09:06:15` (local time)."""
+    if not isinstance(stamp, str) or not stamp:
+        return "-"
+    try:
+        when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return stamp
+    if when.tzinfo is not None:
+        when = when.astimezone()
+    return when.strftime("%Y-%m-%d %H:%M:%S")
+
+
+@app.command("list")
+def list_(
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many runs (0: all).")] = 20,
+    pipeline: Annotated[
+        str | None, typer.Option("--pipeline", "-p", help="Only runs of this pipeline name.")
+    ] = None,
+    db: Annotated[Path | None, typer.Option("--db", help="Database file (default: the project's).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the runs as JSON.")] = False,
+) -> None:
+    """List the latest runs: id, pipeline, status, start, duration."""
+    with reporting():
+        from gryt.history import list_runs
+
+        project = open_project()
+        data = open_data(database_path(project, db), create=False)
+        try:
+            runs = list_runs(data, limit=limit, pipeline=pipeline)
+        finally:
+            data.close()
+        if as_json:
+            print_json(runs)
+            return
+        if not runs:
+            typer.echo("No runs yet." if pipeline is None else f"No runs of pipeline {pipeline!r}.")
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(box=None, header_style="bold")
+        for column in ("run id", "pipeline", "status", "start", "duration"):
+            table.add_column(column, no_wrap=column != "pipeline")
+        for run in runs:
+            table.add_row(
+                str(run["run_id"]),
+                str(run.get("name") or "-"),
+                styled(run_status(run)),
+                short_time(run.get("start_timestamp")),
+                format_duration(run.get("duration")),
+            )
+        Console(highlight=False).print(table)
+
+
+@app.command("show")
+def show(
+    run_id: Annotated[str, typer.Argument(help="Run id (a unique prefix is enough).")],
+    db: Annotated[Path | None, typer.Option("--db", help="Database file (default: the project's).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
+) -> None:
+    """Show one run: every runner, step and auth result."""
+    with reporting():
+        from gryt.errors import ConfigError
+        from gryt.history import get_run
+        from gryt.project import display_path
+
+        project = open_project()
+        path = database_path(project, db)
+        data = open_data(path, create=False)
+        try:
+            run = get_run(data, run_id)
+        finally:
+            data.close()
+        if run is None:
+            raise ConfigError(
+                f"{display_path(path)}: no run {run_id!r} (or the prefix is ambiguous); see `gryt runs list`"
+            )
+        if as_json:
+            print_json(run)
+            return
+        render_run(run)
+
+
+def render_run(run: dict[str, Any]) -> None:
+    """A human view of one run: header, auth attempts, runners and steps, errors."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    status = run_status(run)
+    console.print(f"[bold]Run {run['run_id']}[/bold]  pipeline [bold]{run.get('name') or '-'}[/bold]")
+    console.print(
+        f"status {styled(status)}  started {short_time(run.get('start_timestamp'))}  "
+        f"duration {format_duration(run.get('duration'))}"
+        + (f"  pid {run['pid']} on {run['host']}" if run.get("pid") and run.get("host") else "")
+    )
+    if run.get("error"):
+        console.print(f"error: {run['error']}", markup=False)
+    if run.get("auth"):
+        auth = Table(title="auth", title_justify="left", box=None, header_style="bold")
+        for column in ("auth", "type", "status", "duration", "error"):
+            auth.add_column(column)
+        for attempt in run["auth"]:
+            raw = attempt.get("output")
+            output: dict[str, Any] = raw if isinstance(raw, dict) else {}
+            auth.add_row(
+                str(attempt.get("auth_id")),
+                str(attempt.get("name") or "-"),
+                styled(str(attempt.get("status"))),
+                format_duration(attempt.get("duration")),
+                str(output.get("error") or ""),
+            )
+        console.print(auth)
+    steps = Table(box=None, header_style="bold")
+    for column in ("runner", "step", "status", "duration", "attempts", "returncode", "error"):
+        steps.add_column(column)
+    steps_by_runner: dict[str, list[dict[str, Any]]] = {}
+    for step in run.get("steps") or []:
+        steps_by_runner.setdefault(str(step.get("runner_id")), []).append(step)
+    for runner in run.get("runners") or []:
+        rid = str(runner.get("runner_id"))
+        rows = steps_by_runner.pop(rid, [])
+        if not rows:
+            steps.add_row(
+                rid, "-", styled(str(runner.get("status"))), format_duration(runner.get("duration"))
+            )
+        for step in rows:
+            steps.add_row(*_step_row(rid, step))
+    for rid, rows in steps_by_runner.items():
+        for step in rows:
+            steps.add_row(*_step_row(rid, step))
+    console.print(steps)
+
+
+def _step_row(runner_id: str, step: dict[str, Any]) -> list[str]:
+    raw = step.get("output")
+    output: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    error = str(output.get("error") or "")
+    returncode = step.get("returncode")
+    return [
+        runner_id,
+        str(step.get("step_id")),
+        styled(str(step.get("status"))),
+        format_duration(step.get("duration")),
+        str(step.get("attempts") if step.get("attempts") is not None else "-"),
+        str(returncode) if returncode is not None else "-",
+        error.replace("[", "\\["),
+    ]

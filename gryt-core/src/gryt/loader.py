@@ -1,0 +1,448 @@
+"""Pipeline files -> core objects: TOML tables through the plugin registry, `.py` files by import.
+
+Every error is a ConfigError whose one-line message starts with the file and the TOML key path, e.g.
+`ci.toml: runners[0].steps[2].timeout: expected a number, got "ten"`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import sys
+import traceback
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gryt.config import ConfigKey, did_you_mean, resolve_config
+from gryt.errors import ConfigError, GrytError
+from gryt.project import Project, display_path, read_toml
+
+if TYPE_CHECKING:
+    from gryt.data import Data
+    from gryt.pipeline import Pipeline
+
+SUFFIXES = (".toml", ".py")
+
+TOP_KEYS = (
+    ConfigKey("pipeline", dict, {}, "Name, parallelism and secrets of the pipeline"),
+    ConfigKey("runtime", dict, None, "The runtime that provisions the environment"),
+    ConfigKey("validators", list, [], "Environment checks run before anything else"),
+    ConfigKey("auth", list, [], "Auth steps run in order before the runners"),
+    ConfigKey("runners", list, [], "Runners, each a list of steps"),
+    ConfigKey("destinations", list, [], "Where artifacts are published after a green run"),
+    ConfigKey("hooks", list, [], "Hook types that observe the run"),
+    ConfigKey("artifacts", dict, {}, "Globs of files handed to the destinations"),
+)
+PIPELINE_KEYS = (
+    ConfigKey("name", str, None, "Pipeline name (default: the file stem)"),
+    ConfigKey("parallel", bool, None, "Run runners concurrently"),
+    ConfigKey("max_parallel", int, None, "Upper bound on concurrently running runners"),
+    ConfigKey("secrets", list, [], "Environment variable names whose values are masked"),
+)
+RUNNER_KEYS = (
+    ConfigKey("id", str, None, "Runner id (default runner_<index>)"),
+    ConfigKey("needs", list, [], "Runner ids that must succeed first"),
+    ConfigKey("fail_fast", bool, True, "Skip the remaining steps after a failure"),
+    ConfigKey("steps", list, None, "The steps, run in order", required=True),
+)
+ARTIFACT_KEYS = (ConfigKey("paths", list, [], "Globs relative to the project root"),)
+
+
+@dataclass
+class LoadedPipeline:
+    """A pipeline built from a file plus the file-level settings the CLI applies when running it."""
+
+    path: Path
+    name: str
+    pipeline: Pipeline
+    parallel: bool | None = None
+    max_parallel: int | None = None
+    artifacts: list[str] = field(default_factory=list)
+    validators: list[Any] = field(default_factory=list)
+
+
+def available_pipelines(project: Project) -> list[str]:
+    """File names of the pipelines in the project's pipelines folder."""
+    folder = project.pipelines_dir
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.suffix in SUFFIXES and not p.name.startswith("_"))
+
+
+def resolve_pipeline_path(spec: str, project: Project) -> Path:
+    """A path as given, or a bare name looked up as NAME.toml / NAME.py in the pipelines folder."""
+    given = Path(spec).expanduser()
+    if given.is_file():
+        return given.resolve()
+    looks_like_path = given.suffix in SUFFIXES or len(given.parts) > 1
+    if looks_like_path:
+        if given.is_dir():
+            raise ConfigError(f"{spec}: is a folder, expected a .toml or .py pipeline file")
+        raise ConfigError(f"{spec}: no such pipeline file{_available_hint(project)}")
+    candidates = [project.pipelines_dir / f"{spec}{suffix}" for suffix in SUFFIXES]
+    found = [c for c in candidates if c.is_file()]
+    if len(found) > 1:
+        both = " and ".join(display_path(c) for c in found)
+        raise ConfigError(f"{spec}: ambiguous pipeline name: both {both} exist; pass the file path")
+    if not found:
+        folder = display_path(project.pipelines_dir)
+        names = [Path(n).stem for n in available_pipelines(project)]
+        raise ConfigError(
+            f"{spec}: no pipeline named {spec!r} in {folder}{did_you_mean(spec, names)}{_available_hint(project)}"
+        )
+    return found[0].resolve()
+
+
+def _available_hint(project: Project) -> str:
+    names = available_pipelines(project)
+    if names:
+        return f"; available: {', '.join(names)}"
+    return "; no pipelines yet (run `gryt init` or `gryt new NAME`)"
+
+
+def load_pipeline(
+    path: Path, *, data: Data | None = None, hooks: Iterable[Any] = (), name: str | None = None
+) -> LoadedPipeline:
+    """Build the pipeline of a `.toml` or `.py` file; `hooks` are extra Hook objects (TOML only)."""
+    if path.suffix == ".py":
+        return load_python(path)
+    if path.suffix == ".toml":
+        return load_toml(path, data=data, hooks=hooks, name=name)
+    raise ConfigError(f"{display_path(path)}: unsupported pipeline file type; use .toml or .py")
+
+
+# ---------------------------------------------------------------------------------------------- TOML
+
+
+class _Builder:
+    """Turns one parsed TOML document into core objects; `fail` prefixes the file name."""
+
+    def __init__(self, path: Path, data: Data | None) -> None:
+        self.path = path
+        self.file = display_path(path)
+        self.data = data
+        from gryt.plugins import get_manager
+
+        self.registry = get_manager().registry
+
+    def fail(self, where: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.file}: {where}: {message}" if where else f"{self.file}: {message}")
+
+    def keys(self, keys: tuple[ConfigKey, ...] | None, values: Any, where: str) -> dict[str, Any]:
+        """Validate a table against declared keys; messages carry the file and the key path."""
+        if not isinstance(values, dict):
+            raise self.fail(where, f"expected a table, got {_kind(values)}")
+        try:
+            return resolve_config(keys, values, where=where)
+        except ConfigError as exc:
+            raise ConfigError(f"{self.file}: {exc}") from None
+
+    def tables(self, values: list[Any], where: str) -> list[dict[str, Any]]:
+        for index, item in enumerate(values):
+            if not isinstance(item, dict):
+                raise self.fail(f"{where}[{index}]", f"expected a table, got {_kind(item)}")
+        return values
+
+    def strings(self, values: list[Any], where: str) -> list[str]:
+        for index, item in enumerate(values):
+            if not isinstance(item, str):
+                raise self.fail(f"{where}[{index}]", f"expected a string, got {_kind(item)}")
+        return values
+
+    def lookup(self, kind: str, table: dict[str, Any], where: str, default: str | None = None) -> type:
+        type_name = table.get("type", default)
+        if type_name is None:
+            known = ", ".join(self.registry.names(kind)) or "none installed"
+            raise self.fail(f"{where}.type", f"required key is missing; known types: {known}")
+        if not isinstance(type_name, str):
+            raise self.fail(f"{where}.type", f"expected a string, got {_kind(type_name)}")
+        try:
+            return self.registry.get(kind, type_name)
+        except GrytError as exc:
+            raise self.fail(f"{where}.type", str(exc)) from None
+
+    def construct(self, cls: type, where: str, *args: Any, **kwargs: Any) -> Any:
+        """Instantiate a plugin type; its own validation errors get the key path."""
+        try:
+            return cls(*args, **kwargs)
+        except (GrytError, ValueError, TypeError) as exc:
+            raise self.fail(where, _one_line(exc)) from None
+
+    def by_id(self, kind: str, table: dict[str, Any], where: str, default_id: str, **extra: Any) -> Any:
+        """auth, destinations and steps: `id` is the id, every other key but `type` is config."""
+        cls = self.lookup(kind, table, where, default="command" if kind == "steps" else None)
+        ident = table.get("id", default_id)
+        if not isinstance(ident, str) or not ident:
+            raise self.fail(f"{where}.id", f"expected a non-empty string, got {_kind(ident)}")
+        config = {k: v for k, v in table.items() if k not in ("id", "type")}
+        self.keys(getattr(cls, "config_keys", None), config, where)
+        return self.construct(cls, where, ident, config, **extra)
+
+    def by_options(self, kind: str, table: dict[str, Any], where: str, default: str | None = None) -> Any:
+        """validators, runtimes and hooks: every key but `type` is a keyword argument."""
+        cls = self.lookup(kind, table, where, default=default)
+        options = {k: v for k, v in table.items() if k != "type"}
+        self.keys(getattr(cls, "config_keys", None), options, where)
+        return self.construct(cls, where, **options)
+
+    def unique(self, ids: list[tuple[Any, str]], what: str) -> None:
+        seen: dict[str, str] = {}
+        for ident, where in ids:
+            if not isinstance(ident, str):
+                continue
+            if ident in seen:
+                raise self.fail(f"{where}.id", f'duplicate {what} id "{ident}" (also at {seen[ident]})')
+            seen[ident] = where
+
+
+def load_toml(
+    path: Path, *, data: Data | None = None, hooks: Iterable[Any] = (), name: str | None = None
+) -> LoadedPipeline:
+    """Read a TOML pipeline and build it through the plugin registry (DESIGN §4)."""
+    doc = read_toml(path)
+    b = _Builder(path, data)
+    top = b.keys(TOP_KEYS, doc, "")
+    meta = b.keys(PIPELINE_KEYS, top["pipeline"], "pipeline")
+    secrets = b.strings(meta["secrets"], "pipeline.secrets")
+    max_parallel = meta["max_parallel"]
+    if max_parallel is not None and max_parallel < 1:
+        raise b.fail("pipeline.max_parallel", f"must be at least 1, got {max_parallel}")
+    artifacts = b.keys(ARTIFACT_KEYS, top["artifacts"], "artifacts")
+    globs = b.strings(artifacts["paths"], "artifacts.paths")
+
+    runtime = None
+    if top["runtime"] is not None:
+        runtime = b.by_options(
+            "runtimes", b.keys(None, top["runtime"], "runtime"), "runtime", default="local"
+        )
+    validators = [
+        b.by_options("validators", table, f"validators[{i}]")
+        for i, table in enumerate(b.tables(top["validators"], "validators"))
+    ]
+    auth_tables = b.tables(top["auth"], "auth")
+    b.unique([(_default_id(t, "auth", i), f"auth[{i}]") for i, t in enumerate(auth_tables)], "auth")
+    auth_steps = [
+        b.by_id("auth", table, f"auth[{i}]", _default_id(table, "auth", i), data=data)
+        for i, table in enumerate(auth_tables)
+    ]
+    dest_tables = b.tables(top["destinations"], "destinations")
+    b.unique(
+        [(_default_id(t, "destination", i), f"destinations[{i}]") for i, t in enumerate(dest_tables)],
+        "destination",
+    )
+    destinations = [
+        b.by_id("destinations", table, f"destinations[{i}]", _default_id(table, "destination", i))
+        for i, table in enumerate(dest_tables)
+    ]
+    hook_objects = [
+        b.by_options("hooks", table, f"hooks[{i}]") for i, table in enumerate(b.tables(top["hooks"], "hooks"))
+    ]
+    runners = _build_runners(b, top["runners"])
+
+    from gryt.pipeline import Pipeline
+
+    pipeline_name = name or meta["name"] or path.stem
+    pipeline = b.construct(
+        Pipeline,
+        "",
+        runners,
+        data=data,
+        runtime=runtime,
+        hook=[*hook_objects, *hooks] or None,
+        destinations=destinations,
+        validators=validators,
+        auth_steps=auth_steps,
+        name=pipeline_name,
+        max_parallel=max_parallel,
+        secrets=secrets,
+    )
+    return LoadedPipeline(
+        path=path,
+        name=pipeline_name,
+        pipeline=pipeline,
+        parallel=meta["parallel"],
+        max_parallel=max_parallel,
+        artifacts=globs,
+        validators=validators,
+    )
+
+
+def _build_runners(b: _Builder, tables: list[Any]) -> list[Any]:
+    from gryt.runner import Runner
+
+    runner_tables = b.tables(tables, "runners")
+    if not runner_tables:
+        raise b.fail("runners", "no runners: add at least one [[runners]] table with steps")
+    specs = []
+    for i, table in enumerate(runner_tables):
+        where = f"runners[{i}]"
+        spec = b.keys(RUNNER_KEYS, table, where)
+        rid = spec["id"] if spec["id"] is not None else f"runner_{i}"
+        if not rid:
+            raise b.fail(f"{where}.id", "must not be empty")
+        steps = b.tables(spec["steps"], f"{where}.steps")
+        if not steps:
+            raise b.fail(f"{where}.steps", "a runner needs at least one step")
+        specs.append((where, rid, b.strings(spec["needs"], f"{where}.needs"), spec["fail_fast"], steps))
+
+    b.unique([(rid, where) for where, rid, *_ in specs], "runner")
+    step_ids = [
+        (_ident(step, f"{rid}_step_{j}"), f"{where}.steps[{j}]")
+        for where, rid, _needs, _ff, steps in specs
+        for j, step in enumerate(steps)
+    ]
+    b.unique(step_ids, "step")
+    _check_needs(b, [(where, rid, needs) for where, rid, needs, _ff, _steps in specs])
+
+    runners = []
+    for where, rid, needs, fail_fast, steps in specs:
+        step_objects = [
+            b.by_id("steps", step, f"{where}.steps[{j}]", f"{rid}_step_{j}", data=b.data)
+            for j, step in enumerate(steps)
+        ]
+        runners.append(
+            b.construct(
+                Runner, where, step_objects, data=b.data, config={"fail_fast": fail_fast}, id=rid, needs=needs
+            )
+        )
+    return runners
+
+
+def _check_needs(b: _Builder, runners: list[tuple[str, str, list[str]]]) -> None:
+    """Unknown needs (with did-you-mean), self-needs and cycles, reported with the key path."""
+    ids = [rid for _where, rid, _needs in runners]
+    graph = {rid: needs for _where, rid, needs in runners}
+    for where, rid, needs in runners:
+        for need in needs:
+            if need == rid:
+                raise b.fail(f"{where}.needs", f'runner "{rid}" cannot need itself')
+            if need not in graph:
+                hint = did_you_mean(need, ids)
+                raise b.fail(f"{where}.needs", f'unknown runner "{need}"{hint}; runners: {", ".join(ids)}')
+    state: dict[str, int] = {}
+
+    def visit(node: str, trail: list[str]) -> None:
+        state[node] = 1
+        for need in graph[node]:
+            if state.get(need) == 1:
+                cycle = [*trail[trail.index(need) :], need] if need in trail else [node, need]
+                raise b.fail("runners", f"needs form a cycle: {' -> '.join(cycle)}")
+            if need not in state:
+                visit(need, [*trail, need])
+        state[node] = 2
+
+    for rid in ids:
+        if rid not in state:
+            visit(rid, [rid])
+
+
+def _ident(table: dict[str, Any], default: Any) -> Any:
+    return table.get("id", default)
+
+
+def _default_id(table: dict[str, Any], what: str, index: int) -> Any:
+    """auth steps and destinations are named after their type unless they set an `id`."""
+    type_name = table.get("type")
+    return table.get("id", type_name if isinstance(type_name, str) and type_name else f"{what}_{index}")
+
+
+def _kind(value: Any) -> str:
+    names = {str: "a string", bool: "a boolean", int: "an integer", float: "a number", list: "a list"}
+    if isinstance(value, dict):
+        return "a table"
+    for typ, label in names.items():
+        if type(value) is typ:
+            return f"{label} ({value!r})" if typ is not list else label
+    return type(value).__name__
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return " ".join(text.split())
+
+
+# ---------------------------------------------------------------------------------------------- .py
+
+
+def load_python(path: Path) -> LoadedPipeline:
+    """Import a `.py` pipeline and take its `PIPELINE` or call its `build()`."""
+    module = _import_file(path)
+    from gryt.pipeline import Pipeline
+
+    file = display_path(path)
+    if hasattr(module, "PIPELINE"):
+        pipeline = module.PIPELINE
+        source = "PIPELINE"
+    elif callable(getattr(module, "build", None)):
+        build = module.build
+        if _required_params(build):
+            raise ConfigError(f"{file}: build() must take no required arguments")
+        try:
+            pipeline = build()
+        except Exception as exc:  # any error in user code is reported with its location
+            raise ConfigError(_located(path, exc, "build() raised")) from exc
+        source = "build()"
+    else:
+        raise ConfigError(f"{file}: defines no pipeline: set PIPELINE = Pipeline(...) or define build()")
+    if not isinstance(pipeline, Pipeline):
+        raise ConfigError(f"{file}: {source} is {type(pipeline).__name__}, expected a gryt Pipeline")
+    name = getattr(pipeline, "name", None) or path.stem
+    return LoadedPipeline(
+        path=path,
+        name=name,
+        pipeline=pipeline,
+        max_parallel=getattr(pipeline, "max_parallel", None),
+        validators=list(getattr(pipeline, "validators", None) or []),
+    )
+
+
+def _required_params(func: Any) -> list[str]:
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [
+        p.name
+        for p in params
+        if p.default is inspect.Parameter.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
+
+
+def _import_file(path: Path) -> Any:
+    """Execute a pipeline script as a fresh module; its folder is importable while it loads."""
+    module_name = f"gryt_pipeline_{path.stem}_{uuid.uuid4().hex[:8]}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ConfigError(f"{display_path(path)}: cannot be imported as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    folder = str(path.parent)
+    sys.path.insert(0, folder)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except (Exception, SystemExit) as exc:  # any error in user code is reported with its location
+        sys.modules.pop(module_name, None)
+        raise ConfigError(_located(path, exc, "failed to import")) from exc
+    finally:
+        if folder in sys.path:
+            sys.path.remove(folder)
+    return module
+
+
+def _located(path: Path, exc: BaseException, what: str) -> str:
+    """`file:line: <what>: Type: message` using the deepest frame inside the pipeline file."""
+    line: int | None = None
+    if isinstance(exc, SyntaxError) and exc.filename and Path(exc.filename) == path:
+        line = exc.lineno
+    else:
+        for frame in traceback.extract_tb(exc.__traceback__):
+            if Path(frame.filename) == path:
+                line = frame.lineno
+    where = f"{display_path(path)}:{line}" if line else display_path(path)
+    detail = exc.msg if isinstance(exc, SyntaxError) else _one_line(exc)
+    if isinstance(exc, SystemExit):
+        detail = f"called sys.exit({exc.code!r})"
+    return f"{where}: {what}: {type(exc).__name__}: {detail}"
