@@ -312,6 +312,8 @@ def test_keep_uses_the_users_credential_helper(
 def test_authenticating_again_replaces_the_previous_config(
     basic_registry: Registry, user_env: UserEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    user_env.docker_dir.mkdir()
+    (user_env.docker_dir / "config.json").write_text(json.dumps({"detachKeys": "ctrl-x"}))
     auth, context, first = login(basic_registry, monkeypatch)
     first_dir = Path(context.env["DOCKER_CONFIG"])
     assert auth.authenticate()["status"] == "success"
@@ -319,5 +321,6 @@ def test_authenticating_again_replaces_the_previous_config(
     assert first["status"] == "success"
     assert second_dir != first_dir
     assert not first_dir.exists()
+    assert read_config(second_dir / "config.json")["detachKeys"] == "ctrl-x"
     auth.cleanup()
-    assert user_env.files() == []
+    user_env.assert_no_credential(USERNAME, basic_registry.token)

@@ -70,12 +70,13 @@ class DockerRegistryAuth(Auth):
         self.address = parse_registry(cfg["registry"], insecure=bool(cfg["insecure"]), where=f"{id}.registry")
         self.timeout = float(cfg["timeout"])
         self.scoped: RunScopedConfig | None = None
+        self._inherited: dict[str, str | None] = {}
 
     def authenticate(self) -> dict[str, Any]:
         """Read the credentials, log in, write the config and export it; the token never leaves stdin,
         a request header or the config file."""
-        self._discard_config()
         env = self._environment()
+        self._discard_config()
         result: dict[str, Any] = {
             "status": "error",
             "registry": self.address.name,
@@ -94,8 +95,12 @@ class DockerRegistryAuth(Auth):
         except _Failure as exc:
             result["error"] = self._clean(str(exc))
             return self._mark(result)
-        self.export("DOCKER_CONFIG", str(config_dir))
-        self.export("REGISTRY_AUTH_FILE", str(config_dir / CONFIG_FILE))
+        for name, value in (
+            ("DOCKER_CONFIG", str(config_dir)),
+            ("REGISTRY_AUTH_FILE", str(config_dir / CONFIG_FILE)),
+        ):
+            self._inherited.setdefault(name, env.get(name))
+            self.export(name, value)
         result["status"] = "success"
         return self._mark(result)
 
@@ -107,10 +112,16 @@ class DockerRegistryAuth(Auth):
         self._authenticated = False
 
     def _environment(self) -> dict[str, str]:
-        """The environment later steps see: the process environment plus what the run exported so far."""
+        """The environment later steps see: the process environment plus what the run exported so far,
+        with this step's own earlier exports replaced by what it inherited (for a repeated login)."""
         env = dict(os.environ)
         if self.context is not None:
             env.update(self.context.env)
+        for name, value in self._inherited.items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
         return env
 
     def _method(self, env: Mapping[str, str]) -> str:
