@@ -162,3 +162,43 @@ def test_generated_tests_are_self_contained(tmp_path: Path):
     text = (root / "tests" / "test_plugin.py").read_text()
     assert "from gryt_solo import plugin" in text
     assert "conftest" not in {p.name for p in root.rglob("*")}
+
+
+GRYT = str(Path(sys.executable).with_name("gryt"))
+
+
+def test_cli_creates_the_project_and_refuses_to_overwrite(tmp_path):
+    run = [GRYT, "plugins", "new", "gryt-slack", "--kind", "destination", "--path", str(tmp_path)]
+    first = subprocess.run(run, capture_output=True, text=True, timeout=60, check=False)
+    assert first.returncode == 0, first.stderr
+    assert "destination type 'slack' (SlackDestination)" in first.stdout
+    assert (tmp_path / "gryt-slack" / "src" / "gryt_slack" / "destination.py").is_file()
+    before = (tmp_path / "gryt-slack" / "pyproject.toml").read_text()
+
+    again = subprocess.run(run, capture_output=True, text=True, timeout=60, check=False)
+    assert again.returncode == 2
+    assert again.stderr.strip().startswith("gryt: error: ") and "already exists" in again.stderr
+    assert len(again.stderr.strip().splitlines()) == 1
+    assert (tmp_path / "gryt-slack" / "pyproject.toml").read_text() == before
+
+
+def test_cli_rejects_a_bad_kind_and_a_bad_name(tmp_path):
+    bad_kind = subprocess.run(
+        [GRYT, "plugins", "new", "gryt-x", "--kind", "publisher", "--path", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert bad_kind.returncode == 2
+    assert "unknown plugin kind 'publisher'; choose one of: auth, destination" in bad_kind.stderr
+    bad_name = subprocess.run(
+        [GRYT, "plugins", "new", "gryt x", "--kind", "auth", "--path", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert bad_name.returncode == 2
+    assert "invalid distribution name 'gryt x'" in bad_name.stderr
+    assert list(tmp_path.iterdir()) == []

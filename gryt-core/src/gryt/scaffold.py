@@ -68,6 +68,21 @@ class Scaffold:
     names: Names
     files: list[Path] = field(default_factory=list)
 
+    def report(self) -> str:
+        """What was created and how to try it: the text `gryt plugins new` prints."""
+        n = self.names
+        lines = [
+            f"Created {self.path} ({n.distribution}, module {n.module}): "
+            f"{self.kind.removesuffix('s')} type {n.type_name!r} ({n.class_name})",
+            *(f"  {file}" for file in self.files),
+            "Next:",
+            f"  cd {self.path}",
+            '  pip install -e ".[test]"',
+            "  pytest",
+            "  gryt plugins list",
+        ]
+        return "\n".join(lines)
+
 
 def derive_names(distribution: str, kind: str, module: str | None = None) -> Names:
     """Validate `distribution` (PEP 508) and derive module, type, class and env-var names from it.

@@ -42,6 +42,20 @@ def list_plugins(
             _print_details(console, manager, info)
 
 
+@app.command("new")
+def new_plugin(
+    name: str = typer.Argument(
+        ..., metavar="NAME", help="Distribution name, e.g. gryt-slack (module gryt_slack, type slack)."
+    ),
+    kind: str = typer.Option(..., "--kind", help="auth, destination, validator, runtime, step or hooks."),
+    path: str = typer.Option(".", "--path", help="Folder in which the project folder NAME is created."),
+) -> None:
+    """Create a ready-to-publish plugin project PATH/NAME with a working type of KIND and its tests."""
+    from gryt.scaffold import create_plugin
+
+    typer.echo(create_plugin(name, kind, path).report())
+
+
 def _provides_text(info: PluginInfo) -> str:
     return "; ".join(f"{kind}: {', '.join(names)}" for kind, names in info.provides.items() if names)
 
