@@ -253,14 +253,3 @@ def test_bad_config_is_rejected_at_construction(config, message):
     with pytest.raises(ConfigError) as excinfo:
         FlyAuth("fly", config)
     assert message in str(excinfo.value)
-
-
-def test_registered_as_type_fly_through_the_entry_point():
-    from gryt.auth import FlyAuth as Imported
-    from gryt.plugins import get_manager
-
-    manager = get_manager()
-    assert manager.registry.get("auth", "fly") is FlyAuth
-    assert Imported is FlyAuth
-    assert manager.plugins["fly"].provides["auth"] == ["fly"]
-    assert [k.name for k in FlyAuth.config_keys or ()] == ["token_env_var", "timeout", "api_base", "method"]
