@@ -232,20 +232,21 @@ def _is_table_array(value: Any) -> bool:
     return isinstance(value, (list, tuple)) and bool(value) and all(isinstance(v, Mapping) for v in value)
 
 
-def _emit_table(lines: list[str], path: list[str], table: Mapping[str, Any]) -> None:
+def _emit_table(lines: list[str], path: list[str], table: Mapping[str, Any], where: str) -> None:
+    """Append `table` at header `path`; `where` is its key path for error messages (`runners[0]`)."""
+    prefix = f"{where}." if where else ""
     for key, value in table.items():
         if not isinstance(value, Mapping) and not _is_table_array(value):
-            where = ".".join([*path, str(key)])
-            lines.append(f"{_toml_key(str(key))} = {_toml_value(value, where)}")
+            lines.append(f"{_toml_key(str(key))} = {_toml_value(value, prefix + str(key))}")
     for key, value in table.items():
         header = ".".join(_toml_key(p) for p in [*path, str(key)])
         if isinstance(value, Mapping):
             lines.extend(["", f"[{header}]"])
-            _emit_table(lines, [*path, str(key)], value)
+            _emit_table(lines, [*path, str(key)], value, prefix + str(key))
         elif _is_table_array(value):
-            for item in value:
+            for index, item in enumerate(value):
                 lines.extend(["", f"[[{header}]]"])
-                _emit_table(lines, [*path, str(key)], item)
+                _emit_table(lines, [*path, str(key)], item, f"{prefix}{key}[{index}]")
 
 
 def dump_toml(data: Mapping[str, Any]) -> str:
@@ -254,7 +255,7 @@ def dump_toml(data: Mapping[str, Any]) -> str:
     Supports str, int, float, bool, paths, lists and dicts; `None` raises TypeError (TOML has no null).
     """
     lines: list[str] = []
-    _emit_table(lines, [], data)
+    _emit_table(lines, [], data, "")
     return "\n".join(lines).lstrip("\n") + "\n"
 
 
