@@ -57,6 +57,11 @@ class Masker:
         return obj
 
     @property
+    def pattern(self) -> re.Pattern[str] | None:
+        """The compiled alternation of all secrets (longest first), or None: for streaming maskers."""
+        return self._pattern
+
+    @property
     def longest(self) -> int:
         """Length of the longest secret: streaming maskers keep this many characters back."""
         return max((len(v) for v in self._values), default=0)

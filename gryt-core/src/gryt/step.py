@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import re
 from abc import ABC, abstractmethod
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gryt.config import resolve_config
+from gryt.config import ConfigKey, describe, resolve_config
+from gryt.errors import ConfigError
+from gryt.process import DEFAULT_MAX_OUTPUT, LazyLog, run_command
 from gryt.typeinfo import Registrable
 
 if TYPE_CHECKING:
@@ -40,3 +45,186 @@ class Step(Registrable, ABC):
     def validate(self) -> bool:
         """False means the step is skipped (recorded as `skipped`)."""
         return True
+
+
+MAX_RETRIES = 100
+RETRY_DELAY_CAP = 60.0
+"""Retry delays double after each attempt up to this many seconds."""
+
+
+def safe_file_part(text: str) -> str:
+    """`text` usable as one file-name component (ids may come from TOML and contain anything)."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip(".")
+    return cleaned or "_"
+
+
+def step_log_path(context: RunContext, step_id: str) -> Path | None:
+    """Where a step's full output goes: `<log_dir>/<runner_id>.<step_id>.log`, or None without a log dir."""
+    if context.log_dir is None:
+        return None
+    name = (
+        safe_file_part(step_id)
+        if context.runner_id is None
+        else (f"{safe_file_part(context.runner_id)}.{safe_file_part(step_id)}")
+    )
+    return Path(context.log_dir) / f"{name}.log"
+
+
+def empty_result(status: str, reason: str) -> dict[str, Any]:
+    """The result of a step that did not run (`skipped`, `interrupted`) or failed before starting."""
+    return {
+        "status": status,
+        "returncode": None,
+        "stdout": "",
+        "stderr": "",
+        "duration": 0.0,
+        "attempts": 0,
+        "timed_out": False,
+        "error": reason,
+    }
+
+
+class CommandStep(Step):
+    """Run a command (`cmd`, a list of arguments) with retries, a timeout and bounded, masked output."""
+
+    name = "command"
+    summary = "Run a command; retries, timeout, env, cwd"
+    config_keys = (
+        ConfigKey("cmd", (list, str), None, "Command as a list of arguments (a string needs shell = true)"),
+        ConfigKey("shell", bool, False, "Run cmd through /bin/sh"),
+        ConfigKey("env", dict, {}, "Environment variables merged onto the inherited environment"),
+        ConfigKey("cwd", str, None, "Working directory (default: the runtime's cwd, else the current one)"),
+        ConfigKey("timeout", (int, float), None, "Seconds before the whole process tree is killed"),
+        ConfigKey("retries", int, 0, "Extra attempts after a failure"),
+        ConfigKey("retry_delay", (int, float), 1.0, "Seconds before the first retry; doubles each time"),
+        ConfigKey("max_output", int, DEFAULT_MAX_OUTPUT, "Characters kept per stream (head and tail)"),
+    )
+
+    def __init__(
+        self,
+        id: str,
+        config: dict[str, Any] | None = None,
+        data: Data | None = None,
+        hook: Hook | None = None,
+    ) -> None:
+        super().__init__(id, config, data, hook)
+        self.default_cwd: str | None = None
+        """Set by the pipeline from the runtime (LocalRuntime `cwd`); a relative `cwd` is resolved in it."""
+        self._check()
+        self.log_path: Path | None = None
+        """The full output log of the last run, when one was written."""
+
+    def _check(self) -> None:
+        cfg = self.config
+        cmd = cfg["cmd"]
+        where = self.id
+        if cmd is None:
+            raise ConfigError(f'{where}.cmd: required key is missing (a list like ["make", "test"])')
+        if isinstance(cmd, str):
+            if not cfg["shell"]:
+                raise ConfigError(
+                    f"{where}.cmd: a string needs shell = true; or give a list like {cmd.split()[:3]!r}"
+                )
+            if not cmd.strip():
+                raise ConfigError(f"{where}.cmd: the command is empty")
+        else:
+            if not cmd:
+                raise ConfigError(f"{where}.cmd: the command is empty")
+            if not all(isinstance(arg, (str, int, float)) and not isinstance(arg, bool) for arg in cmd):
+                raise ConfigError(f"{where}.cmd: every argument must be a string")
+            cfg["cmd"] = [str(arg) for arg in cmd]
+        timeout = cfg["timeout"]
+        if timeout is not None and timeout < 0:
+            raise ConfigError(f"{where}.timeout: must be 0 (no limit) or more seconds, got {timeout}")
+        retries = cfg["retries"]
+        if retries < 0 or retries > MAX_RETRIES:
+            raise ConfigError(f"{where}.retries: must be between 0 and {MAX_RETRIES}, got {retries}")
+        if cfg["retry_delay"] < 0:
+            raise ConfigError(f"{where}.retry_delay: must be 0 or more seconds, got {cfg['retry_delay']}")
+        if cfg["max_output"] <= 0:
+            raise ConfigError(f"{where}.max_output: must be a positive number, got {cfg['max_output']}")
+        env: dict[str, str] = {}
+        for key, value in cfg["env"].items():
+            if isinstance(value, (dict, list, tuple)) or value is None:
+                raise ConfigError(f"{where}.env.{key}: expected a string, got {describe(value)}")
+            env[str(key)] = str(value).lower() if isinstance(value, bool) else str(value)
+        cfg["env"] = env
+
+    def environment(self, context: RunContext) -> dict[str, str]:
+        """The inherited environment, then the run's exported variables, then this step's `env`."""
+        env = dict(os.environ)
+        env.update(context.env)
+        env.update(self.config["env"])
+        return env
+
+    def working_directory(self) -> str | None:
+        cwd: str | None = self.config["cwd"]
+        if cwd is None:
+            return self.default_cwd
+        if self.default_cwd is not None and not Path(cwd).is_absolute():
+            return str(Path(self.default_cwd) / cwd)
+        return cwd
+
+    def run(self) -> dict[str, Any]:
+        from gryt.context import RunContext
+
+        context = self.context if self.context is not None else RunContext()
+        cfg = self.config
+        masker = context.masker
+        env = self.environment(context)
+        cwd = self.working_directory()
+        timeout = cfg["timeout"] or None
+        path = step_log_path(context, self.id)
+        log = LazyLog(path) if path is not None else None
+        prefix = None
+        if context.show and context.prefix_output:
+            prefix = f"{context.runner_id or '-'}/{self.id} | "
+        delay = float(cfg["retry_delay"])
+        total = 0.0
+        attempts = 0
+        try:
+            while True:
+                attempts += 1
+                if log is not None and attempts > 1:
+                    log.write(f"\n[gryt: attempt {attempts} of {cfg['retries'] + 1}]\n")
+                out = run_command(
+                    cfg["cmd"],
+                    shell=cfg["shell"],
+                    env=env,
+                    cwd=cwd,
+                    timeout=timeout,
+                    max_output=cfg["max_output"],
+                    masker=masker,
+                    log=log,
+                    show=context.show,
+                    prefix=prefix,
+                    cancel=context.cancel,
+                )
+                total += out.duration
+                retryable = out.returncode is not None and not out.interrupted
+                if out.ok or not retryable or attempts > cfg["retries"]:
+                    break
+                if context.cancel.wait(delay):
+                    out.interrupted = True
+                    out.error = "interrupted"
+                    break
+                delay = min(delay * 2, max(RETRY_DELAY_CAP, float(cfg["retry_delay"])))
+        finally:
+            if log is not None:
+                log.close()
+        self.log_path = path if log is not None and log.written else None
+        status = "success" if out.ok else ("interrupted" if out.interrupted else "error")
+        result: dict[str, Any] = {
+            "status": status,
+            "returncode": out.returncode,
+            "stdout": out.stdout,
+            "stderr": out.stderr,
+            "duration": round(total, 6),
+            "attempts": attempts,
+            "timed_out": out.timed_out,
+        }
+        if status != "success":
+            result["error"] = masker.mask(out.error or "failed")
+        if out.truncated:
+            result["truncated"] = dict(out.truncated)
+        return result
