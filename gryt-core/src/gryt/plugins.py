@@ -150,7 +150,7 @@ class PluginInfo:
     def status_phrase(self) -> str:
         """Why this plugin provides nothing: `is disabled (...)`, `failed to load: ...`, ..."""
         if self.status == "disabled":
-            return f"is disabled ({self.error})" if self.error else "is disabled"
+            return f"is {self.error}" if self.error else "is disabled"
         if self.status == "incompatible":
             return f"is incompatible: {self.error}"
         if self.status == "error":
@@ -542,7 +542,7 @@ class PluginManager:
         if name in self.disable:
             return "disabled by disable_plugins in the project config"
         if env_flag(self.env, ENV_DISABLE_AUTOLOAD) and name not in env_names(self.env, ENV_ALLOW):
-            return f"{ENV_DISABLE_AUTOLOAD}=1 and not listed in {ENV_ALLOW}"
+            return f"disabled by {ENV_DISABLE_AUTOLOAD}=1 (not listed in {ENV_ALLOW})"
         return None
 
     def _check_switch_names(self, known: set[str]) -> None:

@@ -110,7 +110,7 @@ class LazyCommand(TyperCommand):
     def __init__(self, entry: CommandEntry) -> None:
         super().__init__(
             entry.name,
-            help=f"[{entry.distribution} {entry.version}] plugin command",
+            help=f"Plugin command from {entry.distribution} {entry.version}.",
             rich_help_panel=PANEL,
             add_help_option=False,
             context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
