@@ -91,6 +91,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
     root = tmp_path / "site"
     root.mkdir()
     monkeypatch.syspath_prepend(str(root))
+    monkeypatch.chdir(tmp_path)  # no project config of the surrounding checkout applies
     fake = Site(root)
     yield fake
     for name in [m for m in sys.modules if m.endswith(fake.token)]:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -25,7 +26,7 @@ HEAVY = ("sqlite3", "gryt.data", "gryt.pipeline", "gryt.runner", "gryt.builtins"
 
 
 def run_gryt(
-    site, *args: str, env: dict[str, str] | None = None
+    site, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     """Run the real `gryt` entry point in a fresh interpreter with the fake site on PYTHONPATH."""
     out = site.root.parent / f"modules-{len(list(site.root.parent.glob('modules-*')))}.json"
@@ -38,6 +39,7 @@ def run_gryt(
         env=full_env,
         timeout=60,
         check=False,
+        cwd=cwd or site.root.parent,
     )
     return proc, set(json.loads(out.read_text()))
 
@@ -232,3 +234,14 @@ def test_list_warnings_are_suppressed_but_other_commands_warn(site):
     assert warned.stderr.splitlines() == [
         'gryt: warning: plugin "bad" of gryt-bad 0.2 failed to load: import failed: ImportError: nope; see `gryt plugins list`'
     ]
+
+
+def test_plugins_list_honours_the_project_config(site, tmp_path):
+    site.step_plugin("gryt-hello", "hello")
+    project = tmp_path / "project"
+    (project / ".gryt").mkdir(parents=True)
+    (project / ".gryt" / "config.toml").write_text('disable_plugins = ["hello"]\n')
+    proc, _modules = run_gryt(site, "plugins", "list", "--json", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    row = next(r for r in json.loads(proc.stdout) if r["name"] == "hello")
+    assert (row["status"], row["error"]) == ("disabled", "disabled by disable_plugins in the project config")

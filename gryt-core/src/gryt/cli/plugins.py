@@ -25,8 +25,11 @@ def list_plugins(
     ),
 ) -> None:
     """List every plugin: distribution, version, status and the types it provides."""
+    from gryt.cli._common import open_project, reporting
     from gryt.plugins import get_manager
 
+    with reporting():
+        open_project()  # applies the project's disable_plugins
     manager = get_manager(warn=False)
     infos = list(manager.plugins.values())
     if as_json:
