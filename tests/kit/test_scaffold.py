@@ -7,11 +7,15 @@ import sys
 from pathlib import Path
 
 import pytest
-import tomllib
 
 from gryt import __version__
 from gryt.errors import ConfigError
 from gryt.scaffold import SCAFFOLD_KINDS, core_requirement, create_plugin, derive_names
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ import textwrap
 import uuid
 
 import pytest
-import tomllib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from importlib_metadata import entry_points
@@ -18,6 +17,11 @@ from importlib_metadata import entry_points
 from gryt import plugins
 from gryt.errors import PluginError
 from gryt.testing import GrytProject, assert_valid_plugin, dump_toml, isolated_manager
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib
 
 pytest_plugins = ["gryt.testing"]
 
