@@ -334,7 +334,7 @@ class Registry:
                 return f"{label} is probably provided by {info.describe()}, which {info.status_phrase()}"
         names = self.names(kind)
         message = f"unknown {label}{did_you_mean(name, names)}; known: {', '.join(names) or 'none'}"
-        failed = [i for i in plugins if i.status in ("error", "incompatible")]
+        failed = [i for i in plugins if i.status != "ok"]
         if failed:
             listed = ", ".join(f"{i.name} ({i.distribution}, {i.status})" for i in failed)
             message += f"; plugins not loaded: {listed}; see `gryt plugins list`"
