@@ -164,12 +164,16 @@ class _Builder:
         except GrytError as exc:
             raise self.fail(f"{where}.type", str(exc)) from None
 
-    def construct(self, cls: type, where: str, *args: Any, **kwargs: Any) -> Any:
-        """Instantiate a plugin type; its own validation errors get the key path."""
+    def construct(self, cls: type, where: str, *args: Any, ident: str | None = None, **kwargs: Any) -> Any:
+        """Instantiate a type; its own validation errors get the key path in place of its `ident.`."""
         try:
             return cls(*args, **kwargs)
         except (GrytError, ValueError, TypeError) as exc:
-            raise self.fail(where, _one_line(exc)) from None
+            message = _one_line(exc)
+            if ident and where and message.startswith((f"{ident}.", f"{ident}:")):
+                separator = "." if message[len(ident)] == "." else ":"
+                raise ConfigError(f"{self.file}: {where}{separator}{message[len(ident) + 1 :]}") from None
+            raise self.fail(where, message) from None
 
     def by_id(self, kind: str, table: dict[str, Any], where: str, default_id: str, **extra: Any) -> Any:
         """auth, destinations and steps: `id` is the id, every other key but `type` is config."""
@@ -179,14 +183,14 @@ class _Builder:
             raise self.fail(f"{where}.id", f"expected a non-empty string, got {_kind(ident)}")
         config = {k: v for k, v in table.items() if k not in ("id", "type")}
         self.keys(getattr(cls, "config_keys", None), config, where)
-        return self.construct(cls, where, ident, config, **extra)
+        return self.construct(cls, where, ident, config, ident=ident, **extra)
 
     def by_options(self, kind: str, table: dict[str, Any], where: str, default: str | None = None) -> Any:
         """validators, runtimes and hooks: every key but `type` is a keyword argument."""
         cls = self.lookup(kind, table, where, default=default)
         options = {k: v for k, v in table.items() if k != "type"}
         self.keys(getattr(cls, "config_keys", None), options, where)
-        return self.construct(cls, where, **options)
+        return self.construct(cls, where, ident=getattr(cls, "name", None), **options)
 
     def unique(self, ids: list[tuple[Any, str]], what: str) -> None:
         seen: dict[str, str] = {}
@@ -305,7 +309,14 @@ def _build_runners(b: _Builder, tables: list[Any]) -> list[Any]:
         ]
         runners.append(
             b.construct(
-                Runner, where, step_objects, data=b.data, config={"fail_fast": fail_fast}, id=rid, needs=needs
+                Runner,
+                where,
+                step_objects,
+                ident=rid,
+                data=b.data,
+                config={"fail_fast": fail_fast},
+                id=rid,
+                needs=needs,
             )
         )
     return runners
@@ -389,7 +400,8 @@ def load_python(path: Path) -> LoadedPipeline:
         raise ConfigError(f"{file}: defines no pipeline: set PIPELINE = Pipeline(...) or define build()")
     if not isinstance(pipeline, Pipeline):
         raise ConfigError(f"{file}: {source} is {type(pipeline).__name__}, expected a gryt Pipeline")
-    name = getattr(pipeline, "name", None) or path.stem
+    name = pipeline.name if pipeline.name and pipeline.name != "pipeline" else path.stem
+    pipeline.name = name
     return LoadedPipeline(
         path=path,
         name=name,

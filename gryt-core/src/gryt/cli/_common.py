@@ -115,3 +115,13 @@ def escape(text: Any) -> str:
     from rich.markup import escape as rich_escape
 
     return rich_escape(str(text))
+
+
+def make_console(stderr: bool = False) -> Any:
+    """A Rich console; off a terminal it is wide enough that tables are not cut to 80 columns."""
+    from rich.console import Console
+
+    console = Console(highlight=False, stderr=stderr)
+    if not console.is_terminal:
+        console = Console(highlight=False, stderr=stderr, width=max(console.width, 160))
+    return console

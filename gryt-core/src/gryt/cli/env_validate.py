@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gryt.cli._common import escape, in_folder, open_project, print_json, reporting
+from gryt.cli._common import escape, in_folder, make_console, open_project, print_json, reporting
 
 
 def _run_validators(validators: list[Any]) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -57,9 +57,8 @@ def env_validate(
 
 
 def _print_report(file: str, report: list[tuple[str, list[dict[str, Any]]]]) -> None:
-    from rich.console import Console
 
-    console = Console(highlight=False)
+    console = make_console()
     if not report:
         console.print(f"{escape(file)}: no validators declared; nothing to check")
         return

@@ -18,6 +18,7 @@ from gryt.cli._common import (
     database_path,
     debug_enabled,
     in_folder,
+    make_console,
     open_data,
     open_project,
     print_json,
@@ -28,31 +29,35 @@ EXIT_CODES = {"success": 0, "interrupted": 130}
 """Pipeline status -> exit code; every other status (error, invalid_env, auth_failed) exits 1."""
 
 
-class Terminated(BaseException):
-    """Raised in the main thread by the SIGTERM handler so the run unwinds like a Ctrl-C."""
+SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
 @contextmanager
-def sigterm_interrupts(pipeline: Any) -> Iterator[dict[str, bool]]:
-    """While running, SIGTERM asks the pipeline to stop and unwinds the main thread (exit 143)."""
-    state = {"terminated": False}
+def interrupt_signals(pipeline: Any) -> Iterator[dict[str, Any]]:
+    """While running, SIGINT/SIGTERM stop the pipeline: the first politely (the engine's grace period),
+    the second at once; a third, or one before the run started, raises KeyboardInterrupt.
+
+    `state["signal"]` holds the first signal received, which decides the exit code (130 or 143).
+    """
+    state: dict[str, Any] = {"signal": None, "count": 0}
     if threading.current_thread() is not threading.main_thread():
         yield state
         return
 
     def handler(signum: int, frame: Any) -> None:
-        already = state["terminated"]
-        state["terminated"] = True
-        interrupt = getattr(pipeline, "interrupt", None)
-        if callable(interrupt):
-            interrupt(force=already)
-        raise KeyboardInterrupt
+        state["count"] += 1
+        if state["signal"] is None:
+            state["signal"] = signum
+        if getattr(pipeline, "context", None) is None or state["count"] > 2:
+            raise KeyboardInterrupt
+        pipeline.interrupt(force=state["count"] > 1)
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in SIGNAL_EXIT}
     try:
         yield state
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def expand_artifacts(globs: list[str], root: Path) -> list[Path]:
@@ -154,7 +159,8 @@ def _run(opts: RunOptions) -> int:
         with in_folder(project.root):
             loaded = load_pipeline(path, data=data)
             pipe = loaded.pipeline
-            _attach(pipe, data)
+            if opts.db is not None or opts.in_memory or getattr(pipe, "data", None) is None:
+                pipe.data = data
             if opts.runners:
                 pipe = _select(pipe, opts.runners)
             limit = opts.max_parallel or loaded.max_parallel or project.max_parallel
@@ -164,7 +170,7 @@ def _run(opts: RunOptions) -> int:
             if parallel is None:
                 parallel = loaded.parallel if loaded.parallel is not None else bool(project.parallel)
             artifacts = expand_artifacts(loaded.artifacts, project.root)
-            result, elapsed = _execute(pipe, parallel, artifacts, opts)
+            result, elapsed, signal_code = _execute(pipe, parallel, artifacts, opts)
     finally:
         data.close()
     if junit_path is not None:
@@ -178,13 +184,10 @@ def _run(opts: RunOptions) -> int:
         print_json(result)
     else:
         _summary(result, elapsed)
-    return EXIT_CODES.get(str(result.get("status")), 1)
-
-
-def _attach(pipeline: Any, data: Any) -> None:
-    """Give a pipeline built by a `.py` file the CLI's database when it brought none."""
-    if getattr(pipeline, "data", None) is None and hasattr(pipeline, "data"):
-        pipeline.data = data
+    status = str(result.get("status"))
+    if status == "interrupted" and signal_code is not None:
+        return signal_code
+    return EXIT_CODES.get(status, 1)
 
 
 def _select(pipeline: Any, runners: list[str]) -> Any:
@@ -207,8 +210,9 @@ def _select(pipeline: Any, runners: list[str]) -> Any:
 
 def _execute(
     pipeline: Any, parallel: bool, artifacts: list[Path], opts: RunOptions
-) -> tuple[dict[str, Any], float]:
-    """Execute with the right progress view; Ctrl-C / SIGTERM are recorded by the engine, then exit."""
+) -> tuple[dict[str, Any], float, int | None]:
+    """Execute with the right progress view; returns the result, the elapsed time and, when a signal
+    stopped the run, the exit code it calls for (130 or 143)."""
     from gryt.cli.progress import LiveProgress, PlainProgress
 
     started = time.monotonic()
@@ -218,7 +222,7 @@ def _execute(
     if not opts.as_json:
         view = LiveProgress(pipeline) if live else PlainProgress(pipeline)
         _add_hook(pipeline, view)
-    with sigterm_interrupts(pipeline) as state:
+    with interrupt_signals(pipeline) as state:
         try:
             if isinstance(view, LiveProgress):
                 with view:
@@ -228,22 +232,21 @@ def _execute(
         except KeyboardInterrupt:
             from gryt.errors import Interrupted
 
-            code = 143 if state["terminated"] else 130
+            code = SIGNAL_EXIT.get(state["signal"], 130)
             raise Interrupted("terminated" if code == 143 else "interrupted", exit_code=code) from None
-    return result, time.monotonic() - started
+    signal_code = SIGNAL_EXIT.get(state["signal"], 130) if state["signal"] is not None else None
+    return result, time.monotonic() - started, signal_code
 
 
 def _add_hook(pipeline: Any, hook: Any) -> None:
-    add = getattr(pipeline, "add_hook", None)
-    if callable(add):
-        add(hook)
-        return
+    """Attach the progress view after the pipeline's own hooks."""
     hooks = getattr(pipeline, "hooks", None)
     if isinstance(hooks, list):
         hooks.append(hook)
 
 
 def _is_terminal() -> bool:
+    """stdout is an interactive terminal that understands control codes."""
     from rich.console import Console
 
     console = Console()
@@ -254,8 +257,6 @@ def _summary(result: dict[str, Any], elapsed: float) -> None:
     from gryt.cli.progress import render_plain_summary, render_summary
 
     if _is_terminal():
-        from rich.console import Console
-
-        render_summary(result, Console(highlight=False), elapsed)
+        render_summary(result, make_console(), elapsed)
     else:
         render_plain_summary(result, sys.stdout, elapsed)

@@ -8,7 +8,15 @@ from typing import Annotated, Any
 
 import typer
 
-from gryt.cli._common import database_path, format_duration, open_data, open_project, print_json, reporting
+from gryt.cli._common import (
+    database_path,
+    format_duration,
+    make_console,
+    open_data,
+    open_project,
+    print_json,
+    reporting,
+)
 
 app = typer.Typer(
     name="runs",
@@ -77,7 +85,6 @@ def list_(
         if not runs:
             typer.echo("No runs yet." if pipeline is None else f"No runs of pipeline {pipeline!r}.")
             return
-        from rich.console import Console
         from rich.table import Table
 
         table = Table(box=None, header_style="bold")
@@ -91,7 +98,7 @@ def list_(
                 short_time(run.get("start_timestamp")),
                 format_duration(run.get("duration")),
             )
-        Console(highlight=False).print(table)
+        make_console().print(table)
 
 
 @app.command("show")
@@ -125,10 +132,9 @@ def show(
 
 def render_run(run: dict[str, Any]) -> None:
     """A human view of one run: header, auth attempts, runners and steps, errors."""
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(highlight=False)
+    console = make_console()
     status = run_status(run)
     console.print(f"[bold]Run {run['run_id']}[/bold]  pipeline [bold]{run.get('name') or '-'}[/bold]")
     console.print(
