@@ -297,3 +297,68 @@ _values = st.recursive(
 @given(st.dictionaries(_keys, _values, max_size=4))
 def test_dump_toml_round_trips_through_tomllib(data):
     assert tomllib.loads(dump_toml(data)) == data
+
+
+def test_project_runs_a_pipeline_and_records_it_without_secrets(gryt_plugins, gryt_project, monkeypatch):
+    monkeypatch.setenv("KIT_SECRET", "kit-secret-value-123")
+    gryt_project.write_file("dist/app.txt", "built")
+    gryt_project.write_pipeline(
+        "ci",
+        {
+            "pipeline": {"secrets": ["KIT_SECRET"]},
+            "runners": [
+                {
+                    "id": "build",
+                    "steps": [
+                        {"id": "where", "cmd": [sys.executable, "-c", "import os; print(os.getcwd())"]},
+                        {
+                            "id": "leak",
+                            "cmd": [sys.executable, "-c", "import os; print(os.environ['KIT_SECRET'])"],
+                        },
+                    ],
+                }
+            ],
+            "destinations": [{"type": "directory", "id": "out", "path": "published"}],
+            "artifacts": {"paths": ["dist/*.txt"]},
+        },
+    )
+    cwd = os.getcwd()
+    result = gryt_project.run("ci")
+    assert os.getcwd() == cwd
+    assert result["status"] == "success"
+    steps = result["runners"]["build"]
+    assert steps["where"]["stdout"].strip() == str(gryt_project.root)
+    assert steps["leak"]["stdout"].strip() == "***"
+    assert (gryt_project.root / "published" / "app.txt").read_text() == "built"
+    assert gryt_project.query("SELECT status FROM pipelines WHERE pipeline_id = ?", [result["run_id"]]) == [
+        {"status": "success"}
+    ]
+    stored = gryt_project.database_text()
+    assert "***" in stored and "kit-secret-value-123" not in stored
+
+
+def test_project_run_reports_a_failing_step(gryt_plugins, gryt_project):
+    gryt_project.write_pipeline(
+        "ci",
+        {
+            "runners": [
+                {"id": "r", "steps": [{"id": "boom", "cmd": [sys.executable, "-c", "raise SystemExit(3)"]}]}
+            ]
+        },
+    )
+    result = gryt_project.run("ci")
+    assert result["status"] == "error"
+    assert result["runners"]["r"]["boom"]["returncode"] == 3
+
+
+def test_run_pipeline_executes_a_python_pipeline_in_memory(gryt_plugins):
+    from gryt.pipeline import Pipeline
+    from gryt.runner import Runner
+    from gryt.step import CommandStep
+    from gryt.testing import run_pipeline
+
+    pipeline = Pipeline([Runner([CommandStep("hi", {"cmd": [sys.executable, "-c", "print('hi')"]})], id="r")])
+    result = run_pipeline(pipeline)
+    assert result["status"] == "success"
+    assert result["runners"]["r"]["hi"]["stdout"] == "hi\n"
+    assert pipeline.data is None

@@ -11,6 +11,7 @@ AssertionError with their own messages and need no assertion rewriting.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import math
@@ -43,6 +44,7 @@ __all__ = [
     "gryt_plugins",
     "gryt_project",
     "isolated_manager",
+    "run_pipeline",
     "stub_executable",
 ]
 
@@ -299,6 +301,45 @@ class GrytProject:
         path.write_text(text, encoding="utf-8")
         return path
 
+    def run(
+        self,
+        pipeline: str,
+        *,
+        parallel: bool | None = None,
+        max_parallel: int | None = None,
+        artifacts: Sequence[str | Path] | None = None,
+    ) -> dict[str, Any]:
+        """Run a pipeline (bare name or path) in-process like `gryt run`, recording into `db_path`.
+
+        Uses the current plugin manager (the `gryt_plugins` sandbox when active), runs in the project
+        root, expands the pipeline's `[artifacts]` globs unless `artifacts` is given, and returns the
+        pipeline result dict.
+        """
+        from gryt.data import SqliteData
+        from gryt.loader import load_pipeline, resolve_pipeline_path
+        from gryt.project import load_project
+
+        project = load_project(self.root)
+        with _in_folder(project.root):
+            path = resolve_pipeline_path(pipeline, project)
+            project.db.parent.mkdir(parents=True, exist_ok=True)
+            data = SqliteData(project.db)
+            try:
+                loaded = load_pipeline(path, data=data)
+                pipe = loaded.pipeline
+                if getattr(pipe, "data", None) is None:
+                    pipe.data = data
+                limit = max_parallel or loaded.max_parallel or project.max_parallel
+                if limit is not None:
+                    pipe.max_parallel = limit
+                if parallel is None:
+                    parallel = loaded.parallel if loaded.parallel is not None else bool(project.parallel)
+                files = list(artifacts) if artifacts is not None else _expand(loaded.artifacts, project.root)
+                result: dict[str, Any] = pipe.execute(parallel=parallel, artifacts=files)
+                return result
+            finally:
+                data.close()
+
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Rows of a read-only query against the project database."""
         if not self.db_path.exists():
@@ -324,6 +365,58 @@ class GrytProject:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         return path
+
+
+@contextlib.contextmanager
+def _in_folder(folder: Path) -> Iterator[None]:
+    previous = Path.cwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+def _expand(globs: Sequence[str], root: Path) -> list[Path]:
+    """Files matching artifact globs relative to `root` (absolute globs allowed), sorted, unique."""
+    found: dict[Path, None] = {}
+    for pattern in globs:
+        given = Path(pattern).expanduser()
+        base, relative = (
+            (Path(given.anchor), str(given.relative_to(given.anchor)))
+            if given.is_absolute()
+            else (root, pattern)
+        )
+        for match in sorted(base.glob(relative)):
+            if match.is_file():
+                found.setdefault(match, None)
+    return list(found)
+
+
+def run_pipeline(
+    pipeline: Any,
+    *,
+    parallel: bool = False,
+    artifacts: Sequence[str | Path] | None = None,
+    db: str | Path = ":memory:",
+) -> dict[str, Any]:
+    """Execute a `gryt.Pipeline` built in Python and return its result dict.
+
+    A pipeline without a database records into `db` (default: an in-memory SQLite store, closed after).
+    """
+    from gryt.data import SqliteData
+
+    data = None
+    if getattr(pipeline, "data", None) is None:
+        data = SqliteData(db)
+        pipeline.data = data
+    try:
+        result: dict[str, Any] = pipeline.execute(parallel=parallel, artifacts=list(artifacts or []))
+        return result
+    finally:
+        if data is not None:
+            data.close()
+            pipeline.data = None
 
 
 @pytest.fixture
