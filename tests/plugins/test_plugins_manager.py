@@ -372,3 +372,42 @@ def test_configure_applies_project_disable_list_to_the_default_manager(site):
     rebuilt = plugins.get_manager(warn=False)
     assert rebuilt is not manager
     assert rebuilt.plugins["fly"].status == "ok"
+
+
+def test_concurrent_first_use_loads_one_manager(site):
+    import threading
+
+    plugins.reset_manager()
+    barrier = threading.Barrier(8)
+    seen: list[PluginManager] = []
+
+    def use() -> None:
+        barrier.wait()
+        seen.append(plugins.get_manager(warn=False))
+
+    threads = [threading.Thread(target=use) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(seen) == 8
+    assert len({id(m) for m in seen}) == 1
+    assert seen[0].plugins["builtins"].status == "ok"
+
+
+def test_a_plugin_may_use_the_registry_while_it_loads(site):
+    mod = site.module(
+        site.mod("reentrant"),
+        """
+        from gryt.plugins import get_manager
+
+        LOCAL = get_manager().registry.get("runtimes", "local")
+        """,
+    )
+    site.dist("gryt-reentrant", plugins={"reentrant": mod})
+    plugins.reset_manager()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(plugins, "PluginManager", lambda **kw: PluginManager(path=[str(site.root)], **kw))
+        manager = plugins.get_manager(warn=False)
+    assert manager.plugins["reentrant"].status == "ok"
+    assert sys.modules[mod].LOCAL is manager.registry.get("runtimes", "local")
