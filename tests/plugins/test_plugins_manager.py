@@ -162,7 +162,7 @@ def test_wrong_hook_arguments_and_missing_decorator_are_errors(site):
     [
         (
             "class Bad:\n    name = 'bad'",
-            "Bad is not a subclass of gryt.auth.Auth, so it cannot be a auth type",
+            "Bad is not a subclass of gryt.auth.Auth (required for auth types)",
         ),
         ("class Bad(Auth):\n    pass", "Bad has no type name: set the class attribute `name`"),
         (

@@ -186,7 +186,7 @@ def check_type(kind: str, cls: Any) -> str:
     base = getattr(importlib.import_module(module_name), base_name)
     if not issubclass(cls, base):
         raise PluginError(
-            f"{cls.__qualname__} is not a subclass of {module_name}.{base_name}, so it cannot be a {KIND_LABELS[kind]} type"
+            f"{cls.__qualname__} is not a subclass of {module_name}.{base_name} (required for {KIND_LABELS[kind]} types)"
         )
     name = getattr(cls, "name", "")
     if not isinstance(name, str) or not name:
