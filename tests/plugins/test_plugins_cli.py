@@ -245,3 +245,38 @@ def test_plugins_list_honours_the_project_config(site, tmp_path):
     assert proc.returncode == 0, proc.stderr
     row = next(r for r in json.loads(proc.stdout) if r["name"] == "hello")
     assert (row["status"], row["error"]) == ("disabled", "disabled by disable_plugins in the project config")
+
+
+def test_pipeline_using_a_type_of_a_failed_plugin_exits_2_naming_the_distribution(site, tmp_path):
+    mod = site.module(
+        site.mod("boomer"),
+        """
+        from gryt import hookimpl
+        from gryt.step import Step
+
+        class BoomStep(Step):
+            name = "boom"
+            def run(self):
+                return {"status": "success"}
+
+        @hookimpl
+        def gryt_register_steps(register):
+            register(BoomStep)
+            raise RuntimeError("registry on fire")
+        """,
+    )
+    site.dist("gryt-boomer", plugins={"boomer": mod})
+    pipeline = tmp_path / "boom.toml"
+    pipeline.write_text('[[runners]]\nsteps = [{ id = "b", type = "boom" }]\n')
+    proc, _modules = run_gryt(site, "validate", str(pipeline))
+    assert proc.returncode == 2
+    lines = proc.stderr.splitlines()
+    assert lines[0] == (
+        'gryt: warning: plugin "boomer" of gryt-boomer 1.0.0 failed to load: gryt_register_steps raised '
+        "RuntimeError: registry on fire; see `gryt plugins list`"
+    )
+    assert len(lines) == 2 and lines[1].startswith("gryt: error: ")
+    assert lines[1].endswith(
+        'step type "boom" is provided by plugin "boomer" of gryt-boomer 1.0.0, which failed to load: '
+        "gryt_register_steps raised RuntimeError: registry on fire"
+    )
