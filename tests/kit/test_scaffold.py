@@ -44,6 +44,7 @@ def test_derives_every_name_from_the_distribution(name, kind, expected):
         ("gryt slack", "invalid distribution name"),
         ("gryt-slack-", "invalid distribution name"),
         ("gryt/slack", "invalid distribution name"),
+        ("gryt-slack\n", "invalid distribution name"),
         ("", "invalid distribution name"),
         ("2fa", "invalid module name"),
         ("class", "invalid module name"),

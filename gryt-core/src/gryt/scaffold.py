@@ -90,7 +90,7 @@ def derive_names(distribution: str, kind: str, module: str | None = None) -> Nam
     `gryt-slack` -> module `gryt_slack`, type `slack`, class `SlackDestination`, env prefix `SLACK`.
     """
     suffix = _kind_suffix(kind)
-    if not _DISTRIBUTION_NAME.match(distribution):
+    if not _DISTRIBUTION_NAME.fullmatch(distribution):
         raise ConfigError(
             f"invalid distribution name {distribution!r}: use letters, digits, '-', '_' and '.', "
             "starting and ending with a letter or digit (PEP 508)"
@@ -105,7 +105,7 @@ def derive_names(distribution: str, kind: str, module: str | None = None) -> Nam
     if module_name in {"gryt", "test", "tests"} or module_name.startswith("gryt."):
         raise ConfigError(f"invalid module name {module_name!r}: it would shadow an existing package")
     type_name = canonical.removeprefix("gryt-") or canonical
-    if not _TYPE_NAME.match(type_name):
+    if not _TYPE_NAME.fullmatch(type_name):
         raise ConfigError(
             f"invalid type name {type_name!r} (from {distribution!r}): a type name starts with a letter; "
             "choose another distribution name"
