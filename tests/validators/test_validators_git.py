@@ -124,9 +124,17 @@ def test_not_a_repository(tmp_path: Path, git_env: None) -> None:
     plain.mkdir()
     [issue] = GitValidator(clean=True, branch="main", tag=True, path=str(plain)).run()
     assert issue.kind == "git_missing"
-    assert "is not a git repository" in issue.message
+    assert issue.message == f"{plain} is not a git repository"
     [issue] = GitValidator(path=str(tmp_path / "does-not-exist")).run()
     assert issue.kind == "git_missing"
+    assert "No such file or directory" in issue.message
+
+
+def test_inside_the_git_dir_is_not_a_work_tree(make_repo: Callable[..., Path]) -> None:
+    repo = make_repo()
+    [issue] = GitValidator(path=str(repo / ".git")).run()
+    assert issue.kind == "git_missing"
+    assert "not a work tree" in issue.message
 
 
 def test_git_not_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -68,6 +68,13 @@ def test_fresh_manager_registers_the_five_types() -> None:
     assert manager.registry.names("validators") == sorted(TYPES)
 
 
+def test_plugin_passes_the_plugin_kit_checks() -> None:
+    import gryt_validators.plugin
+    from gryt.testing import assert_valid_plugin
+
+    assert_valid_plugin(gryt_validators.plugin)
+
+
 def test_plugin_module_is_cheap_to_import() -> None:
     code = (
         "import sys, gryt_validators.plugin\n"

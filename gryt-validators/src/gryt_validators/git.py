@@ -62,8 +62,12 @@ class GitValidator(Validator):
             return [Issue("git_missing", self.path, "git is not installed (not found on PATH)")]
         probe = self._git(git, "rev-parse", "--is-inside-work-tree")
         if probe.error is not None or probe.returncode != 0 or probe.stdout.strip() != "true":
-            reason = probe.error or probe.first_line() or "not inside a work tree"
-            return [Issue("git_missing", self.path, f"{self.path} is not a git repository: {reason}")]
+            where = "the project directory" if self.path == "." else self.path
+            reason = (probe.error or probe.first_line()).removeprefix("fatal: ")
+            if probe.returncode == 0:
+                reason = "inside the .git directory, not a work tree"
+            suffix = f" ({reason})" if reason and "not a git repository" not in reason else ""
+            return [Issue("git_missing", self.path, f"{where} is not a git repository{suffix}")]
         issues: list[Issue] = []
         for check in (self._check_clean, self._check_branch, self._check_tag):
             issue = check(git)
