@@ -11,3 +11,25 @@ def gryt_register_runtimes(register: Register) -> None:
     from gryt.runtime import LocalRuntime
 
     register(LocalRuntime)
+
+
+@hookimpl
+def gryt_register_steps(register: Register) -> None:
+    from gryt.step import CommandStep
+
+    register(CommandStep)
+
+
+@hookimpl
+def gryt_register_destinations(register: Register) -> None:
+    from gryt.destination import CommandDestination, DirectoryDestination
+
+    register(CommandDestination)
+    register(DirectoryDestination)
+
+
+@hookimpl
+def gryt_register_hooks(register: Register) -> None:
+    from gryt.hook import PrintHook
+
+    register(PrintHook)

@@ -40,8 +40,13 @@ def _check_column_type(name: str, declaration: str) -> str:
     return declaration
 
 
+_PLAIN = (str, int, float, type(None), bytes)
+
+
 def encode_value(value: Any) -> Any:
     """The value as SQLite stores it: dicts and lists become JSON, paths become strings."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, (dict, list, tuple)):
         return json.dumps(value, default=str, ensure_ascii=False)
     if isinstance(value, Path):
@@ -156,7 +161,7 @@ def _migrate_v2(conn: sqlite3.Connection) -> None:
     _add_missing_columns(conn, "versions", {"pipeline_id": "TEXT"})
     conn.execute(
         """CREATE TABLE IF NOT EXISTS step_runs (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            id INTEGER PRIMARY KEY,
             pipeline_id TEXT NOT NULL,
             runner_id TEXT,
             step_id TEXT NOT NULL,
@@ -174,7 +179,7 @@ def _migrate_v2(conn: sqlite3.Connection) -> None:
     )
     conn.execute(
         """CREATE TABLE IF NOT EXISTS auth_runs (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            id INTEGER PRIMARY KEY,
             pipeline_id TEXT NOT NULL,
             auth_id TEXT NOT NULL,
             name TEXT,
@@ -185,12 +190,29 @@ def _migrate_v2(conn: sqlite3.Connection) -> None:
             output_json TEXT
         )"""
     )
+    conn.execute(
+        """CREATE TRIGGER IF NOT EXISTS step_runs_latest AFTER INSERT ON step_runs BEGIN
+            INSERT INTO steps_output (step_id, runner_id, name, output_json, status, duration, timestamp)
+            VALUES (NEW.step_id, NEW.runner_id, NEW.name, NEW.output_json, NEW.status, NEW.duration,
+                    CURRENT_TIMESTAMP)
+            ON CONFLICT (step_id) DO UPDATE SET runner_id = excluded.runner_id, name = excluded.name,
+                output_json = excluded.output_json, status = excluded.status,
+                duration = excluded.duration, timestamp = excluded.timestamp;
+        END"""
+    )
+    conn.execute(
+        """CREATE TRIGGER IF NOT EXISTS auth_runs_latest AFTER INSERT ON auth_runs BEGIN
+            INSERT INTO auth_output (auth_id, name, output_json, status, duration, timestamp)
+            VALUES (NEW.auth_id, NEW.name, NEW.output_json, NEW.status, NEW.duration, CURRENT_TIMESTAMP)
+            ON CONFLICT (auth_id) DO UPDATE SET name = excluded.name, output_json = excluded.output_json,
+                status = excluded.status, duration = excluded.duration, timestamp = excluded.timestamp;
+        END"""
+    )
     for statement in (
         "CREATE INDEX IF NOT EXISTS idx_pipelines_start ON pipelines (start_timestamp)",
         "CREATE INDEX IF NOT EXISTS idx_pipelines_name_start ON pipelines (name, start_timestamp)",
         "CREATE INDEX IF NOT EXISTS idx_runners_pipeline ON runners (pipeline_id, start_timestamp)",
         "CREATE INDEX IF NOT EXISTS idx_step_runs_pipeline ON step_runs (pipeline_id, start_timestamp)",
-        "CREATE INDEX IF NOT EXISTS idx_step_runs_step ON step_runs (step_id, start_timestamp)",
         "CREATE INDEX IF NOT EXISTS idx_auth_runs_pipeline ON auth_runs (pipeline_id, start_timestamp)",
     ):
         conn.execute(statement)
@@ -214,6 +236,7 @@ class SqliteData(Data):
         self._lock = threading.RLock()
         self._depth = 0
         self._closed = False
+        self._sql_cache: dict[tuple[str, tuple[str, ...], tuple[str, ...]], str] = {}
         self._conn = self._open()
 
     def _describe(self) -> str:
@@ -297,29 +320,40 @@ class SqliteData(Data):
                     raise ConfigError(f"{self._describe()}: cannot write database ({exc})") from None
                 raise
 
-    def insert(self, table: str, row: Mapping[str, Any]) -> None:
+    def _insert_sql(self, table: str, columns: tuple[str, ...], key: tuple[str, ...] = ()) -> str:
+        """The (cached) INSERT or upsert statement for these identifiers, validated once."""
+        cache_key = (table, columns, key)
+        sql = self._sql_cache.get(cache_key)
+        if sql is not None:
+            return sql
         check_identifier(table, "table name")
-        if not row:
+        if not columns:
             raise ValueError(f"insert into {table}: empty row")
-        columns = [check_identifier(c, "column name") for c in row]
+        for column in (*columns, *key):
+            check_identifier(column, "column name")
         placeholders = ", ".join("?" for _ in columns)
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"
+        if key:
+            if any(k not in columns for k in key):
+                raise ValueError(f"upsert into {table}: key columns {list(key)} must be in the row")
+            updates = [c for c in columns if c not in key]
+            if updates:
+                assignments = ", ".join(f"{c} = excluded.{c}" for c in updates)
+                sql += f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {assignments}"
+            else:
+                sql += f" ON CONFLICT ({', '.join(key)}) DO NOTHING"
+        if len(self._sql_cache) < 256:
+            self._sql_cache[cache_key] = sql
+        return sql
+
+    def insert(self, table: str, row: Mapping[str, Any]) -> None:
+        sql = self._insert_sql(table, tuple(row))
         self._execute(sql, [encode_value(v) for v in row.values()])
 
     def upsert(self, table: str, row: Mapping[str, Any], key: Sequence[str]) -> None:
-        check_identifier(table, "table name")
-        columns = [check_identifier(c, "column name") for c in row]
-        keys = [check_identifier(k, "column name") for k in key]
-        if not keys or any(k not in row for k in keys):
-            raise ValueError(f"upsert into {table}: key columns {list(key)} must be in the row")
-        updates = [c for c in columns if c not in keys]
-        placeholders = ", ".join("?" for _ in columns)
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"
-        if updates:
-            assignments = ", ".join(f"{c} = excluded.{c}" for c in updates)
-            sql += f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {assignments}"
-        else:
-            sql += f" ON CONFLICT ({', '.join(keys)}) DO NOTHING"
+        if not key:
+            raise ValueError(f"upsert into {table}: no key columns")
+        sql = self._insert_sql(table, tuple(row), tuple(key))
         self._execute(sql, [encode_value(v) for v in row.values()])
 
     def update(self, table: str, values: Mapping[str, Any], where: Mapping[str, Any]) -> int:

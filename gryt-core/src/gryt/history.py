@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import socket
-from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from gryt.data import Data
@@ -20,7 +22,8 @@ RUN_STATUSES = ("running", "success", "error", "invalid_env", "auth_failed", "in
 
 def now_iso() -> str:
     """UTC time as `YYYY-MM-DDTHH:MM:SS.mmmZ`: sortable as text, parseable by SQLite's date functions."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
 
 
 def _decode(text: Any) -> Any:
@@ -57,10 +60,49 @@ def _run_view(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class Recorder:
-    """Writes one run's progress to a Data store; every method is a no-op without a store."""
+    """Writes one run's progress to a Data store; every method is a no-op without a store.
 
-    def __init__(self, data: Data | None) -> None:
+    With `background=True`, step, runner and auth rows are written by one writer thread in call order
+    while the next command already runs (timestamps are taken at call time). `run_started` writes at
+    once; `run_finished` and `close()` wait until every queued row is written. Write errors become
+    `errors` (one line each) instead of failing the run.
+    """
+
+    def __init__(self, data: Data | None, *, background: bool = False) -> None:
         self.data = data
+        self.errors: list[str] = []
+        self._background = background and data is not None
+        self._queue: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._thread: threading.Thread | None = None
+
+    def _write(self, fn: Callable[..., Any], *args: Any) -> None:
+        if not self._background:
+            fn(*args)
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._drain, name="gryt-recorder", daemon=True)
+            self._thread.start()
+        self._queue.put((fn, args))
+
+    def _drain(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            fn, args = item
+            try:
+                fn(*args)
+            except Exception as exc:  # noqa: BLE001 - reported through `errors`, the run goes on
+                self.errors.append(f"could not record to {getattr(self.data, 'path', None)}: {exc}")
+
+    def close(self) -> None:
+        """Wait until every queued row is written and stop the writer thread."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join()
 
     def run_started(self, run_id: str, name: str | None, config: Mapping[str, Any] | None = None) -> None:
         if self.data is None:
@@ -83,9 +125,11 @@ class Recorder:
     ) -> None:
         if self.data is None:
             return
+        end = now_iso()
+        self.close()
         self.data.update(
             "pipelines",
-            {"status": status, "end_timestamp": now_iso(), "duration": duration, "error": error},
+            {"status": status, "end_timestamp": end, "duration": duration, "error": error},
             {"pipeline_id": run_id},
         )
 
@@ -94,7 +138,8 @@ class Recorder:
     ) -> None:
         if self.data is None:
             return
-        self.data.upsert(
+        self._write(
+            self.data.upsert,
             "runners",
             {
                 "pipeline_id": run_id,
@@ -104,7 +149,7 @@ class Recorder:
                 "start_timestamp": now_iso(),
                 "needs_json": list(needs),
             },
-            key=("pipeline_id", "runner_id"),
+            ("pipeline_id", "runner_id"),
         )
 
     def runner_finished(
@@ -120,26 +165,17 @@ class Recorder:
         """Close a runner's row; creates it for runners that never started (skipped or interrupted)."""
         if self.data is None:
             return
-        end = now_iso()
-        with self.data.transaction():
-            changed = self.data.update(
-                "runners",
-                {"status": status, "end_timestamp": end, "duration": duration},
-                {"pipeline_id": run_id, "runner_id": runner_id},
-            )
-            if not changed:
-                self.data.insert(
-                    "runners",
-                    {
-                        "pipeline_id": run_id,
-                        "runner_id": runner_id,
-                        "name": name or runner_id,
-                        "status": status,
-                        "end_timestamp": end,
-                        "duration": duration,
-                        "needs_json": list(needs),
-                    },
-                )
+        data = self.data
+        values: dict[str, Any] = {"status": status, "end_timestamp": now_iso(), "duration": duration}
+        row: dict[str, Any] = {"pipeline_id": run_id, "runner_id": runner_id, "name": name or runner_id}
+        row.update(values, needs_json=list(needs))
+
+        def write() -> None:
+            with data.transaction():
+                if not data.update("runners", values, {"pipeline_id": run_id, "runner_id": runner_id}):
+                    data.insert("runners", row)
+
+        self._write(write)
 
     def step_finished(
         self,
@@ -152,45 +188,30 @@ class Recorder:
         start_timestamp: str | None = None,
         log_path: str | None = None,
     ) -> None:
-        """Upsert the latest result in `steps_output` and append the execution to `step_runs`, atomically."""
+        """Append the execution to `step_runs`; the `step_runs_latest` trigger upserts `steps_output`
+        in the same statement, so both change atomically."""
         if self.data is None:
             return
-        output = dict(result)
-        status = str(output.get("status", "error"))
-        duration = output.get("duration")
         end = now_iso()
-        with self.data.transaction():
-            self.data.upsert(
-                "steps_output",
-                {
-                    "step_id": step_id,
-                    "runner_id": runner_id,
-                    "name": step_type,
-                    "output_json": output,
-                    "status": status,
-                    "duration": duration,
-                    "timestamp": end.replace("T", " ")[:19],
-                },
-                key=("step_id",),
-            )
-            self.data.insert(
-                "step_runs",
-                {
-                    "pipeline_id": run_id,
-                    "runner_id": runner_id,
-                    "step_id": step_id,
-                    "name": step_type,
-                    "status": status,
-                    "returncode": output.get("returncode"),
-                    "attempts": output.get("attempts"),
-                    "timed_out": 1 if output.get("timed_out") else 0,
-                    "duration": duration,
-                    "start_timestamp": start_timestamp or end,
-                    "end_timestamp": end,
-                    "output_json": output,
-                    "log_path": log_path,
-                },
-            )
+        self._write(
+            self.data.insert,
+            "step_runs",
+            {
+                "pipeline_id": run_id,
+                "runner_id": runner_id,
+                "step_id": step_id,
+                "name": step_type,
+                "status": str(result.get("status", "error")),
+                "returncode": result.get("returncode"),
+                "attempts": result.get("attempts"),
+                "timed_out": 1 if result.get("timed_out") else 0,
+                "duration": result.get("duration"),
+                "start_timestamp": start_timestamp or end,
+                "end_timestamp": end,
+                "output_json": json.dumps(result, default=str, ensure_ascii=False),
+                "log_path": log_path,
+            },
+        )
 
     def auth_finished(
         self,
@@ -202,38 +223,24 @@ class Recorder:
         duration: float | None = None,
         start_timestamp: str | None = None,
     ) -> None:
-        """Upsert the latest result in `auth_output` and append the attempt to `auth_runs`, atomically."""
+        """Append the attempt to `auth_runs`; the `auth_runs_latest` trigger upserts `auth_output`."""
         if self.data is None:
             return
-        output = dict(result)
-        status = str(output.get("status", "error"))
         end = now_iso()
-        with self.data.transaction():
-            self.data.upsert(
-                "auth_output",
-                {
-                    "auth_id": auth_id,
-                    "name": auth_type,
-                    "output_json": output,
-                    "status": status,
-                    "duration": duration,
-                    "timestamp": end.replace("T", " ")[:19],
-                },
-                key=("auth_id",),
-            )
-            self.data.insert(
-                "auth_runs",
-                {
-                    "pipeline_id": run_id,
-                    "auth_id": auth_id,
-                    "name": auth_type,
-                    "status": status,
-                    "duration": duration,
-                    "start_timestamp": start_timestamp or end,
-                    "end_timestamp": end,
-                    "output_json": output,
-                },
-            )
+        self._write(
+            self.data.insert,
+            "auth_runs",
+            {
+                "pipeline_id": run_id,
+                "auth_id": auth_id,
+                "name": auth_type,
+                "status": str(result.get("status", "error")),
+                "duration": duration,
+                "start_timestamp": start_timestamp or end,
+                "end_timestamp": end,
+                "output_json": json.dumps(dict(result), default=str, ensure_ascii=False),
+            },
+        )
 
     def list_runs(self, limit: int = 20, pipeline: str | None = None) -> list[dict[str, Any]]:
         return list_runs(self.data, limit=limit, pipeline=pipeline) if self.data is not None else []

@@ -52,9 +52,12 @@ RETRY_DELAY_CAP = 60.0
 """Retry delays double after each attempt up to this many seconds."""
 
 
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
 def safe_file_part(text: str) -> str:
     """`text` usable as one file-name component (ids may come from TOML and contain anything)."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip(".")
+    cleaned = _UNSAFE.sub("_", text).strip(".")
     return cleaned or "_"
 
 
@@ -62,12 +65,10 @@ def step_log_path(context: RunContext, step_id: str) -> Path | None:
     """Where a step's full output goes: `<log_dir>/<runner_id>.<step_id>.log`, or None without a log dir."""
     if context.log_dir is None:
         return None
-    name = (
-        safe_file_part(step_id)
-        if context.runner_id is None
-        else (f"{safe_file_part(context.runner_id)}.{safe_file_part(step_id)}")
-    )
-    return Path(context.log_dir) / f"{name}.log"
+    name = safe_file_part(step_id)
+    if context.runner_id is not None:
+        name = f"{safe_file_part(context.runner_id)}.{name}"
+    return Path(f"{context.log_dir}/{name}.log")
 
 
 def empty_result(status: str, reason: str) -> dict[str, Any]:
@@ -150,8 +151,13 @@ class CommandStep(Step):
             env[str(key)] = str(value).lower() if isinstance(value, bool) else str(value)
         cfg["env"] = env
 
-    def environment(self, context: RunContext) -> dict[str, str]:
-        """The inherited environment, then the run's exported variables, then this step's `env`."""
+    def environment(self, context: RunContext) -> dict[str, str] | None:
+        """The inherited environment, then the run's exported variables, then this step's `env`.
+
+        None when there is nothing to add: the child then inherits gryt's environment as is (cheaper).
+        """
+        if not context.env and not self.config["env"]:
+            return None
         env = dict(os.environ)
         env.update(context.env)
         env.update(self.config["env"])

@@ -1,0 +1,236 @@
+"""Runners: an ordered list of steps executed one after the other, stopping at the first failure."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from gryt.errors import ConfigError
+from gryt.history import Recorder, now_iso
+from gryt.hook import EventDispatcher
+from gryt.step import Step, empty_result
+
+if TYPE_CHECKING:
+    from gryt.context import RunContext
+    from gryt.data import Data
+
+FAILED = ("error",)
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
+def log_dir_for(data: Data | None, run_id: str) -> Any:
+    """`<db dir>/logs/<run_id>` for a file database, else None (in-memory runs keep no log files)."""
+    path = getattr(data, "path", None)
+    return None if path is None else path.parent / "logs" / run_id
+
+
+class Runner:
+    """Run `steps` in order. With `fail_fast` (default), steps after a failure are recorded `skipped`.
+
+    `id` defaults to `runner_<index>` inside a pipeline; `needs` names runners that must succeed first.
+    """
+
+    def __init__(
+        self,
+        steps: Iterable[Step],
+        data: Data | None = None,
+        config: Mapping[str, Any] | None = None,
+        *,
+        id: str | None = None,
+        needs: Iterable[str] | str = (),
+    ) -> None:
+        self.steps: list[Step] = list(steps)
+        self.data = data
+        self.config: dict[str, Any] = dict(config or {})
+        where = id or "runner"
+        fail_fast = self.config.setdefault("fail_fast", True)
+        if not isinstance(fail_fast, bool):
+            raise ConfigError(f"{where}.fail_fast: expected a boolean, got {fail_fast!r}")
+        if id is not None and (not isinstance(id, str) or not id):
+            raise ConfigError(f"runner id must be a non-empty string, got {id!r}")
+        self.id: str = id or "runner_0"
+        self.auto_id = id is None
+        self.needs: tuple[str, ...] = (needs,) if isinstance(needs, str) else tuple(needs)
+        self.status: str | None = None
+        seen: set[str] = set()
+        for step in self.steps:
+            if not isinstance(step, Step):
+                raise ConfigError(f"{where}: {step!r} is not a Step")
+            if step.id in seen:
+                raise ConfigError(f"{where}: duplicate step id {step.id!r}")
+            seen.add(step.id)
+
+    @property
+    def fail_fast(self) -> bool:
+        return bool(self.config["fail_fast"])
+
+    def execute(
+        self,
+        *,
+        context: RunContext | None = None,
+        events: EventDispatcher | None = None,
+        recorder: Recorder | None = None,
+    ) -> dict[str, dict[str, Any]]:
+        """Run the steps; returns `{step_id: result}`. A KeyboardInterrupt is recorded, then re-raised.
+
+        Inside a pipeline the context, event dispatcher and recorder are the pipeline's. Standalone, the
+        runner records a run of its own (named after its id) when it has a database.
+        """
+        standalone = context is None
+        if context is None:
+            from gryt.context import RunContext
+
+            context = RunContext(data=self.data)
+            context.log_dir = log_dir_for(self.data, context.run_id)
+        if recorder is None:
+            recorder = Recorder(self.data if standalone else None)
+        if events is None:
+            events = EventDispatcher(masker=context.masker)
+        if standalone:
+            recorder.run_started(context.run_id, self.id, {"runners": [self.describe()]})
+        started = time.monotonic()
+        try:
+            results = self._execute(context.for_runner(self.id), events, recorder)
+        finally:
+            if standalone:
+                status = self.status or "interrupted"
+                error = None if status == "success" else f"runner {self.id} {status}"
+                recorder.run_finished(
+                    context.run_id, status, duration=time.monotonic() - started, error=error
+                )
+        return results
+
+    def _execute(
+        self, ctx: RunContext, events: EventDispatcher, recorder: Recorder
+    ) -> dict[str, dict[str, Any]]:
+        run_id = ctx.run_id
+        self.status = None
+        recorder.runner_started(run_id, self.id, needs=self.needs)
+        started = time.monotonic()
+        results: dict[str, dict[str, Any]] = {}
+        failed: str | None = None
+        keyboard = False
+        for step in self.steps:
+            if ctx.cancel.is_set():
+                result = empty_result("interrupted", "run interrupted before this step started")
+                self._finish(step, result, ctx, events, recorder, start_ts=None)
+            elif failed is not None and self.fail_fast:
+                result = empty_result("skipped", f"step {failed!r} failed (fail_fast)")
+                self._finish(step, result, ctx, events, recorder, start_ts=None)
+            else:
+                try:
+                    result = self._run_step(step, ctx, events, recorder)
+                except KeyboardInterrupt:
+                    keyboard = True
+                    from gryt.process import control_for
+
+                    control_for(ctx.cancel).interrupt()
+                    result = empty_result("interrupted", "interrupted (KeyboardInterrupt)")
+                    self._finish(step, result, ctx, events, recorder, start_ts=None)
+                if result.get("status") in FAILED and failed is None:
+                    failed = step.id
+            results[step.id] = result
+        statuses = {r.get("status") for r in results.values()}
+        if "interrupted" in statuses or keyboard:
+            self.status = "interrupted"
+        elif failed is not None or statuses & set(FAILED):
+            self.status = "error"
+        else:
+            self.status = "success"
+        recorder.runner_finished(run_id, self.id, self.status, duration=time.monotonic() - started)
+        if keyboard:
+            raise KeyboardInterrupt
+        return results
+
+    def _run_step(
+        self, step: Step, ctx: RunContext, events: EventDispatcher, recorder: Recorder
+    ) -> dict[str, Any]:
+        step.context = ctx
+        try:
+            valid = step.validate()
+        except Exception as exc:  # noqa: BLE001 - a broken step is an error result, never a crash
+            result = empty_result("error", f"validate() raised {_one_line(exc)}")
+            self._finish(step, result, ctx, events, recorder, start_ts=None)
+            return result
+        if not valid:
+            result = empty_result("skipped", "validate() returned False")
+            self._finish(step, result, ctx, events, recorder, start_ts=None)
+            return result
+        events.step_start(step, ctx, extra=step.hook)
+        start_ts = now_iso()
+        t0 = time.monotonic()
+        try:
+            raw = step.run()
+        except Exception as exc:  # noqa: BLE001 - an exception in run() becomes an error result
+            raw = empty_result("error", f"run() raised {_one_line(exc)}")
+            raw["attempts"] = 1
+        if not isinstance(raw, dict):
+            raw = empty_result("error", f"run() returned {type(raw).__name__}, not a result dict")
+        result = dict(raw)
+        if "status" not in result:
+            result["status"] = "error"
+            result.setdefault("error", "run() returned a result without status")
+        result.setdefault("duration", round(time.monotonic() - t0, 6))
+        self._finish(step, result, ctx, events, recorder, start_ts=start_ts)
+        return result
+
+    def _finish(
+        self,
+        step: Step,
+        result: dict[str, Any],
+        ctx: RunContext,
+        events: EventDispatcher,
+        recorder: Recorder,
+        *,
+        start_ts: str | None,
+    ) -> None:
+        masked = ctx.masker.mask_obj(result)
+        if masked is not result:
+            result.clear()
+            result.update(masked)
+        log_path = getattr(step, "log_path", None) if start_ts is not None else None
+        recorder.step_finished(
+            ctx.run_id,
+            self.id,
+            step.id,
+            step.name or type(step).__name__,
+            result,
+            start_timestamp=start_ts,
+            log_path=str(log_path) if log_path else None,
+        )
+        events.step_end(step, result, ctx, extra=step.hook)
+
+    def skip(
+        self,
+        status: str,
+        reason: str,
+        ctx: RunContext,
+        events: EventDispatcher,
+        recorder: Recorder,
+    ) -> dict[str, dict[str, Any]]:
+        """Record every step as `status` (`skipped` or `interrupted`) without running anything."""
+        ctx = ctx.for_runner(self.id)
+        results: dict[str, dict[str, Any]] = {}
+        for step in self.steps:
+            result = empty_result(status, reason)
+            self._finish(step, result, ctx, events, recorder, start_ts=None)
+            results[step.id] = result
+        self.status = status
+        recorder.runner_finished(ctx.run_id, self.id, status, needs=self.needs)
+        return results
+
+    def describe(self) -> dict[str, Any]:
+        """What `config_json` records about this runner."""
+        return {
+            "id": self.id,
+            "needs": list(self.needs),
+            "fail_fast": self.fail_fast,
+            "steps": [
+                {"id": s.id, "type": s.name or type(s).__name__, "config": s.config} for s in self.steps
+            ],
+        }
