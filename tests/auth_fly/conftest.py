@@ -18,6 +18,8 @@ import pytest
 
 VIEWER_QUERY = "query { viewer { ... on User { id email } ... on Macaroon { email } } }"
 UNAUTHENTICATED = "You must be authenticated to view this."
+ORIGINAL_PATH = os.environ.get("PATH", os.defpath)
+"""PATH before the autouse fixture empties it: pipeline tests need `sh` and friends."""
 
 
 def personal_token() -> str:
