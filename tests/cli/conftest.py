@@ -45,7 +45,9 @@ def base_env(home: Path) -> dict[str, str]:
 def gryt(tmp_path: Path):
     """Run the real `gryt` executable: `gryt(*args, cwd=..., env=..., timeout=...)`."""
 
-    def call(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 60) -> Done:
+    def call(
+        *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 60
+    ) -> Done:
         done = subprocess.run(
             [GRYT, *args],
             cwd=cwd or tmp_path,

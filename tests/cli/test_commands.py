@@ -73,7 +73,12 @@ def test_new_writes_presets_and_rejects_unknown_tokens(cli, project: Path) -> No
 
 def _git(repo: Path, *args: str) -> str:
     done = subprocess.run(
-        ["git", *args], cwd=repo, capture_output=True, text=True, check=True, env={**GIT_ENV, "PATH": "/usr/bin:/bin"}
+        ["git", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**GIT_ENV, "PATH": "/usr/bin:/bin"},
     )
     return done.stdout.strip()
 

@@ -25,7 +25,10 @@ def test_root_is_found_from_a_subfolder(project: Path) -> None:
 
 def test_pyproject_tool_gryt_marks_the_root_and_holds_config(tmp_path: Path) -> None:
     root = tmp_path / "py"
-    write(root / "pyproject.toml", '[project]\nname = "x"\n\n[tool.gryt]\ndb = "var/runs.db"\nmax_parallel = 3\n')
+    write(
+        root / "pyproject.toml",
+        '[project]\nname = "x"\n\n[tool.gryt]\ndb = "var/runs.db"\nmax_parallel = 3\n',
+    )
     (root / "sub").mkdir()
     loaded = load_project(root / "sub")
     assert loaded.root == root.resolve()

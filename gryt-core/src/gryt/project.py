@@ -43,6 +43,11 @@ class Project:
     found: bool = True
     """False when no marker was found and the current directory stands in as the root."""
 
+    @classmethod
+    def defaults(cls, root: Path, *, found: bool = True) -> Project:
+        """A project at `root` with every setting at its default (no config read)."""
+        return cls(root=root, db=root / DEFAULT_DB, pipelines_dir=root / DEFAULT_PIPELINES_DIR, found=found)
+
 
 def display_path(path: Path | str) -> str:
     """`path` relative to the current directory when it lies below it, else absolute: for messages."""

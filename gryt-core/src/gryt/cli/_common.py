@@ -41,11 +41,22 @@ def reporting(debug: bool = False) -> Iterator[None]:
         raise typer.Exit(exc.exit_code) from None
 
 
-def open_project() -> Project:
-    """The project around the current directory (or the current directory when there is none)."""
-    from gryt.project import load_project
+def open_project(*, lenient: bool = False) -> Project:
+    """The project around the current directory (or the current directory when there is none).
 
-    project = load_project()
+    `lenient` (read-only history commands): a broken project config is a warning and the defaults
+    apply, so the run history stays readable while the config is being fixed.
+    """
+    from gryt.project import Project, find_root, load_project
+
+    try:
+        project = load_project()
+    except ConfigError as exc:
+        if not lenient:
+            raise
+        typer.echo(f"gryt: warning: {exc}; using the default settings", err=True)
+        root = find_root()
+        project = Project.defaults(root or Path.cwd().resolve(), found=root is not None)
     configure_plugins(project)
     return project
 

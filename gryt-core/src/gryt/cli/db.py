@@ -37,7 +37,7 @@ def db(
         from gryt.errors import ConfigError
         from gryt.project import display_path
 
-        project = open_project()
+        project = open_project(lenient=True)
         db_path = database_path(project, path)
         data = open_data(db_path, create=False)
         try:

@@ -73,7 +73,7 @@ def list_(
     with reporting():
         from gryt.history import list_runs
 
-        project = open_project()
+        project = open_project(lenient=True)
         data = open_data(database_path(project, db), create=False)
         try:
             runs = list_runs(data, limit=limit, pipeline=pipeline)
@@ -113,7 +113,7 @@ def show(
         from gryt.history import get_run
         from gryt.project import display_path
 
-        project = open_project()
+        project = open_project(lenient=True)
         path = database_path(project, db)
         data = open_data(path, create=False)
         try:

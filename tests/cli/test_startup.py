@@ -1,0 +1,80 @@
+"""`gryt --help` and `gryt --version` stay cheap: no pipeline engine, database, TOML parser or plugin."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DRIVER = """
+import json, sys
+sys.argv = ["gryt", *sys.argv[1:]]
+from gryt.cli import main
+try:
+    main()
+finally:
+    print("MODULES=" + json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+
+NEVER = (
+    "sqlite3",
+    "tomllib",
+    "tomli",
+    "gryt.pipeline",
+    "gryt.runner",
+    "gryt.data",
+    "gryt.history",
+    "gryt.loader",
+    "gryt.project",
+    "gryt.junit",
+    "gryt.cli.progress",
+    "gryt.builtins",
+    "gryt_validators",
+    "gryt_auth_fly",
+    "gryt_auth_docker",
+)
+
+
+def modules_after(tmp_path: Path, *args: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", DRIVER, *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    line = next(line for line in done.stderr.splitlines() if line.startswith("MODULES="))
+    return set(json.loads(line.removeprefix("MODULES=")))
+
+
+@pytest.mark.parametrize("flag", ["--help", "--version"])
+def test_startup_imports_nothing_heavy(tmp_path: Path, flag: str) -> None:
+    loaded = modules_after(tmp_path, flag)
+    assert "gryt.cli.run" in loaded  # the command modules are imported, their heavy imports are not
+    heavy = {m for m in loaded if m in NEVER or m.split(".")[0] in NEVER}
+    assert heavy == set()
+    if flag == "--version":
+        assert not any(m == "rich" or m.startswith("rich.") for m in loaded)
+
+
+def test_help_is_grouped(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "gryt"), "--help"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"COLUMNS": "120", "NO_COLOR": "1", "PATH": "/usr/bin:/bin"},
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    for panel in ("Pipelines", "History", "Project"):
+        assert panel in out
+    assert out.index("Pipelines") < out.index(" run ") < out.index("History") < out.index(" runs ")
+    assert len(out.splitlines()) < 45
