@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gryt import CommandStep, Pipeline, Runner, SqliteData
+from gryt import CommandStep, Hook, Pipeline, Runner, SqliteData
 from gryt_auth_fly.auth import FlyAuth
 from gryt_auth_fly.tokens import authorization_header
 
@@ -46,6 +46,22 @@ def assert_nowhere(token: str, folder: Path, *texts: str) -> None:
             assert form.decode() not in text
 
 
+class RecordingHook(Hook):
+    """Keeps every payload a pipeline hands to its hook, as JSON text."""
+
+    def __init__(self) -> None:
+        self.payloads: list[str] = []
+
+    def on_step_end(self, step, result, context=None):
+        self.payloads.append(json.dumps(result))
+
+    def on_pipeline_end(self, pipeline, results, context=None):
+        self.payloads.append(json.dumps(results))
+
+    def on_error(self, scope, error, context=None):
+        self.payloads.append(f"{scope}: {error}")
+
+
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fly_api: FakeFlyApi) -> Path:
     """A folder for the run's files; the process has a normal PATH and points at the fake API."""
@@ -72,8 +88,13 @@ def test_token_reaches_steps_and_is_masked_in_db_logs_output_and_json(
         ],
         id="deploy",
     )
+    hook = RecordingHook()
     pipeline = Pipeline(
-        [runner], data=data, auth_steps=[FlyAuth("fly", {"method": "api", "timeout": 5})], name="ship"
+        [runner],
+        data=data,
+        hook=hook,
+        auth_steps=[FlyAuth("fly", {"method": "api", "timeout": 5})],
+        name="ship",
     )
 
     result = pipeline.execute(show=True)
@@ -89,7 +110,8 @@ def test_token_reaches_steps_and_is_masked_in_db_logs_output_and_json(
     assert f"sha256 {sha256(token)} True" in steps["fingerprint"]["stdout"]
     assert "ci@example.com" in json.dumps(rows)
     assert "token=***" in out
-    assert_nowhere(token, project, out, err, json.dumps(result), json.dumps(rows))
+    assert len(hook.payloads) == 3
+    assert_nowhere(token, project, out, err, json.dumps(result), json.dumps(rows), *hook.payloads)
 
 
 def test_rejected_token_stops_the_run_before_any_step(fly_api, project, monkeypatch, capfd):
