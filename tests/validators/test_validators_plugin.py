@@ -14,7 +14,7 @@ import gryt_validators
 from gryt.config import resolve_config
 from gryt.errors import ConfigError
 from gryt.plugins import PluginInfo, PluginManager, get_manager
-from gryt.validators import Validator
+from gryt.validators import Issue, Validator
 
 tomllib = pytest.importorskip("tomllib" if sys.version_info >= (3, 11) else "tomli")
 
@@ -62,9 +62,11 @@ def test_registered_through_the_entry_point() -> None:
 def test_fresh_manager_registers_the_five_types() -> None:
     import gryt_validators.plugin
 
-    manager = PluginManager()
+    manager = PluginManager(autoload=False)
+    assert manager.registry.names("validators") == []
     info = PluginInfo(name="validators", distribution="gryt-validators", version="0")
     manager.register_plugin(gryt_validators.plugin, info)
+    assert info.status == "ok", info.error
     assert manager.registry.names("validators") == sorted(TYPES)
 
 
@@ -139,10 +141,29 @@ def test_documented_keys_match_declared_keys() -> None:
 
 
 def test_documented_python_examples_construct() -> None:
+    from gryt import Pipeline
+
     ran = 0
     for block in _blocks("python"):
-        if block.startswith("from gryt.validators import") and "Pipeline" not in block:
-            namespace: dict[str, Any] = {}
-            exec(compile(block, str(DOCS), "exec"), namespace)
-            ran += 1
-    assert ran == len(TYPES)
+        if "import" not in block.split("\n", 1)[0] or "hookimpl" in block:
+            continue
+        namespace: dict[str, Any] = {}
+        exec(compile(block, str(DOCS), "exec"), namespace)
+        if "PIPELINE" in namespace:
+            assert isinstance(namespace["PIPELINE"], Pipeline)
+            assert len(namespace["PIPELINE"].validators) == 3
+        ran += 1
+    assert ran == len(TYPES) + 1
+
+
+def test_documented_custom_validator_registers() -> None:
+    [block] = [b for b in _blocks("python") if "hookimpl" in b]
+    namespace: dict[str, Any] = {}
+    exec(compile(block, str(DOCS), "exec"), namespace)
+    manager = PluginManager(autoload=False)
+    module = type(sys)("docs_port_free")
+    module.gryt_register_validators = namespace["gryt_register_validators"]  # type: ignore[attr-defined]
+    info = manager.register_plugin(module, PluginInfo(name="docs", distribution="docs", version="0"))
+    assert info.status == "ok", info.error
+    assert manager.registry.names("validators") == ["port-free"]
+    assert namespace["PortFree"](port=1).run() in ([], [Issue("port_busy", "1", "port is already in use")])
