@@ -123,3 +123,14 @@ def test_validate_rejects_a_bad_tool_entry(project: Path) -> None:
     done = gryt(project, "validate", "badtool")
     assert done.returncode == 2
     assert 'did you mean "min_version"' in done.stderr
+
+
+def test_run_stops_before_any_step(project: Path) -> None:
+    done = gryt(project, "run", "env", "--json")
+    assert done.returncode == 1, done.stderr
+    result = json.loads(done.stdout)
+    assert result["status"] == "invalid_env"
+    assert len(result["issues"]) == 6
+    assert not any(result["runners"].values())
+    assert not (project / "ran.txt").exists()
+    assert SECRET not in done.stdout + done.stderr
