@@ -32,10 +32,10 @@ CHILD = textwrap.dedent(
 
 
 def producer(megabytes: int, line_length: int) -> str:
+    """A shell command writing `megabytes` MB to stdout in lines of `line_length` bytes."""
     lines = megabytes * 1024 * 1024 // line_length
-    body = "x" * (line_length - 1)
     return (
-        f"{sys.executable} -c \"import sys; w=sys.stdout.buffer.write; b=b'{body}'+b'\\n'; "
+        f"{sys.executable} -c \"import sys; w=sys.stdout.buffer.write; b=b'x'*{line_length - 1}+b'\\n'; "
         f'[w(b) for _ in range({lines})]"'
     )
 
