@@ -139,3 +139,27 @@ def test_db_without_a_database_says_so(cli, project: Path) -> None:
     assert done.code == 2
     assert "gryt.db" in done.stderr and "no database" in done.stderr
     assert not (project / ".gryt" / "gryt.db").exists()
+
+
+def test_history_stays_readable_when_the_config_breaks(gryt, project: Path) -> None:
+    write(
+        project / ".gryt" / "pipelines" / "ok.toml", '[[runners]]\nsteps = [{ id = "a", cmd = ["true"] }]\n'
+    )
+    run_id = json.loads(gryt("run", "ok", "--json", cwd=project).stdout)["run_id"]
+
+    write(project / ".gryt" / "config.toml", 'dbb = "other.db"\n')
+    refused = gryt("run", "ok", cwd=project)
+    assert refused.code == 2 and "dbb" in refused.stderr
+    shown = gryt("runs", "show", run_id, "--json", cwd=project)
+    assert shown.code == 0, shown.stderr
+    assert json.loads(shown.stdout)["status"] == "success"
+    assert (
+        "warning: .gryt/config.toml: dbb: unknown key" in shown.stderr and "default settings" in shown.stderr
+    )
+
+    write(project / ".gryt" / "config.toml", 'db = "moved/gryt.db"\n')
+    listed = gryt("runs", "list", "--json", cwd=project)
+    assert listed.code == 0, listed.stderr
+    assert [r["run_id"] for r in json.loads(listed.stdout)] == [run_id]
+    assert "moved/gryt.db: no database there; reading .gryt/gryt.db" in listed.stderr
+    assert not (project / "moved").exists()

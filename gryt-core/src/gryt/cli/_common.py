@@ -91,6 +91,24 @@ def database_path(project: Project, db: Path | None) -> Path:
     return db.expanduser().resolve() if db is not None else project.db
 
 
+def history_database(project: Project, db: Path | None) -> Path:
+    """The database the read-only history commands read: like `database_path`, except that a configured
+    database that does not exist falls back (with a warning) to the default `.gryt/gryt.db` if that one
+    exists, so earlier runs stay readable after the `db` setting changed or broke."""
+    path = database_path(project, db)
+    if db is None and not path.exists():
+        from gryt.project import DEFAULT_DB, display_path
+
+        default = project.root / DEFAULT_DB
+        if default != path and default.is_file():
+            typer.echo(
+                f"gryt: warning: {display_path(path)}: no database there; reading {display_path(default)}",
+                err=True,
+            )
+            return default
+    return path
+
+
 def print_json(value: Any) -> None:
     """Write `value` as JSON on stdout, nothing else."""
     sys.stdout.write(json.dumps(value, indent=2, default=str, ensure_ascii=False) + "\n")

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gryt.cli._common import database_path, open_data, open_project, print_json, reporting
+from gryt.cli._common import history_database, open_data, open_project, print_json, reporting
 
 
 def _decode_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -38,7 +38,7 @@ def db(
         from gryt.project import display_path
 
         project = open_project(lenient=True)
-        db_path = database_path(project, path)
+        db_path = history_database(project, path)
         data = open_data(db_path, create=False)
         try:
             names = [

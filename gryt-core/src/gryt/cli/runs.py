@@ -9,8 +9,8 @@ from typing import Annotated, Any
 import typer
 
 from gryt.cli._common import (
-    database_path,
     format_duration,
+    history_database,
     make_console,
     open_data,
     open_project,
@@ -74,7 +74,7 @@ def list_(
         from gryt.history import list_runs
 
         project = open_project(lenient=True)
-        data = open_data(database_path(project, db), create=False)
+        data = open_data(history_database(project, db), create=False)
         try:
             runs = list_runs(data, limit=limit, pipeline=pipeline)
         finally:
@@ -114,7 +114,7 @@ def show(
         from gryt.project import display_path
 
         project = open_project(lenient=True)
-        path = database_path(project, db)
+        path = history_database(project, db)
         data = open_data(path, create=False)
         try:
             run = get_run(data, run_id)
