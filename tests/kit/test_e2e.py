@@ -230,3 +230,13 @@ def test_a_failing_webhook_is_reported_without_failing_the_run(kit: Kit, tmp_pat
     assert "Authorization" not in receiver.requests[0]["headers"]
     assert any("webhook" in w and "answered HTTP 500" in w for w in result["warnings"]), result["warnings"]
     assert "answered HTTP 500" in done.stderr
+
+
+def test_the_installed_core_wheel_ships_the_templates(kit: Kit, tmp_path: Path):
+    done = run(kit, tmp_path, "gryt", "plugins", "new", "gryt-wheel-check", "--kind", "step", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    created = tmp_path / "gryt-wheel-check"
+    assert (created / "src" / "gryt_wheel_check" / "step.py").read_text().count(
+        "class WheelCheckStep(Step)"
+    ) == 1
+    assert (created / "tests" / "test_plugin.py").is_file()
