@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import shlex
 import shutil
@@ -60,7 +61,7 @@ class CommandDestination(Destination):
         if "{artifact}" not in text:
             raise ConfigError(f"{id}.cmd: must contain the {{artifact}} placeholder")
         timeout = self.config["timeout"]
-        if timeout is not None and timeout < 0:
+        if timeout is not None and not (math.isfinite(timeout) and timeout >= 0):
             raise ConfigError(f"{id}.timeout: must be 0 (no limit) or more seconds, got {timeout}")
 
     def command_for(self, artifact: Path) -> list[str] | str:

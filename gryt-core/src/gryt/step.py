@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from abc import ABC, abstractmethod
@@ -135,13 +136,14 @@ class CommandStep(Step):
                 raise ConfigError(f"{where}.cmd: every argument must be a string")
             cfg["cmd"] = [str(arg) for arg in cmd]
         timeout = cfg["timeout"]
-        if timeout is not None and timeout < 0:
+        if timeout is not None and not (math.isfinite(timeout) and timeout >= 0):
             raise ConfigError(f"{where}.timeout: must be 0 (no limit) or more seconds, got {timeout}")
         retries = cfg["retries"]
         if retries < 0 or retries > MAX_RETRIES:
             raise ConfigError(f"{where}.retries: must be between 0 and {MAX_RETRIES}, got {retries}")
-        if cfg["retry_delay"] < 0:
-            raise ConfigError(f"{where}.retry_delay: must be 0 or more seconds, got {cfg['retry_delay']}")
+        delay = cfg["retry_delay"]
+        if not (math.isfinite(delay) and delay >= 0):
+            raise ConfigError(f"{where}.retry_delay: must be 0 or more seconds, got {delay}")
         if cfg["max_output"] <= 0:
             raise ConfigError(f"{where}.max_output: must be a positive number, got {cfg['max_output']}")
         env: dict[str, str] = {}
