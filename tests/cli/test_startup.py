@@ -78,3 +78,34 @@ def test_help_is_grouped(tmp_path: Path) -> None:
         assert panel in out
     assert out.index("Pipelines") < out.index(" run ") < out.index("History") < out.index(" runs ")
     assert len(out.splitlines()) < 45
+
+
+def test_shell_completion_of_commands_and_pipeline_names(tmp_path: Path) -> None:
+    pipelines = tmp_path / ".gryt" / "pipelines"
+    pipelines.mkdir(parents=True)
+    (pipelines / "release.toml").write_text("")
+    (pipelines / "review.py").write_text("")
+    (pipelines / "build.toml").write_text("")
+
+    def complete(words: str, index: int) -> list[str]:
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "_GRYT_COMPLETE": "complete_bash",
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(index),
+        }
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "gryt")],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()
+
+    assert complete("gryt ru", 1) == ["run", "runs"]
+    assert complete("gryt run re", 2) == ["release", "review"]
+    assert complete("gryt validate b", 2) == ["build"]

@@ -154,3 +154,16 @@ def make_console(stderr: bool = False) -> Any:
     if not console.is_terminal:
         console = Console(highlight=False, stderr=stderr, width=max(console.width, 160))
     return console
+
+
+def complete_pipeline(incomplete: str) -> list[str]:
+    """Shell completion for PIPELINE: the names in the project's pipelines folder."""
+    from gryt.loader import available_pipelines
+    from gryt.project import load_project
+
+    try:
+        project = load_project()
+    except GrytError:
+        return []
+    names = dict.fromkeys(Path(name).stem for name in available_pipelines(project))
+    return [name for name in names if name.startswith(incomplete)]

@@ -6,7 +6,15 @@ from typing import Annotated, Any
 
 import typer
 
-from gryt.cli._common import escape, in_folder, make_console, open_project, print_json, reporting
+from gryt.cli._common import (
+    complete_pipeline,
+    escape,
+    in_folder,
+    make_console,
+    open_project,
+    print_json,
+    reporting,
+)
 
 
 def _run_validators(validators: list[Any]) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -30,7 +38,12 @@ def _run_validators(validators: list[Any]) -> list[tuple[str, list[dict[str, Any
 
 
 def env_validate(
-    pipeline: Annotated[str, typer.Argument(help="Pipeline file, or a name in the pipelines folder.")],
+    pipeline: Annotated[
+        str,
+        typer.Argument(
+            help="Pipeline file, or a name in the pipelines folder.", autocompletion=complete_pipeline
+        ),
+    ],
     as_json: Annotated[
         bool, typer.Option("--json", help="Print only the status and the issues as JSON.")
     ] = False,

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from gryt.cli._common import (
+    complete_pipeline,
     database_path,
     debug_enabled,
     in_folder,
@@ -93,7 +94,12 @@ class RunOptions:
 
 
 def run(
-    pipeline: Annotated[str, typer.Argument(help="Pipeline file, or a name in the pipelines folder.")],
+    pipeline: Annotated[
+        str,
+        typer.Argument(
+            help="Pipeline file, or a name in the pipelines folder.", autocompletion=complete_pipeline
+        ),
+    ],
     *,
     parallel: Annotated[
         bool | None,

@@ -6,11 +6,16 @@ from typing import Annotated
 
 import typer
 
-from gryt.cli._common import debug_enabled, in_folder, open_project, reporting
+from gryt.cli._common import complete_pipeline, debug_enabled, in_folder, open_project, reporting
 
 
 def validate(
-    pipeline: Annotated[str, typer.Argument(help="Pipeline file, or a name in the pipelines folder.")],
+    pipeline: Annotated[
+        str,
+        typer.Argument(
+            help="Pipeline file, or a name in the pipelines folder.", autocompletion=complete_pipeline
+        ),
+    ],
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """Check a pipeline: TOML structure, known types, config keys, needs; nothing runs."""
