@@ -137,6 +137,10 @@ def test_toml_builds_every_section(project: Path) -> None:
             "artifacts.paths[1]: expected a string, got an integer (3)",
         ),
         (
+            '[artifacts]\npaths = [""]\n[[runners]]\nsteps = [{ cmd = ["true"] }]\n',
+            "artifacts.paths[0]: expected a glob of files, got ''",
+        ),
+        (
             '[pipeline]\nsecrets = "TOKEN"\n[[runners]]\nsteps = [{ cmd = ["true"] }]\n',
             'pipeline.secrets: expected a list, got "TOKEN"',
         ),

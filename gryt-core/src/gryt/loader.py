@@ -11,7 +11,6 @@ import inspect
 import sys
 import traceback
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -103,14 +102,12 @@ def _available_hint(project: Project) -> str:
     return "; no pipelines yet (run `gryt init` or `gryt new NAME`)"
 
 
-def load_pipeline(
-    path: Path, *, data: Data | None = None, hooks: Iterable[Any] = (), name: str | None = None
-) -> LoadedPipeline:
-    """Build the pipeline of a `.toml` or `.py` file; `hooks` are extra Hook objects (TOML only)."""
+def load_pipeline(path: Path, *, data: Data | None = None) -> LoadedPipeline:
+    """Build the pipeline of a `.toml` or `.py` file; `data` is handed to the objects a TOML file builds."""
     if path.suffix == ".py":
         return load_python(path)
     if path.suffix == ".toml":
-        return load_toml(path, data=data, hooks=hooks, name=name)
+        return load_toml(path, data=data)
     raise ConfigError(f"{display_path(path)}: unsupported pipeline file type; use .toml or .py")
 
 
@@ -202,9 +199,7 @@ class _Builder:
             seen[ident] = where
 
 
-def load_toml(
-    path: Path, *, data: Data | None = None, hooks: Iterable[Any] = (), name: str | None = None
-) -> LoadedPipeline:
+def load_toml(path: Path, *, data: Data | None = None) -> LoadedPipeline:
     """Read a TOML pipeline and build it through the plugin registry (DESIGN §4)."""
     doc = read_toml(path)
     b = _Builder(path, data)
@@ -216,6 +211,9 @@ def load_toml(
         raise b.fail("pipeline.max_parallel", f"must be at least 1, got {max_parallel}")
     artifacts = b.keys(ARTIFACT_KEYS, top["artifacts"], "artifacts")
     globs = b.strings(artifacts["paths"], "artifacts.paths")
+    for index, pattern in enumerate(globs):
+        if not pattern.strip() or pattern.strip() in ("/", "."):
+            raise b.fail(f"artifacts.paths[{index}]", f"expected a glob of files, got {pattern!r}")
 
     runtime = None
     if top["runtime"] is not None:
@@ -248,14 +246,14 @@ def load_toml(
 
     from gryt.pipeline import Pipeline
 
-    pipeline_name = name or meta["name"] or path.stem
+    pipeline_name = meta["name"] or path.stem
     pipeline = b.construct(
         Pipeline,
         "",
         runners,
         data=data,
         runtime=runtime,
-        hook=[*hook_objects, *hooks] or None,
+        hook=hook_objects or None,
         destinations=destinations,
         validators=validators,
         auth_steps=auth_steps,
