@@ -169,6 +169,10 @@ def test_wrong_hook_arguments_and_missing_decorator_are_errors(site):
             "class Bad(Auth):\n    name = 'Bad_Name'",
             'Bad has an invalid type name "Bad_Name": use lower-case letters, digits and dashes',
         ),
+        (
+            "class Bad(Auth):\n    name = 'shelf\\n'",
+            'Bad has an invalid type name "shelf\n": use lower-case letters, digits and dashes',
+        ),
     ],
 )
 def test_registering_a_bad_class_is_an_error(site, body, reason):

@@ -14,7 +14,8 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -191,7 +192,7 @@ def check_type(kind: str, cls: Any) -> str:
     name = getattr(cls, "name", "")
     if not isinstance(name, str) or not name:
         raise PluginError(f"{cls.__qualname__} has no type name: set the class attribute `name`")
-    if not TYPE_NAME.match(name):
+    if not TYPE_NAME.fullmatch(name):
         raise PluginError(
             f'{cls.__qualname__} has an invalid type name "{name}": use lower-case letters, digits and dashes'
         )
@@ -758,6 +759,21 @@ def reset_manager(manager: PluginManager | None = None) -> None:
             manager.load()
         _manager = manager
         _manager_is_default = False
+
+
+@contextmanager
+def use_manager(manager: PluginManager) -> Iterator[PluginManager]:
+    """Install `manager` as the process-wide manager for a `with` block, then restore exactly what was
+    there before (for tests and `gryt.testing`)."""
+    global _manager, _manager_is_default
+    with _lock:
+        saved = (_manager, _manager_is_default)
+    reset_manager(manager)
+    try:
+        yield manager
+    finally:
+        with _lock:
+            _manager, _manager_is_default = saved
 
 
 def import_type(class_name: str, module: str) -> type:

@@ -171,16 +171,9 @@ class PluginSandbox:
 @pytest.fixture
 def gryt_plugins() -> Iterator[PluginSandbox]:
     """An isolated plugin manager (built-ins plus the plugins you pass) as gryt's process-wide manager."""
-    with _plugins._lock:
-        saved = (_plugins._manager, _plugins._manager_is_default)
     sandbox = PluginSandbox()
-    _plugins.reset_manager(sandbox.manager)
-    try:
+    with _plugins.use_manager(sandbox.manager):
         yield sandbox
-    finally:
-        # Restore exactly what was there (including "default" status), not just the manager object.
-        with _plugins._lock:
-            _plugins._manager, _plugins._manager_is_default = saved
 
 
 # --------------------------------------------------------------------------------------------------
