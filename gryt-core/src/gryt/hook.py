@@ -106,6 +106,7 @@ class EventDispatcher:
         self.warnings: list[str] = []
         self._plugins = plugins
         self._plugin_hook: Any = None
+        self._impl_cache: dict[str, list[Any]] = {}
 
     def warn(self, message: str) -> None:
         """Report a problem that does not fail the run: stderr now, `warnings` in the result."""
@@ -128,6 +129,18 @@ class EventDispatcher:
                 return None
         return getattr(self._plugin_hook, spec)
 
+    def _impls(self, spec: str) -> list[Any]:
+        """Plugin implementations of `spec` (wrappers excluded), looked up once per dispatcher."""
+        impls = self._impl_cache.get(spec)
+        if impls is None:
+            caller = self._plugin_caller(spec)
+            found = caller.get_hookimpls() if caller is not None else []
+            impls = [
+                i for i in found if not (getattr(i, "hookwrapper", False) or getattr(i, "wrapper", False))
+            ]
+            self._impl_cache[spec] = impls
+        return impls
+
     def _emit(
         self,
         method: str,
@@ -148,12 +161,7 @@ class EventDispatcher:
                 self._failed(
                     f"hook:{name}", f"hook {name} failed in {method}: {_one_line(exc)}", context, report
                 )
-        caller = self._plugin_caller(spec)
-        if caller is None:
-            return
-        for impl in caller.get_hookimpls():
-            if getattr(impl, "hookwrapper", False) or getattr(impl, "wrapper", False):
-                continue
+        for impl in self._impls(spec):
             try:
                 impl.function(**{name: kwargs[name] for name in impl.argnames if name in kwargs})
             except Exception as exc:  # noqa: BLE001 - a plugin hook must never fail a run

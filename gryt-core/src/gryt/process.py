@@ -16,6 +16,7 @@ but something it started in the background still holds the output pipes open, gr
 from __future__ import annotations
 
 import codecs
+import fcntl
 import os
 import selectors
 import signal
@@ -38,9 +39,14 @@ KILL_GRACE = 1.0
 """Seconds between SIGTERM and SIGKILL when a command is stopped."""
 PIPE_GRACE = 0.5
 """Seconds to keep reading after the main process exited while its pipes are still open."""
+PIDFD_AFTER = 0.05
+"""Commands running longer than this get a pidfd so their exit wakes the reader at once."""
 CANCEL_POLL = 0.1
 """How often a running command checks its cancel flag."""
 CHUNK = 64 * 1024
+"""First read size; a stream whose reads come back full grows its reads (and its pipe) up to PIPE_SIZE."""
+PIPE_SIZE = 1024 * 1024
+"""Pipe buffer requested on Linux for chatty commands: fewer wake-ups and reads."""
 
 _display_lock = threading.Lock()
 _Selector = getattr(selectors, "PollSelector", selectors.DefaultSelector)
@@ -229,6 +235,7 @@ class _Stream:
         self.display = display
         self.prefix = prefix
         self.partial = ""
+        self.read_size = CHUNK
 
     def feed(self, data: bytes) -> None:
         self._emit(self.masker.feed(self.decoder.decode(data)))
@@ -400,11 +407,7 @@ def _pump(
     selector.register(proc.stderr.fileno(), selectors.EVENT_READ, streams["stderr"])
     open_pipes = 2
     pidfd: int | None = None
-    try:
-        pidfd = os.pidfd_open(proc.pid)
-        selector.register(pidfd, selectors.EVENT_READ, None)
-    except (AttributeError, OSError):
-        pidfd = None
+    watch_exit = True  # open a pidfd (exit wake-up) once the command outlives PIDFD_AFTER
     deadline = started + timeout if timeout else None
     exited_at: float | None = None
     term_at: float | None = None
@@ -415,6 +418,16 @@ def _pump(
             now = time.monotonic()
             if exited_at is None and (pidfd is None or open_pipes == 0) and _has_exited(proc.pid):
                 exited_at = now
+            if (
+                exited_at is None
+                and pidfd is None
+                and watch_exit
+                and (open_pipes == 0 or now - started >= PIDFD_AFTER)
+            ):
+                watch_exit = False
+                pidfd = _open_pidfd(proc.pid)
+                if pidfd is not None:
+                    selector.register(pidfd, selectors.EVENT_READ, None)
             if exited_at is not None and (open_pipes == 0 or now - exited_at >= PIPE_GRACE):
                 break
             if term_at is None and exited_at is None:
@@ -435,6 +448,8 @@ def _pump(
                 _signal_group(proc.pid, signal.SIGKILL)
                 killed = True
             waits = [CANCEL_POLL] if cancel is not None or pidfd is None else []
+            if watch_exit:
+                waits.append(started + PIDFD_AFTER - now)
             if deadline is not None and term_at is None:
                 waits.append(deadline - now)
             if term_at is not None and not killed:
@@ -449,9 +464,13 @@ def _pump(
                     selector.unregister(key.fd)
                     exited_at = time.monotonic()
                     continue
-                data = os.read(key.fd, CHUNK)
+                stream = key.data
+                data = os.read(key.fd, stream.read_size)
                 if data:
-                    key.data.feed(data)
+                    if len(data) == stream.read_size and stream.read_size < PIPE_SIZE:
+                        stream.read_size = PIPE_SIZE
+                        _grow_pipe(key.fd)
+                    stream.feed(data)
                 else:
                     selector.unregister(key.fd)
                     open_pipes -= 1
@@ -462,6 +481,25 @@ def _pump(
         if pidfd is not None:
             os.close(pidfd)
     return timed_out, interrupted
+
+
+def _open_pidfd(pid: int) -> int | None:
+    """A descriptor that becomes readable when `pid` exits (Linux >= 5.3), or None."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
+def _grow_pipe(fd: int) -> None:
+    """Ask for a bigger pipe buffer (Linux); the default size is kept when that is not allowed."""
+    setsize = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if setsize is None:
+        return
+    try:
+        fcntl.fcntl(fd, setsize, PIPE_SIZE)
+    except OSError:
+        pass
 
 
 def _stop_group(proc: subprocess.Popen[bytes], force: bool) -> None:
