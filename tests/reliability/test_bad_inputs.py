@@ -14,7 +14,7 @@ import pytest
 if sys.version_info >= (3, 11):
     import tomllib
 else:
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 CORPUS = Path(__file__).parent.parent / "bad_inputs"
 GRYT = str(Path(sys.executable).parent / "gryt")

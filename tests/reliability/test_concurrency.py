@@ -1,0 +1,90 @@
+"""Concurrency, end to end: several `gryt run` processes on one project database at once, and parallel
+runners writing from threads, lose no run, step or row, mix nothing up, and never hit "database is locked"."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from .harness import Project
+
+STEPS = 40
+
+
+def many_steps_toml(steps: int) -> str:
+    lines = ['[pipeline]\nname = "many"\n\n[[runners]]\nid = "main"\nsteps = [']
+    lines += [f'  {{ id = "s{i:02d}", cmd = ["true"] }},' for i in range(steps)]
+    lines.append("]\n")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize(
+    "processes", [4, pytest.param(16, marks=pytest.mark.slow)], ids=lambda n: f"{n}-processes"
+)
+def test_concurrent_runs_share_one_database(project: Project, processes: int) -> None:
+    project.write_pipeline("many.toml", many_steps_toml(STEPS))
+    # No database yet: the processes also race to create it and apply the schema.
+    procs = [project.spawn("run", "many", "--json") for _ in range(processes)]
+    codes = [proc.wait(timeout=240) for proc in procs]
+    outputs = [project.output(proc) for proc in procs]
+
+    for code, (stdout, stderr) in zip(codes, outputs, strict=True):
+        assert code == 0, stderr
+        assert "locked" not in (stdout + stderr).lower(), stderr
+    printed = {json.loads(stdout)["run_id"] for stdout, _ in outputs}
+    assert len(printed) == processes
+
+    runs = project.runs()
+    assert {run["run_id"] for run in runs} == printed
+    expected = [f"s{i:02d}" for i in range(STEPS)]
+    for run in runs:
+        assert run["status"] == "success", run
+        shown = project.show(run["run_id"])
+        steps = shown["steps"]
+        assert sorted(step["step_id"] for step in steps) == expected
+        assert all(step["status"] == "success" and step["runner_id"] == "main" for step in steps)
+
+    with sqlite3.connect(project.db) as db:
+        per_run = db.execute("SELECT pipeline_id, COUNT(*) FROM step_runs GROUP BY pipeline_id").fetchall()
+        latest = db.execute("SELECT COUNT(*) FROM steps_output WHERE status = 'success'").fetchone()[0]
+    assert dict(per_run) == dict.fromkeys(printed, STEPS)
+    assert latest == STEPS
+
+
+def test_parallel_runners_record_every_row_unmixed(project: Project) -> None:
+    runners, steps = 8, 10
+    blocks = ['[pipeline]\nname = "wide"\nparallel = true\nmax_parallel = 8\n']
+    for r in range(runners):
+        step_lines = ",\n".join(
+            f'  {{ id = "r{r}-s{s}", cmd = ["echo", "from r{r}-s{s}"] }}' for s in range(steps)
+        )
+        blocks.append(f'[[runners]]\nid = "r{r}"\nsteps = [\n{step_lines}\n]\n')
+    project.write_pipeline("wide.toml", "\n".join(blocks))
+
+    done = project.run("run", "wide", "--json")
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    assert b"locked" not in (done.stdout + done.stderr).lower()
+    result = json.loads(done.stdout)
+    assert set(result["runners"]) == {f"r{r}" for r in range(runners)}
+
+    run = project.show(result["run_id"])
+    assert run["status"] == "success"
+    assert {runner["runner_id"]: runner["status"] for runner in run["runners"]} == {
+        f"r{r}": "success" for r in range(runners)
+    }
+    recorded = run["steps"]
+    assert len(recorded) == runners * steps
+    for step in recorded:
+        runner_id, _, _ = step["step_id"].partition("-")
+        assert step["runner_id"] == runner_id, step
+        assert step["status"] == "success"
+        assert step["output"]["stdout"] == f"from {step['step_id']}\n", step
+
+    with sqlite3.connect(project.db) as db:
+        rows = db.execute("SELECT step_id, runner_id, output_json FROM steps_output").fetchall()
+    assert len(rows) == runners * steps
+    for step_id, runner_id, output_json in rows:
+        assert step_id.startswith(f"{runner_id}-")
+        assert json.loads(output_json)["stdout"] == f"from {step_id}\n"

@@ -1,0 +1,281 @@
+"""Secrets, end to end: tokens from auth plugins (a command-based one and the real gryt-auth-fly against a
+loopback API), and variables named in `secrets` (TOML key and `Pipeline(secrets=...)`), are masked in every
+sink. Each test searches the RAW BYTES of: live output, stdout/stderr of every command, `--json`, the JUnit
+file, and every file the run left in the project (database, WAL, logs, hook payloads)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .harness import PY, Project
+
+PIPELINE = """\
+import json
+import subprocess
+from pathlib import Path
+
+from gryt import Auth, CommandStep, Hook, Pipeline, Runner, Step
+from gryt.auth import FlyAuth
+
+ROOT = Path({root!r})
+
+
+class CommandTokenAuth(Auth):
+    \"\"\"token_command style: the token is what a command prints.\"\"\"
+
+    name = "command-token"
+
+    def authenticate(self):
+        token = subprocess.run(
+            ["cat", str(ROOT / "token.txt")], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        self.export("DEPLOY_TOKEN", token, secret=True)
+        # A careless plugin: the result carries the token; gryt must mask it anyway.
+        return self._mark({{"status": "success", "note": "logged in with " + token}})
+
+
+class RecordHook(Hook):
+    \"\"\"Appends every payload it is handed to hook-payloads.jsonl.\"\"\"
+
+    name = "record"
+
+    def _write(self, kind, payload):
+        with open(ROOT / "hook-payloads.jsonl", "a") as out:
+            out.write(json.dumps([kind, payload], default=str) + "\\n")
+
+    def on_step_end(self, step, result, context=None):
+        self._write("step_end", result)
+
+    def on_pipeline_end(self, pipeline, results, context=None):
+        self._write("pipeline_end", results)
+
+    def on_error(self, scope, error, context=None):
+        self._write("error", [scope, str(error)])
+
+
+class LeakyStep(Step):
+    \"\"\"Raises an error whose message holds a secret.\"\"\"
+
+    name = "leaky"
+
+    def run(self):
+        raise RuntimeError("cannot deploy with " + self.context.env["DEPLOY_TOKEN"])
+
+
+SHOW = (
+    'echo "deploy=$DEPLOY_TOKEN npm=$NPM_TOKEN fly=$FLY_API_TOKEN short=$SHORT_TOKEN";'
+    'echo "stderr deploy=$DEPLOY_TOKEN npm=$NPM_TOKEN fly=$FLY_API_TOKEN" >&2'
+)
+TRICKLE = (
+    "import os, sys, time\\n"
+    "for char in os.environ['NPM_TOKEN'] + ' ' + os.environ['DEPLOY_TOKEN'] + '\\\\n':\\n"
+    "    sys.stdout.write(char); sys.stdout.flush(); time.sleep(0.002)\\n"
+)
+
+PIPELINE = Pipeline(
+    [
+        Runner(
+            [
+                CommandStep("show", {{"cmd": ["sh", "-c", SHOW]}}),
+                CommandStep("trickle", {{"cmd": [{py!r}, "-c", TRICKLE]}}),
+                CommandStep("fail", {{"cmd": ["sh", "-c", 'echo "failing with $NPM_TOKEN" >&2; exit 3']}}),
+                LeakyStep("leaky"),
+            ],
+            config={{"fail_fast": False}},
+            id="main",
+        )
+    ],
+    auth_steps=[CommandTokenAuth("deploy"), FlyAuth("fly", {{"method": "api"}})],
+    hook=RecordHook(),
+    secrets=["NPM_TOKEN", "SHORT_TOKEN"],
+    name="leaky",
+)
+"""
+
+TOML_PIPELINE = """\
+[pipeline]
+name = "tomlsecrets"
+secrets = ["TOML_TOKEN"]
+
+[[auth]]
+type = "fly"
+id = "fly"
+method = "api"
+
+[[runners]]
+id = "main"
+steps = [
+  { id = "show", cmd = ["sh", "-c", "echo toml=$TOML_TOKEN fly=$FLY_API_TOKEN; echo err=$TOML_TOKEN >&2; exit 1"] },
+]
+"""
+
+
+class FakeFly(BaseHTTPRequestHandler):
+    """The Fly GraphQL `viewer` query on loopback: any token is valid; Authorization headers are kept."""
+
+    seen: list[str] = []
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        FakeFly.seen.append(self.headers.get("Authorization") or "")
+        body = json.dumps({"data": {"viewer": {"id": "u1", "email": "ci@example.test"}}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture(scope="module")
+def fly_api() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeFly)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def token(prefix: str) -> str:
+    return prefix + secrets.token_hex(12)
+
+
+def project_files(project: Project, skip: set[str]) -> dict[str, bytes]:
+    """Raw bytes of every file in the project except the given names (where the secrets come from)."""
+    return {
+        str(path.relative_to(project.root)): path.read_bytes()
+        for path in sorted(project.root.rglob("*"))
+        if path.is_file() and path.name not in skip
+    }
+
+
+def assert_nowhere(values: list[str], sinks: dict[str, bytes]) -> None:
+    for value in values:
+        leaked = [name for name, raw in sinks.items() if value.encode() in raw]
+        assert not leaked, f"secret {value[:6]}... found in: {leaked}"
+
+
+def test_secrets_are_masked_in_every_sink(project: Project, fly_api: str) -> None:
+    deploy, npm, fly = token("dep-"), token("npm-"), token("fo1_")
+    (project.root / "token.txt").write_text(deploy + "\n")
+    project.write_pipeline("leaky.py", PIPELINE.format(root=str(project.root), py=PY))
+    env = {"NPM_TOKEN": npm, "FLY_API_TOKEN": fly, "SHORT_TOKEN": "xyz", "FLY_API_BASE_URL": fly_api}
+    junit = project.root / "report.xml"
+
+    live = project.run("run", "leaky", "--show", "--junit", str(junit), env=env)
+    result_json = project.run("run", "leaky", "--json", env=env)
+
+    assert live.returncode == 1, live.stderr
+    assert result_json.returncode == 1, result_json.stderr
+    assert f"Bearer {fly}" in FakeFly.seen, "the Fly token was not used, so this test would prove nothing"
+    result = json.loads(result_json.stdout)
+    run_id = result["run_id"]
+    assert result["auth"]["deploy"]["status"] == "success"
+    assert result["auth"]["fly"]["status"] == "success"
+    steps = result["runners"]["main"]
+    assert "deploy=*** npm=*** fly=*** short=xyz" in steps["show"]["stdout"]
+    assert "stderr deploy=*** npm=*** fly=***" in steps["show"]["stderr"]
+    assert steps["trickle"]["stdout"] == "*** ***\n"
+    assert steps["fail"]["status"] == "error"
+    assert "failing with ***" in steps["fail"]["stderr"]
+    assert steps["leaky"]["status"] == "error"
+    assert "***" in steps["leaky"]["error"]
+    assert result["auth"]["deploy"]["note"] == "logged in with ***"
+    assert b"deploy=*** npm=*** fly=***" in live.stdout + live.stderr
+
+    sinks = {
+        "run --show stdout": live.stdout,
+        "run --show stderr": live.stderr,
+        "run --json stdout": result_json.stdout,
+        "run --json stderr": result_json.stderr,
+    }
+    for args in (
+        ["db"],
+        ["runs", "list"],
+        ["runs", "list", "--json"],
+        ["runs", "show", run_id],
+        ["runs", "show", run_id, "--json"],
+    ):
+        done = project.run(*args)
+        assert done.returncode == 0, done.stderr
+        sinks[f"gryt {' '.join(args)} stdout"] = done.stdout
+        sinks[f"gryt {' '.join(args)} stderr"] = done.stderr
+    files = project_files(project, skip={"token.txt"})
+    sinks.update(files)
+
+    assert junit.exists()
+    assert b"***" in junit.read_bytes()
+    assert any(name.endswith(".db") for name in files)
+    assert b"***" in (project.root / "hook-payloads.jsonl").read_bytes()
+    logs = [name for name in files if name.endswith(".log")]
+    assert logs, f"no step logs written: {sorted(files)}"
+    assert_nowhere([deploy, npm, fly], sinks)
+    # Values shorter than 4 characters are not masked (documented): masking "xyz" everywhere is noise.
+    assert b"short=xyz" in live.stdout
+
+
+def test_toml_secrets_key_and_fly_plugin(project: Project, fly_api: str) -> None:
+    toml_token, fly = token("tml-"), token("fo1_")
+    project.write_pipeline("tomlsecrets.toml", TOML_PIPELINE)
+    env = {"TOML_TOKEN": toml_token, "FLY_API_TOKEN": fly, "FLY_API_BASE_URL": fly_api}
+    junit = project.root / "report.xml"
+
+    live = project.run("run", "tomlsecrets", "--show", "--junit", str(junit), env=env)
+    result_json = project.run("run", "tomlsecrets", "--json", env=env)
+
+    assert live.returncode == 1, live.stderr
+    assert f"Bearer {fly}" in FakeFly.seen
+    result = json.loads(result_json.stdout)
+    show = result["runners"]["main"]["show"]
+    assert show["stdout"] == "toml=*** fly=***\n"
+    assert show["stderr"] == "err=***\n"
+    sinks = {"live stdout": live.stdout, "live stderr": live.stderr, "json": result_json.stdout}
+    for args in (["db"], ["runs", "show", result["run_id"]], ["runs", "show", result["run_id"], "--json"]):
+        done = project.run(*args)
+        assert done.returncode == 0, done.stderr
+        sinks[" ".join(args)] = done.stdout + done.stderr
+    sinks.update(project_files(project, skip=set()))
+    assert b"***" in junit.read_bytes()
+    assert_nowhere([toml_token, fly], sinks)
+
+
+def test_secret_in_a_failing_auth_error_is_masked(project: Project, tmp_path: Path) -> None:
+    """An auth step whose error message holds its token: the stored result and stderr show `***`."""
+    leaked = token("err-")
+    project.write_pipeline(
+        "authfail.py",
+        "from gryt import Auth, CommandStep, Pipeline, Runner\n\n\n"
+        "class Failing(Auth):\n"
+        '    name = "failing"\n\n'
+        "    def authenticate(self):\n"
+        "        import os\n\n"
+        '        value = os.environ["LEAKED"]\n'
+        "        self.add_secret(value)\n"
+        '        return self._mark({"status": "error", "error": "rejected token " + value})\n\n\n'
+        'PIPELINE = Pipeline([Runner([CommandStep("never", {"cmd": ["true"]})], id="main")],'
+        ' auth_steps=[Failing("login")], name="authfail")\n',
+    )
+
+    done = project.run("run", "authfail", "--json", env={"LEAKED": leaked})
+
+    assert done.returncode == 1, done.stderr
+    result = json.loads(done.stdout)
+    assert result["status"] == "auth_failed"
+    assert result["auth"]["login"]["error"] == "rejected token ***"
+    shown = project.run("runs", "show", result["run_id"], "--json")
+    sinks = {"stdout": done.stdout, "stderr": done.stderr, "show": shown.stdout + shown.stderr}
+    sinks.update(project_files(project, skip=set()))
+    assert_nowhere([leaked], sinks)
