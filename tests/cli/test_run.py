@@ -250,3 +250,18 @@ def test_signals_exit_130_and_143_and_record_the_run(gryt, project: Path, sig: i
     assert not (project / "after.ran").exists()
     runs = json.loads(gryt("runs", "list", "--json", cwd=project).stdout)
     assert [r["status"] for r in runs] == ["interrupted"]
+
+
+def test_auth_failure_exits_1_and_runs_nothing(gryt, project: Path) -> None:
+    pipeline(
+        project,
+        "deploy.toml",
+        '[[auth]]\ntype = "docker-registry"\nregistry = "127.0.0.1:9"\nusername = "me"\n'
+        'token_env_var = "GRYT_TEST_NO_SUCH_TOKEN"\n\n'
+        '[[runners]]\nsteps = [{ id = "never", cmd = ["touch", "never.ran"] }]\n',
+    )
+    done = gryt("run", "deploy", cwd=project)
+    assert done.code == 1, done.stdout + done.stderr
+    assert "auth docker-registry failed" in done.stdout and "GRYT_TEST_NO_SUCH_TOKEN" in done.stdout
+    assert done.stdout.rstrip().splitlines()[-1].split()[2] == "auth_failed"
+    assert not (project / "never.ran").exists()
