@@ -334,6 +334,12 @@ def test_validators_stop_everything(tmp_path: Path) -> None:
         assert not (tmp_path / "ran").exists()
         assert hook.names() == ["pipeline_end"]
         assert list_runs(data)[0]["status"] == "invalid_env"
+        run = get_run(data, result["run_id"])
+        assert run is not None and [i["kind"] for i in run["issues"]] == [
+            "validator_error",
+            "env_var_missing",
+        ]
+        assert run["error"].startswith("2 environment issue(s)")
         assert data.query("SELECT COUNT(*) AS n FROM step_runs") == [{"n": 0}]
 
 

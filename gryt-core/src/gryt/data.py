@@ -218,8 +218,15 @@ def _migrate_v2(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _migrate_v3(conn: sqlite3.Connection) -> None:
+    """Keep what a run found besides its steps: environment issues, published artifacts, warnings."""
+    _add_missing_columns(
+        conn, "pipelines", {"issues_json": "TEXT", "destinations_json": "TEXT", "warnings_json": "TEXT"}
+    )
+
+
 Migration = Sequence[str] | Callable[[sqlite3.Connection], None]
-MIGRATIONS: list[Migration] = [_V1_TABLES, _migrate_v2]
+MIGRATIONS: list[Migration] = [_V1_TABLES, _migrate_v2, _migrate_v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -52,6 +52,8 @@ def _run_view(row: Mapping[str, Any]) -> dict[str, Any]:
     view = dict(row)
     view["run_id"] = view["pipeline_id"]
     view["config"] = _decode(view.pop("config_json", None))
+    for key in ("issues", "destinations", "warnings"):
+        view[key] = _decode(view.pop(f"{key}_json", None))
     abandoned = False
     if view.get("status") == "running" and view.get("pid") and view.get("host") == socket.gethostname():
         abandoned = not _pid_alive(int(view["pid"]))
@@ -121,17 +123,33 @@ class Recorder:
         )
 
     def run_finished(
-        self, run_id: str, status: str, *, duration: float | None = None, error: str | None = None
+        self,
+        run_id: str,
+        status: str,
+        *,
+        duration: float | None = None,
+        error: str | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
+        """Close the run row after every queued row is written.
+
+        `extra` may carry `issues`, `destinations`, `warnings` (stored as JSON) and `config` (replaces
+        `config_json`, e.g. re-masked with secrets declared during the run).
+        """
         if self.data is None:
             return
         end = now_iso()
         self.close()
-        self.data.update(
-            "pipelines",
-            {"status": status, "end_timestamp": end, "duration": duration, "error": error},
-            {"pipeline_id": run_id},
-        )
+        values: dict[str, Any] = {
+            "status": status,
+            "end_timestamp": end,
+            "duration": duration,
+            "error": error,
+        }
+        for key, value in (extra or {}).items():
+            if key in ("issues", "destinations", "warnings", "config"):
+                values[f"{key}_json"] = json.dumps(value, default=str, ensure_ascii=False)
+        self.data.update("pipelines", values, {"pipeline_id": run_id})
 
     def runner_started(
         self, run_id: str, runner_id: str, name: str | None = None, needs: Iterable[str] = ()

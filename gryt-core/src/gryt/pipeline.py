@@ -242,19 +242,25 @@ class Pipeline:
         if state.status != "success":
             result["error"] = state.error or self._describe_failure(state)
         result = ctx.masker.mask_obj(result)
-        try:
-            recorder.run_finished(
-                ctx.run_id,
-                state.status,
-                duration=round(time.monotonic() - started, 6),
-                error=result.get("error"),
-            )
-        finally:
-            recorder.close()
+        recorder.close()
         for problem in recorder.errors:
             events.warn(problem)
         events.pipeline_end(self, result, ctx)
         result["warnings"] = list(events.warnings)
+        recorder.run_finished(
+            ctx.run_id,
+            state.status,
+            duration=round(time.monotonic() - started, 6),
+            error=result.get("error"),
+            extra=ctx.masker.mask_obj(
+                {
+                    "issues": result["issues"],
+                    "destinations": result["destinations"],
+                    "warnings": result["warnings"],
+                    "config": self.describe(parallel),
+                }
+            ),
+        )
         if state.keyboard:
             raise KeyboardInterrupt
         return result

@@ -88,7 +88,7 @@ class Runner:
             context = RunContext(data=self.data)
             context.log_dir = log_dir_for(self.data, context.run_id)
         if recorder is None:
-            recorder = Recorder(self.data if standalone else None)
+            recorder = Recorder(self.data if standalone else None, background=True)
         if events is None:
             events = EventDispatcher(masker=context.masker)
         if standalone:
@@ -103,6 +103,8 @@ class Runner:
                 recorder.run_finished(
                     context.run_id, status, duration=time.monotonic() - started, error=error
                 )
+                for problem in recorder.errors:
+                    events.warn(problem)
         return results
 
     def _execute(
