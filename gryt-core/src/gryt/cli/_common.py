@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from gryt.errors import ConfigError, GrytError
+from gryt.errors import ConfigError, GrytError, Interrupted
 
 if TYPE_CHECKING:
     from gryt.data import SqliteData
@@ -37,7 +37,10 @@ def reporting(debug: bool = False) -> Iterator[None]:
     except GrytError as exc:
         if debug_enabled(debug):
             raise
-        error_line(str(exc))
+        if isinstance(exc, Interrupted):
+            typer.echo(f"gryt: {exc}", err=True)
+        else:
+            error_line(str(exc))
         raise typer.Exit(exc.exit_code) from None
 
 
