@@ -289,6 +289,26 @@ class CommandOutput:
         return self.returncode == 0 and not self.timed_out and not self.interrupted and self.error is None
 
 
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
+
+
+_devnull_fd: int | None = None
+
+
+def _devnull() -> int:
+    """One read-only /dev/null descriptor for every command's stdin (saves an open per command)."""
+    global _devnull_fd
+    if _devnull_fd is None:
+        with _controls_lock:
+            if _devnull_fd is None:
+                _devnull_fd = os.open(os.devnull, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    return _devnull_fd
+
+
 def _start_error(exc: OSError, argv0: str, cwd: str | None) -> str:
     if isinstance(exc, FileNotFoundError):
         if cwd is not None and not Path(cwd).is_dir():
@@ -332,7 +352,7 @@ def run_command(
             shell=shell,
             env=dict(env) if env is not None else None,
             cwd=cwd,
-            stdin=subprocess.DEVNULL,
+            stdin=_devnull(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
@@ -385,7 +405,7 @@ def run_command(
     elif interrupted:
         output.error = "interrupted"
     elif returncode < 0:
-        output.error = f"killed by signal {signal.Signals(-returncode).name}"
+        output.error = f"killed by signal {_signal_name(-returncode)}"
     elif returncode != 0:
         output.error = f"exit code {returncode}"
     return output
