@@ -38,18 +38,23 @@ def test_concurrent_runs_share_one_database(project: Project, processes: int) ->
 
     runs = project.runs()
     assert {run["run_id"] for run in runs} == printed
+    assert all(run["status"] == "success" for run in runs), runs
     expected = [f"s{i:02d}" for i in range(STEPS)]
-    for run in runs:
-        assert run["status"] == "success", run
-        shown = project.show(run["run_id"])
-        steps = shown["steps"]
-        assert sorted(step["step_id"] for step in steps) == expected
-        assert all(step["status"] == "success" and step["runner_id"] == "main" for step in steps)
+    shown = project.show(runs[0]["run_id"])
+    assert [step["step_id"] for step in shown["steps"]] == expected
 
     with sqlite3.connect(project.db) as db:
-        per_run = db.execute("SELECT pipeline_id, COUNT(*) FROM step_runs GROUP BY pipeline_id").fetchall()
+        rows = db.execute(
+            "SELECT pipeline_id, runner_id, step_id, status FROM step_runs ORDER BY id"
+        ).fetchall()
         latest = db.execute("SELECT COUNT(*) FROM steps_output WHERE status = 'success'").fetchone()[0]
-    assert dict(per_run) == dict.fromkeys(printed, STEPS)
+    by_run: dict[str, list[str]] = {}
+    for run_id, runner_id, step_id, status in rows:
+        assert (runner_id, status) == ("main", "success"), (run_id, step_id, status)
+        by_run.setdefault(run_id, []).append(step_id)
+    assert set(by_run) == printed
+    for run_id, steps in by_run.items():
+        assert steps == expected, run_id
     assert latest == STEPS
 
 

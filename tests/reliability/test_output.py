@@ -14,8 +14,8 @@ import pytest
 from .harness import GRYT, PY, Project, alive
 
 MEGABYTES = 100
-RSS_LIMIT_MB = 200
-"""Generous: gryt itself needs a few tens of MB; keeping the output in memory would need 100 MB more."""
+RSS_LIMIT_MB = 120
+"""Generous: gryt itself peaks near 50 MB; keeping the output in memory would need 100 MB more."""
 
 MEASURE = """\
 import resource, subprocess, sys
@@ -93,9 +93,8 @@ def test_non_utf8_output(project: Project) -> None:
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     step = result["runners"]["main"]["bytes"]
-    assert step["stdout"].startswith("ok ")
-    assert step["stdout"].rstrip().endswith("bad")
-    assert "err" in step["stderr"]
+    assert step["stdout"] == "ok \ufffd\ufffd\ufffd bad\n"
+    assert step["stderr"].startswith("\ufffd( err ")
 
     record = step_record(project, result["run_id"], "bytes")
     assert record["output"]["stdout"] == step["stdout"]
@@ -150,6 +149,7 @@ def test_background_process_holding_the_pipe_does_not_hang_gryt(project: Project
     assert "parent done" in step["stdout"]
     assert step["duration"] < 10
     assert project.file("next.ran").exists()
-    # The background process sleeps 60 s; it must have been running while gryt returned.
     assert project.file("daemon.pid").exists()
-    assert alive(int(project.file("daemon.pid").read_text())) or group == "same-group"
+    if group == "setsid":
+        # Out of the step's process group nothing stops it: it still held the pipe when gryt returned.
+        assert alive(int(project.file("daemon.pid").read_text()))

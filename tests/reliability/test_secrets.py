@@ -10,7 +10,6 @@ import secrets
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -43,13 +42,17 @@ class CommandTokenAuth(Auth):
 
 
 class RecordHook(Hook):
-    \"\"\"Appends every payload it is handed to hook-payloads.jsonl.\"\"\"
+    \"\"\"Appends every payload it is handed to hook-payloads.jsonl; fails once with a secret.\"\"\"
 
     name = "record"
 
     def _write(self, kind, payload):
         with open(ROOT / "hook-payloads.jsonl", "a") as out:
             out.write(json.dumps([kind, payload], default=str) + "\\n")
+
+    def on_step_start(self, step, context=None):
+        if step.id == "trickle":
+            raise RuntimeError("hook saw " + context.env["DEPLOY_TOKEN"])
 
     def on_step_end(self, step, result, context=None):
         self._write("step_end", result)
@@ -195,6 +198,7 @@ def test_secrets_are_masked_in_every_sink(project: Project, fly_api: str) -> Non
     assert "***" in steps["leaky"]["error"]
     assert result["auth"]["deploy"]["note"] == "logged in with ***"
     assert b"deploy=*** npm=*** fly=***" in live.stdout + live.stderr
+    assert b"hook saw ***" in live.stdout + live.stderr, "the hook error must be reported, masked"
 
     sinks = {
         "run --show stdout": live.stdout,
@@ -252,7 +256,7 @@ def test_toml_secrets_key_and_fly_plugin(project: Project, fly_api: str) -> None
     assert_nowhere([toml_token, fly], sinks)
 
 
-def test_secret_in_a_failing_auth_error_is_masked(project: Project, tmp_path: Path) -> None:
+def test_secret_in_a_failing_auth_error_is_masked(project: Project) -> None:
     """An auth step whose error message holds its token: the stored result and stderr show `***`."""
     leaked = token("err-")
     project.write_pipeline(
