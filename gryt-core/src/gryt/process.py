@@ -428,6 +428,7 @@ def _pump(
     open_pipes = 2
     pidfd: int | None = None
     watch_exit = True  # open a pidfd (exit wake-up) once the command outlives PIDFD_AFTER
+    idle = False  # the last wait ended without any event
     deadline = started + timeout if timeout else None
     exited_at: float | None = None
     term_at: float | None = None
@@ -436,7 +437,8 @@ def _pump(
     try:
         while True:
             now = time.monotonic()
-            if exited_at is None and (pidfd is None or open_pipes == 0) and _has_exited(proc.pid):
+            check_exit = exited_at is None and (open_pipes == 0 or (idle and pidfd is None))
+            if check_exit and _has_exited(proc.pid):
                 exited_at = now
             if (
                 exited_at is None
@@ -479,7 +481,9 @@ def _pump(
             if open_pipes == 0 and pidfd is None:
                 waits.append(0.01)
             wait = max(0.0, min(waits)) if waits else None
-            for key, _ in selector.select(wait):
+            events = selector.select(wait)
+            idle = not events
+            for key, _ in events:
                 if key.data is None:
                     selector.unregister(key.fd)
                     exited_at = time.monotonic()
