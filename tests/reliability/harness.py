@@ -58,6 +58,11 @@ elif mode == "stubborn":
         time.sleep(0.05)
 elif mode == "touch":
     note("ran")
+elif mode == "hold":
+    # Waits until the test creates NAME.release.
+    note("started")
+    while not (HERE / f"{name}.release").exists():
+        time.sleep(0.05)
 elif mode == "flood":
     # NAME = megabytes of output, then a last line.
     chunk = (b"x" * 1023) + b"\\n"

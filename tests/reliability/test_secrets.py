@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from .harness import PY, Project
+from .harness import PY, Project, wait_until
 
 PIPELINE = """\
 import json
@@ -283,3 +283,30 @@ def test_secret_in_a_failing_auth_error_is_masked(project: Project) -> None:
     sinks = {"stdout": done.stdout, "stderr": done.stderr, "show": shown.stdout + shown.stderr}
     sinks.update(project_files(project, skip=set()))
     assert_nowhere([leaked], sinks)
+
+
+def test_secrets_never_reach_the_database_files_of_a_running_run(project: Project) -> None:
+    """While a run is still going, the database, its WAL and the logs already hold the output, masked."""
+    value = token("wal-")
+    hold = json.dumps(project.cmd("hold", "hold"))
+    project.write_pipeline(
+        "walcheck.toml",
+        '[pipeline]\nname = "walcheck"\nsecrets = ["WAL_TOKEN"]\n\n[[runners]]\nid = "main"\nsteps = [\n'
+        '  { id = "print", cmd = ["sh", "-c", "echo wal=$WAL_TOKEN; echo err=$WAL_TOKEN >&2"] },\n'
+        f'  {{ id = "hold", cmd = {hold} }},\n]\n',
+    )
+    gryt = project.spawn("run", "walcheck", env={"WAL_TOKEN": value})
+    project.wait_for_file("hold.started")
+    gryt_dir = project.root / ".gryt"
+
+    def stored() -> dict[str, bytes]:
+        return {str(p): p.read_bytes() for p in gryt_dir.rglob("*") if p.is_file()}
+
+    assert wait_until(lambda: any(b"wal=***" in raw for raw in stored().values()), 15), sorted(stored())
+    files = stored()
+    assert any(name.endswith("-wal") for name in files), f"no WAL while the run is going: {sorted(files)}"
+    assert_nowhere([value], files)
+
+    project.file("hold.release").write_text("")
+    assert gryt.wait(timeout=30) == 0, project.output(gryt)
+    assert_nowhere([value], {**stored(), "stdout+stderr": "".join(project.output(gryt)).encode()})

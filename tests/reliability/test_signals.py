@@ -46,11 +46,16 @@ class MarkAuth(Auth):
 {prelude}
 
 RUNNERS = {runners!r}
+NEEDS = {needs!r}
 
 
 def build():
     runners = [
-        Runner([CommandStep(step_id, {{"cmd": cmd}}) for step_id, cmd in steps], id=runner_id)
+        Runner(
+            [CommandStep(step_id, {{"cmd": cmd}}) for step_id, cmd in steps],
+            id=runner_id,
+            needs=NEEDS.get(runner_id, ()),
+        )
         for runner_id, steps in RUNNERS
     ]
     return Pipeline(runners, runtime=MarkRuntime(), auth_steps=[MarkAuth("mark")], name="signals")
@@ -58,10 +63,14 @@ def build():
 
 
 def write_pipeline(
-    project: Project, runners: list[tuple[str, list[tuple[str, list[str]]]]], prelude: str = ""
+    project: Project,
+    runners: list[tuple[str, list[tuple[str, list[str]]]]],
+    prelude: str = "",
+    needs: dict[str, list[str]] | None = None,
 ) -> None:
     project.write_pipeline(
-        "signals.py", PIPELINE.format(root=str(project.root), runners=runners, prelude=prelude)
+        "signals.py",
+        PIPELINE.format(root=str(project.root), runners=runners, prelude=prelude, needs=needs or {}),
     )
 
 
@@ -147,7 +156,9 @@ def test_sigint_stops_parallel_runners(project: Project) -> None:
                 ],
             )
             for runner in ("left", "right")
-        ],
+        ]
+        + [("later", [("later-step", project.cmd("touch", "later"))])],
+        needs={"later": ["left"]},
     )
     gryt = project.spawn("run", "signals", "--parallel")
     project.wait_for_file("left.started")
@@ -160,10 +171,14 @@ def test_sigint_stops_parallel_runners(project: Project) -> None:
     assert_group_gone(project, ["left", "right"], started_at)
     assert not project.file("left-after.ran").exists()
     assert not project.file("right-after.ran").exists()
+    assert not project.file("later.ran").exists(), "a runner waiting on an interrupted one started"
     assert project.file("teardown").exists()
     assert project.file("cleanup").exists()
     assert_recorded_interrupted(
-        project, ["left-work", "right-work"], ["left-after", "right-after"], ["left", "right"]
+        project,
+        ["left-work", "right-work"],
+        ["left-after", "right-after", "later-step"],
+        ["left", "right", "later"],
     )
 
 
