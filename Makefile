@@ -18,7 +18,7 @@ $(STAMP): $(BIN)/python requirements-dev.txt $(foreach p,$(PACKAGES),$(p)/pyproj
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python examples/hello.py
+	$(BIN)/gryt run hello
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
