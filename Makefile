@@ -26,7 +26,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy $(foreach p,$(PACKAGES),$(p)/src)
+	$(BIN)/mypy $(foreach p,$(PACKAGES),$(p)/src) examples/plugins/gryt-webhook/src
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
