@@ -574,22 +574,28 @@ from gryt import CommandStep, Pipeline, Runner, SqliteData
 data = SqliteData(sys.argv[1])
 steps = [CommandStep("slow", {"cmd": ["sh", "-c", "echo started; sleep 20; touch " + sys.argv[2]]}),
          CommandStep("after", {"cmd": ["true"]})]
+other = Runner([CommandStep("other", {"cmd": ["sleep", "20"]})], id="o")
 print("ready", flush=True)
 try:
-    Pipeline([Runner(steps, id="r")], data=data).execute(show=True)
+    Pipeline([Runner(steps, id="r"), other], data=data).execute(show=True, parallel=sys.argv[3] == "1")
 except KeyboardInterrupt:
     print("KeyboardInterrupt", flush=True)
     sys.exit(130)
 """
 
 
-def test_sigint_to_child_running_a_pipeline(tmp_path: Path) -> None:
+@pytest.mark.parametrize("parallel", [False, True])
+def test_sigint_to_child_running_a_pipeline(tmp_path: Path, parallel: bool) -> None:
     marker = tmp_path / "marker"
     db = tmp_path / "g.db"
-    proc = subprocess.Popen([PY, "-c", SIGINT_CHILD, str(db), str(marker)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [PY, "-c", SIGINT_CHILD, str(db), str(marker), "1" if parallel else "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     assert proc.stdout.readline() == "ready\n"
-    assert proc.stdout.readline() == "started\n"
+    assert proc.stdout.readline().endswith("started\n")
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=10)
     assert proc.returncode == 130 and "KeyboardInterrupt" in out
@@ -597,7 +603,7 @@ def test_sigint_to_child_running_a_pipeline(tmp_path: Path) -> None:
         run = list_runs(data)[0]
         assert run["status"] == "interrupted"
         steps = {s["step_id"]: s["status"] for s in get_run(data, run["run_id"])["steps"]}  # type: ignore[index]
-        assert steps == {"slow": "interrupted", "after": "interrupted"}
+        assert steps == {"slow": "interrupted", "after": "interrupted", "other": "interrupted"}
     time.sleep(0.2)
     assert not marker.exists()
 

@@ -528,11 +528,13 @@ def _grow_pipe(fd: int) -> None:
 
 def _stop_group(proc: subprocess.Popen[bytes], force: bool) -> None:
     """Terminate the command's process group (SIGTERM, then SIGKILL after the grace) and reap it."""
-    if not force:
-        _signal_group(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=KILL_GRACE)
-        except subprocess.TimeoutExpired:
-            pass
-    _signal_group(proc.pid, signal.SIGKILL)
-    proc.wait()
+    try:
+        if not force:
+            _signal_group(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=KILL_GRACE)
+            except subprocess.TimeoutExpired:
+                pass
+    finally:  # a second Ctrl-C during the grace still leaves nothing running
+        _signal_group(proc.pid, signal.SIGKILL)
+        proc.wait()
