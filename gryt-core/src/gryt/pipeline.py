@@ -32,6 +32,10 @@ if TYPE_CHECKING:
     from gryt.validators import Validator
 
 
+SIGNAL_POLL = 0.1
+"""Seconds between checks for pending signals while the main thread waits for runners."""
+
+
 def _one_line(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
@@ -455,7 +459,11 @@ class Pipeline:
             if state.pending:  # needs can no longer be met (cannot happen after the cycle check)
                 self._skip_rest(ctx, events, recorder, state)
             return False
-        done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+        done: set[Future[dict[str, dict[str, Any]]]] = set()
+        while not done:
+            # Wait in slices: a signal the kernel delivers to a worker thread only runs its Python
+            # handler (KeyboardInterrupt) once the main thread gets back to the interpreter.
+            done, _ = wait(list(running), timeout=SIGNAL_POLL, return_when=FIRST_COMPLETED)
         for future in done:
             runner = running.pop(future)
             state.finished.add(runner.id)
