@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from gryt.plugins import hookimpl
-
 __version__ = "0.1.0"
 
 _EXPORTS = {
@@ -32,6 +30,7 @@ _EXPORTS = {
     "GrytError": "gryt.errors",
     "ConfigError": "gryt.errors",
     "PluginError": "gryt.errors",
+    "hookimpl": "gryt.plugins",
 }
 
 __all__ = [
@@ -64,7 +63,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """Import public names lazily so `import gryt` (and `gryt --help`) stays cheap."""
+    """Import public names lazily so `import gryt` (and `gryt --help`) stays cheap: even `hookimpl`, whose
+    module imports pluggy, is only imported by the plugins that use it."""
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'gryt' has no attribute {name!r}")
@@ -82,6 +82,7 @@ if TYPE_CHECKING:
     from gryt.errors import ConfigError, GrytError, PluginError
     from gryt.hook import Hook, PrintHook
     from gryt.pipeline import Pipeline
+    from gryt.plugins import hookimpl
     from gryt.runner import Runner
     from gryt.runtime import LocalRuntime, Runtime
     from gryt.step import CommandStep, Step

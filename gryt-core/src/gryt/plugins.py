@@ -10,6 +10,7 @@ register hook, bad class, unknown hook, incompatible gryt-core); each failure ma
 from __future__ import annotations
 
 import inspect
+import operator
 import os
 import re
 import sys
@@ -22,25 +23,29 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from gryt import hookspecs
+from gryt import discovery, hookspecs
 from gryt.config import did_you_mean
 from gryt.errors import PluginError
 
 if TYPE_CHECKING:
-    from importlib_metadata import EntryPoint
-    from importlib_metadata import IDistribution as Distribution
+    from gryt.discovery import Distribution, EntryPoint
+
 
 hookimpl = pluggy.HookimplMarker("gryt")
 
-ENTRY_POINT_GROUP = "gryt"
-COMMANDS_GROUP = "gryt.commands"
-BUILTINS = "builtins"
-CORE_DISTRIBUTION = "gryt-core"
-
-ENV_DISABLE_AUTOLOAD = "GRYT_DISABLE_PLUGIN_AUTOLOAD"
-ENV_ALLOW = "GRYT_PLUGINS"
-ENV_DISABLE = "GRYT_DISABLE_PLUGINS"
-ENV_STRICT = "GRYT_STRICT_PLUGINS"
+# Discovery lives in gryt.discovery (cheap to import for `gryt --help`); these names stay available here.
+ENTRY_POINT_GROUP = discovery.ENTRY_POINT_GROUP
+COMMANDS_GROUP = discovery.COMMANDS_GROUP
+BUILTINS = discovery.BUILTINS
+CORE_DISTRIBUTION = discovery.CORE_DISTRIBUTION
+ENV_DISABLE_AUTOLOAD = discovery.ENV_DISABLE_AUTOLOAD
+ENV_ALLOW = discovery.ENV_ALLOW
+ENV_DISABLE = discovery.ENV_DISABLE
+ENV_STRICT = discovery.ENV_STRICT
+env_flag = discovery.env_flag
+env_names = discovery.env_names
+scan = discovery.scan
+installed_plugin_versions = discovery.installed_plugin_versions
 
 KINDS: dict[str, str] = {
     "auth": "gryt_register_auth",
@@ -105,8 +110,6 @@ FIRST_PARTY_CLASSES: dict[str, str] = {
 """Class names importable from `gryt.auth` / `gryt.validators` once their distribution is installed."""
 
 TYPE_NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
-
-_TRUE = {"1", "true", "yes", "on"}
 
 
 class StrictPluginError(RuntimeError):
@@ -363,72 +366,75 @@ class Registry:
         return None
 
 
-def env_flag(env: Mapping[str, str], name: str) -> bool:
-    """Whether environment variable `name` is set to a true value (1, true, yes, on)."""
-    return env.get(name, "").strip().lower() in _TRUE
-
-
-def env_names(env: Mapping[str, str], name: str) -> list[str]:
-    """The comma-separated names in environment variable `name`."""
-    return [part.strip() for part in env.get(name, "").split(",") if part.strip()]
-
-
-def scan(groups: Sequence[str], path: Sequence[str] | None = None) -> dict[str, list[EntryPoint]]:
-    """Entry points of `groups` from the installed distributions (metadata only: imports no plugin).
-
-    Like importlib-metadata, the first distribution of a given name on the path wins.
-    """
-    import importlib_metadata
-
-    found: dict[str, list[EntryPoint]] = {g: [] for g in groups}
-    seen: set[str] = set()
-    dists = (
-        importlib_metadata.distributions(path=list(path))
-        if path is not None
-        else importlib_metadata.distributions()
-    )
-    for dist in dists:
-        try:
-            name = dist.name
-        except (KeyError, TypeError):
-            continue
-        if not name or _canonical(name) in seen:
-            continue
-        seen.add(_canonical(name))
-        for ep in dist.entry_points:
-            if ep.group in found:
-                found[ep.group].append(ep)
-    for eps in found.values():
-        eps.sort(key=lambda ep: (ep.name, ep.dist.name if ep.dist else ""))
-    return found
-
-
-def installed_plugin_versions(path: Sequence[str] | None = None) -> list[str]:
-    """`name-version` of every installed plugin except gryt-core's built-ins, from metadata only."""
-    eps = scan([ENTRY_POINT_GROUP], path)[ENTRY_POINT_GROUP]
-    return [
-        f"{ep.name}-{ep.dist.version if ep.dist else '?'}"
-        for ep in eps
-        if not (ep.name == BUILTINS and ep.dist is not None and _canonical(ep.dist.name) == CORE_DISTRIBUTION)
-    ]
-
-
 def _core_version() -> str:
     import gryt
 
     return gryt.__version__
 
 
+_REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
+_SIMPLE_SPECIFIER = re.compile(r"\s*(>=|<=|==|!=|<|>)\s*(\d+(?:\.\d+)*)\s*")
+_RELEASE = re.compile(r"\d+(?:\.\d+)*")
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    ">=": operator.ge,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    ">": operator.gt,
+}
+
+
+def _release(text: str, length: int) -> tuple[int, ...]:
+    parts = [int(p) for p in text.split(".")]
+    return tuple(parts + [0] * (length - len(parts)))
+
+
+def _plainly_satisfied(specifiers: str, running: str) -> bool:
+    """True when `specifiers` (e.g. `>=0.1,<0.2`) are plain release comparisons that `running` (a plain
+    release such as `0.1.0`) satisfies; False means "ask `packaging`", so it decides anything else."""
+    if not _RELEASE.fullmatch(running):
+        return False
+    parts = specifiers.split(",") if specifiers.strip() else []
+    checks = [_SIMPLE_SPECIFIER.fullmatch(part) for part in parts]
+    if not all(checks):
+        return False
+    for check in checks:
+        assert check is not None
+        op, version = check.groups()
+        length = max(running.count("."), version.count(".")) + 1
+        if not _COMPARE[op](_release(running, length), _release(version, length)):
+            return False
+    return True
+
+
 def incompatibility(dist: Distribution) -> str | None:
-    """Why `dist` cannot run with this gryt-core (its `Requires-Dist` on gryt-core excludes it), or None."""
+    """Why `dist` cannot run with this gryt-core (its `Requires-Dist` on gryt-core excludes it), or None.
+
+    Requirements on other distributions are skipped by name and the usual `gryt-core>=X[,<Y]` is checked
+    directly; `packaging` decides everything else (markers, extras, pre-releases, wildcards) and words
+    the reason.
+    """
+    running_text = _core_version()
+    pending = []
+    for text in dist.requires or []:
+        match = _REQUIREMENT_NAME.match(text)
+        if match is not None:
+            if _canonical(match.group(1)) != CORE_DISTRIBUTION:
+                continue
+            if _plainly_satisfied(text[match.end() :], running_text):
+                continue
+        pending.append(text)
+    if not pending:
+        return None
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.version import InvalidVersion, Version
 
     try:
-        running = Version(_core_version())
+        running = Version(running_text)
     except InvalidVersion:
         return None
-    for text in dist.requires or []:
+    for text in pending:
         try:
             req = Requirement(text)
         except InvalidRequirement:
@@ -559,8 +565,8 @@ class PluginManager:
         dist = ep.dist
         info = PluginInfo(
             name=ep.name,
-            distribution=dist.name if dist is not None else "unknown",
-            version=dist.version if dist is not None else "unknown",
+            distribution=dist.name,
+            version=dist.version,
             entry_point=ep.value,
         )
         if not builtin and ep.name in self.plugins:
@@ -578,17 +584,17 @@ class PluginManager:
         if reason is not None:
             info.status = "disabled"
             info.error = reason
-            info.location = str(dist.locate_file("")) if dist is not None else None
+            info.location = str(dist.locate_file(""))
             return
-        problem = incompatibility(dist) if dist is not None and not builtin else None
+        problem = None if builtin else incompatibility(dist)
         if problem is not None:
-            info.location = str(dist.locate_file("")) if dist is not None else None
+            info.location = str(dist.locate_file(""))
             self._fail(info, "incompatible", problem, None)
             return
         try:
             obj = ep.load()
         except (Exception, SystemExit) as exc:  # noqa: BLE001 - any import failure only disables this plugin
-            info.location = str(dist.locate_file("")) if dist is not None else None
+            info.location = str(dist.locate_file(""))
             self._fail(info, "error", f"import failed: {one_line(exc)}", exc)
             return
         info.location = _location(obj, dist)
@@ -700,7 +706,7 @@ class PluginManager:
 
 
 def _dist_name(ep: EntryPoint) -> str:
-    return _canonical(ep.dist.name) if ep.dist is not None else ""
+    return _canonical(ep.dist.name)
 
 
 _lock = threading.RLock()

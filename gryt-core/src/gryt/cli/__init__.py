@@ -9,8 +9,10 @@ import typer
 
 from gryt import __version__
 from gryt.cli import plugins as plugins_cli
-from gryt.cli.lazy import PluginCommandGroup
+from gryt.cli.lazy import PluginCommandGroup, defer_typer_coercion
 from gryt.errors import GrytError
+
+defer_typer_coercion()
 
 app = typer.Typer(
     name="gryt",
@@ -24,7 +26,7 @@ app = typer.Typer(
 
 def _version_callback(value: bool) -> None:
     if value:
-        from gryt.plugins import installed_plugin_versions
+        from gryt.discovery import installed_plugin_versions
 
         typer.echo(f"gryt-core {__version__}")
         typer.echo(f"plugins: {', '.join(installed_plugin_versions()) or 'none'}")

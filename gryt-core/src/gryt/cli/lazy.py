@@ -8,6 +8,7 @@ only when that command runs (or its own help or completion is asked for). The ro
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,7 @@ from typer.core import TyperCommand, TyperGroup
 from gryt.errors import PluginError
 
 if TYPE_CHECKING:
-    from importlib_metadata import EntryPoint
+    from gryt.discovery import EntryPoint
 
 PANEL = "Plugin commands"
 
@@ -43,26 +44,30 @@ def plugin_commands(env: Mapping[str, str] | None = None) -> dict[str, CommandEn
     A command is hidden when its name or a `gryt` plugin of its distribution is disabled
     (GRYT_DISABLE_PLUGINS, `disable_plugins`), or when autoload is off and neither is in GRYT_PLUGINS.
     """
-    from gryt import plugins
+    from gryt import discovery
 
     environ = os.environ if env is None else env
-    found = plugins.scan([plugins.COMMANDS_GROUP, plugins.ENTRY_POINT_GROUP])
+    found = discovery.scan([discovery.COMMANDS_GROUP, discovery.ENTRY_POINT_GROUP])
     plugin_names: dict[str, set[str]] = {}
-    for ep in found[plugins.ENTRY_POINT_GROUP]:
-        if ep.dist is not None:
-            plugin_names.setdefault(ep.dist.name, set()).add(ep.name)
-    disabled = set(plugins.env_names(environ, plugins.ENV_DISABLE)) | set(plugins.configured_disable())
-    autoload_off = plugins.env_flag(environ, plugins.ENV_DISABLE_AUTOLOAD)
-    allowed = set(plugins.env_names(environ, plugins.ENV_ALLOW))
+    for ep in found[discovery.ENTRY_POINT_GROUP]:
+        plugin_names.setdefault(ep.dist.name, set()).add(ep.name)
+    disabled = set(discovery.env_names(environ, discovery.ENV_DISABLE)) | set(_configured_disable())
+    autoload_off = discovery.env_flag(environ, discovery.ENV_DISABLE_AUTOLOAD)
+    allowed = set(discovery.env_names(environ, discovery.ENV_ALLOW))
     entries: dict[str, CommandEntry] = {}
-    for ep in found[plugins.COMMANDS_GROUP]:
-        dist_name = ep.dist.name if ep.dist is not None else "unknown"
+    for ep in found[discovery.COMMANDS_GROUP]:
+        dist_name = ep.dist.name
         names = {ep.name} | plugin_names.get(dist_name, set())
         if names & disabled or (autoload_off and not names & allowed) or ep.name in entries:
             continue
-        version = ep.dist.version if ep.dist is not None else "unknown"
-        entries[ep.name] = CommandEntry(ep.name, ep.value, dist_name, version, ep)
+        entries[ep.name] = CommandEntry(ep.name, ep.value, dist_name, ep.dist.version, ep)
     return entries
+
+
+def _configured_disable() -> tuple[str, ...]:
+    """The project config's `disable_plugins`; nothing configured it when gryt.plugins is not loaded."""
+    plugins = sys.modules.get("gryt.plugins")
+    return tuple(plugins.configured_disable()) if plugins is not None else ()
 
 
 def load_command(entry: CommandEntry) -> Any:
@@ -121,6 +126,48 @@ class LazyCommand(TyperCommand):
         """Load the real command and let it parse the arguments; its context then runs it."""
         real = load_command(self.entry)
         return real.make_context(info_name, args, parent=parent, **extra)
+
+
+def defer_typer_coercion() -> None:
+    """Make Typer build a parameter's pydantic validator on its first value that is not None.
+
+    Typer builds it for every parameter it processes, also for options that were not given (their value
+    None needs no coercion), so any command with such an option imported pydantic: half the start-up of
+    `gryt plugins list`. Coercion of real values is Typer's own, unchanged. A Typer without these
+    internals is left alone.
+    """
+    try:
+        from typer._coercion import RuntimeParam, build_runtime_param
+        from typer.core import _TyperParameter
+    except ImportError:
+        return
+    original = getattr(_TyperParameter, "get_runtime_param", None)
+    if original is None or getattr(original, "_gryt_deferred", False):
+        return
+
+    @dataclass(frozen=True)
+    class DeferredRuntimeParam(RuntimeParam):
+        """Passes None through (as every RuntimeParam does); builds Typer's own for anything else."""
+
+        descriptor: Any
+
+        def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+            real = build_runtime_param(self.descriptor)
+            param._runtime_param = real
+            return real._coerce_value(value, param=param, ctx=ctx)
+
+    def get_runtime_param(self: Any) -> Any:
+        if self._runtime_param is None:
+            descriptor = self.type_descriptor
+            self._runtime_param = DeferredRuntimeParam(
+                parameter_info=descriptor.parameter_info,
+                annotation=descriptor.annotation,
+                descriptor=descriptor,
+            )
+        return self._runtime_param
+
+    get_runtime_param._gryt_deferred = True  # type: ignore[attr-defined]
+    _TyperParameter.get_runtime_param = get_runtime_param  # type: ignore[method-assign]
 
 
 class PluginCommandGroup(TyperGroup):
