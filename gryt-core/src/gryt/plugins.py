@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -237,11 +238,7 @@ def check_hookimpls(plugin: Any) -> list[str]:
     """
     problems: list[str] = []
     marker = "gryt_impl"
-    for attr in sorted(dir(plugin)):
-        try:
-            raw = inspect.getattr_static(plugin, attr)
-        except AttributeError:
-            continue
+    for attr, raw in _static_members(plugin):
         func = raw.__func__ if isinstance(raw, (staticmethod, classmethod)) else raw
         opts = getattr(func, marker, None) if callable(func) else None
         if opts is None:
@@ -264,6 +261,30 @@ def check_hookimpls(plugin: Any) -> list[str]:
                 f"the hook provides ({', '.join(HOOK_ARGS[hook_name])})"
             )
     return problems
+
+
+_MODULE_CLASS_ATTRS = frozenset(name for klass in ModuleType.__mro__ for name in vars(klass))
+
+
+def _static_members(plugin: Any) -> Iterator[tuple[str, Any]]:
+    """(name, value) of each attribute in `dir(plugin)` as `inspect.getattr_static` returns it, by name.
+
+    A plain module's namespace is read directly, which is much faster; a name that the module class
+    itself defines still goes through getattr_static (a descriptor of the class may win).
+    """
+    if type(plugin) is ModuleType and "__dir__" not in vars(plugin):
+        namespace = vars(plugin)
+        for attr in sorted(namespace):
+            if attr in _MODULE_CLASS_ATTRS:
+                yield attr, inspect.getattr_static(plugin, attr)
+            else:
+                yield attr, namespace[attr]
+        return
+    for attr in sorted(dir(plugin)):
+        try:
+            yield attr, inspect.getattr_static(plugin, attr)
+        except AttributeError:
+            continue
 
 
 def _hook_hint(name: str) -> str:
