@@ -8,11 +8,11 @@ import subprocess
 import sys
 import textwrap
 import uuid
+from importlib.metadata import entry_points
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from importlib_metadata import entry_points
 
 from gryt import plugins
 from gryt.errors import PluginError

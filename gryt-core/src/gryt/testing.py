@@ -110,7 +110,7 @@ print(json.dumps(sorted(set(sys.modules) - before)))
 
 def _plugin_info(plugin: object, name: str | None = None) -> PluginInfo:
     """Describe `plugin` as its entry point does when it is installed, else by its top-level package."""
-    from importlib_metadata import PackageNotFoundError, entry_points, version
+    from importlib.metadata import PackageNotFoundError, entry_points, version
 
     module_name = getattr(plugin, "__name__", None) or type(plugin).__module__
     for ep in entry_points(group=_plugins.ENTRY_POINT_GROUP):
