@@ -1,0 +1,153 @@
+"""What `gryt --help`, `gryt --version` and `gryt plugins list` import, and Typer behaving as before."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+DRIVER = """
+import atexit, json, os, sys
+atexit.register(lambda: open(os.environ["MODULES_OUT"], "w").write(json.dumps(sorted(sys.modules))))
+sys.argv[0] = "gryt"
+from gryt.cli import main
+main()
+"""
+
+SLOW_TO_IMPORT = {"pluggy", "importlib.metadata", "importlib_metadata", "email", "packaging", "pydantic"}
+
+
+def make_site(root: Path) -> Path:
+    """One plugin distribution (a step type, a requirement on gryt-core) with one plugin command."""
+    site = root / "site"
+    info = site / "gryt_quick-1.2.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: gryt-quick\nVersion: 1.2.0\nRequires-Dist: gryt-core>=0.1,<99\n"
+    )
+    (info / "entry_points.txt").write_text(
+        "[gryt]\nquick = gryt_quick\n[gryt.commands]\nquick-cmd = gryt_quick:app\n"
+    )
+    (site / "gryt_quick.py").write_text(
+        textwrap.dedent(
+            """
+            from gryt import hookimpl
+
+            @hookimpl
+            def gryt_register_steps(register):
+                from gryt.step import Step
+
+                class Quick(Step):
+                    name = "quick"
+
+                    def run(self):
+                        return {"status": "success"}
+
+                register(Quick)
+            """
+        )
+    )
+    return site
+
+
+def run_gryt(tmp_path: Path, *args: str, **env: str) -> tuple[str, set[str]]:
+    site = make_site(tmp_path) if not (tmp_path / "site").exists() else tmp_path / "site"
+    out = tmp_path / "modules.json"
+    base = {k: v for k, v in os.environ.items() if not k.startswith("GRYT_")}
+    done = subprocess.run(
+        [sys.executable, "-c", DRIVER, *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={
+            **base,
+            "PYTHONPATH": str(site),
+            "MODULES_OUT": str(out),
+            "COLUMNS": "200",
+            "NO_COLOR": "1",
+            **env,
+        },
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    modules = set(json.loads(out.read_text()))
+    return done.stdout, {m for m in SLOW_TO_IMPORT if any(n == m or n.startswith(f"{m}.") for n in modules)}
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"]])
+def test_help_and_version_read_metadata_without_slow_imports(tmp_path: Path, args: list[str]) -> None:
+    stdout, slow = run_gryt(tmp_path, *args)
+    assert slow == set()
+    if args == ["--help"]:
+        assert "quick-cmd" in stdout and "gryt-quick 1.2.0" in stdout
+    else:
+        assert "quick-1.2.0" in stdout
+
+
+def test_plugins_list_checks_a_plain_requirement_without_packaging_or_pydantic(tmp_path: Path) -> None:
+    stdout, slow = run_gryt(
+        tmp_path, "plugins", "list", GRYT_DISABLE_PLUGIN_AUTOLOAD="1", GRYT_PLUGINS="quick"
+    )
+    assert slow == {"pluggy"}
+    quick = next(line for line in stdout.splitlines() if " quick " in line)
+    assert "gryt-quick" in quick and " ok " in quick and "steps: quick" in quick
+
+
+TYPER_APP = """
+import json, sys
+from pathlib import Path
+from typing import Optional
+
+if sys.argv[1] == "gryt":
+    import gryt.cli  # noqa: F401 - installs the deferred coercion
+
+import typer
+from typer.testing import CliRunner
+
+app = typer.Typer()
+
+@app.command()
+def show(
+    n: Optional[int] = typer.Option(None),
+    limit: Optional[int] = typer.Option(None, min=1, max=5),
+    path: Optional[Path] = typer.Option(None),
+    name: Optional[str] = typer.Option(None),
+    items: Optional[list[str]] = typer.Option(None),
+    flag: bool = typer.Option(False, "--flag"),
+    when: Optional[str] = typer.Argument(None),
+) -> None:
+    typer.echo(repr((n, limit, path, name, items, flag, when)))
+
+runner = CliRunner()
+first = runner.invoke(app, [])
+report = {"pydantic_after_defaults": "pydantic" in sys.modules, "results": []}
+for argv in [[], ["--n", "3"], ["--n", "x"], ["--limit", "9"], ["--limit", "2"], ["--path", "a/b"],
+             ["--name", "z"], ["--items", "a", "--items", "b"], ["--flag", "later"], ["--path"]]:
+    done = runner.invoke(app, argv)
+    report["results"].append([argv, done.exit_code, done.output])
+print(json.dumps(report))
+"""
+
+
+def test_typer_coerces_given_values_as_before_and_skips_pydantic_for_defaults(tmp_path: Path) -> None:
+    script = tmp_path / "app.py"
+    script.write_text(TYPER_APP)
+
+    def report(mode: str) -> dict[str, object]:
+        done = subprocess.run(
+            [sys.executable, str(script), mode], capture_output=True, text=True, timeout=60, check=True
+        )
+        return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+    plain, deferred = report("plain"), report("gryt")
+    assert deferred["results"] == plain["results"]
+    assert (
+        plain["pydantic_after_defaults"] is True
+    )  # what the deferral avoids (Typer builds validators eagerly)
+    assert deferred["pydantic_after_defaults"] is False
