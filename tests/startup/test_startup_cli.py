@@ -151,3 +151,22 @@ def test_typer_coerces_given_values_as_before_and_skips_pydantic_for_defaults(tm
         plain["pydantic_after_defaults"] is True
     )  # what the deferral avoids (Typer builds validators eagerly)
     assert deferred["pydantic_after_defaults"] is False
+
+
+def test_builtin_commands_are_listed_as_typer_builds_them() -> None:
+    import typer.main
+
+    from gryt.cli import COMMANDS, app
+    from gryt.cli.lazy import BuiltinCommand
+
+    root = typer.main.get_command(app)
+    names = [name for name, _, _ in COMMANDS]
+    assert list(root.commands)[: len(names)] == names  # type: ignore[attr-defined]
+    for name in names:
+        stand_in = root.commands[name]  # type: ignore[attr-defined]
+        assert isinstance(stand_in, BuiltinCommand)
+        real = stand_in.real_command()
+        assert real.name == name and real.params
+        for attribute in ("help", "short_help", "rich_help_panel", "hidden", "deprecated", "epilog"):
+            assert getattr(stand_in, attribute) == getattr(real, attribute), (name, attribute)
+        assert stand_in.get_short_help_str(60) == real.get_short_help_str(60)

@@ -4,15 +4,36 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 import typer
 
 from gryt import __version__
+from gryt.cli import db, env_validate, init, new, run, runs, validate, version
 from gryt.cli import plugins as plugins_cli
-from gryt.cli.lazy import PluginCommandGroup, defer_typer_coercion
+from gryt.cli.lazy import BuiltinCommand, PluginCommandGroup, defer_typer_coercion
 from gryt.errors import GrytError
 
 defer_typer_coercion()
+
+COMMANDS = (
+    ("run", run.run, "Pipelines"),
+    ("validate", validate.validate, "Pipelines"),
+    ("env-validate", env_validate.env_validate, "Pipelines"),
+    ("new", new.new, "Pipelines"),
+    ("db", db.db, "History"),
+    ("init", init.init, "Project"),
+)
+"""gryt-core's own commands (name, function, help panel), listed first; their modules import nothing heavy
+at module level, and Typer builds each one only when it is used."""
+
+
+class RootGroup(PluginCommandGroup):
+    """`gryt`: the commands above, then the Typer sub-apps (`plugins`, `runs`, `version`), then plugins."""
+
+    def own_commands(self) -> dict[str, Any]:
+        return {name: BuiltinCommand(name, function, panel, app) for name, function, panel in COMMANDS}
+
 
 app = typer.Typer(
     name="gryt",
@@ -20,7 +41,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
-    cls=PluginCommandGroup,
+    cls=RootGroup,
 )
 
 
@@ -43,26 +64,8 @@ def _root(
 
 
 app.add_typer(plugins_cli.app, name="plugins", rich_help_panel="Plugins")
-
-
-def _register_commands() -> None:
-    """Mount gryt-core's own commands; their modules import nothing heavy at module level."""
-    from gryt.cli import db, env_validate, init, new, run, runs, validate, version
-
-    for name, func, panel in (
-        ("run", run.run, "Pipelines"),
-        ("validate", validate.validate, "Pipelines"),
-        ("env-validate", env_validate.env_validate, "Pipelines"),
-        ("new", new.new, "Pipelines"),
-        ("db", db.db, "History"),
-    ):
-        app.command(name, rich_help_panel=panel)(func)
-    app.add_typer(runs.app, name="runs", rich_help_panel="History")
-    app.command("init", rich_help_panel="Project")(init.init)
-    app.add_typer(version.app, name="version", rich_help_panel="Project")
-
-
-_register_commands()
+app.add_typer(runs.app, name="runs", rich_help_panel="History")
+app.add_typer(version.app, name="version", rich_help_panel="Project")
 
 
 def main() -> None:

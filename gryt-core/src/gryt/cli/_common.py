@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -114,6 +113,8 @@ def history_database(project: Project, db: Path | None) -> Path:
 
 def print_json(value: Any) -> None:
     """Write `value` as JSON on stdout, nothing else."""
+    import json
+
     sys.stdout.write(json.dumps(value, indent=2, default=str, ensure_ascii=False) + "\n")
     sys.stdout.flush()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +12,8 @@ from gryt.cli._common import history_database, open_data, open_project, print_js
 
 def _decode_row(row: dict[str, Any]) -> dict[str, Any]:
     """Columns named `*_json` are decoded so the output is one JSON document, not JSON in strings."""
+    import json
+
     out: dict[str, Any] = {}
     for key, value in row.items():
         if key.endswith("_json") and isinstance(value, str):

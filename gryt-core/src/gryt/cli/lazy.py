@@ -7,11 +7,11 @@ only when that command runs (or its own help or completion is asked for). The ro
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import typer
 from typer.core import TyperCommand, TyperGroup
@@ -27,8 +27,7 @@ _ClickCommand: type[Any] = TyperCommand.__mro__[1]
 """The click `Command` class Typer builds on (Typer may vendor click, so it is taken from Typer)."""
 
 
-@dataclass(frozen=True)
-class CommandEntry:
+class CommandEntry(NamedTuple):
     """One `gryt.commands` entry point: command name, target and where it comes from."""
 
     name: str
@@ -128,6 +127,39 @@ class LazyCommand(TyperCommand):
         return real.make_context(info_name, args, parent=parent, **extra)
 
 
+class BuiltinCommand(TyperCommand):
+    """Stands in for one of gryt's own commands in `gryt --help` and completion, with the help text
+    Typer would give it (the function's docstring); Typer builds the real command, reading every
+    parameter annotation, only when the command runs or shows its own help."""
+
+    def __init__(self, name: str, function: Callable[..., Any], panel: str, app: typer.Typer) -> None:
+        super().__init__(
+            name,
+            help=inspect.getdoc(function),
+            rich_help_panel=panel,
+            rich_markup_mode=app.rich_markup_mode,
+            add_help_option=False,
+            context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+        )
+        self.function = function
+        self.panel = panel
+        self.app = app
+
+    def real_command(self) -> Any:
+        """The command Typer builds for `app.command(name, rich_help_panel=panel)(function)`."""
+        single = typer.Typer(
+            add_completion=False,
+            pretty_exceptions_short=self.app.pretty_exceptions_short,
+            rich_markup_mode=self.app.rich_markup_mode,
+        )
+        single.command(self.name, rich_help_panel=self.panel)(self.function)
+        return typer.main.get_command(single)
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        """Build the real command and let it parse the arguments; its context then runs it."""
+        return self.real_command().make_context(info_name, args, parent=parent, **extra)
+
+
 def defer_typer_coercion() -> None:
     """Make Typer build a parameter's pydantic validator on its first value that is not None.
 
@@ -145,14 +177,11 @@ def defer_typer_coercion() -> None:
     if original is None or getattr(original, "_gryt_deferred", False):
         return
 
-    @dataclass(frozen=True)
     class DeferredRuntimeParam(RuntimeParam):
         """Passes None through (as every RuntimeParam does); builds Typer's own for anything else."""
 
-        descriptor: Any
-
         def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
-            real = build_runtime_param(self.descriptor)
+            real = build_runtime_param(param.type_descriptor)
             param._runtime_param = real
             return real._coerce_value(value, param=param, ctx=ctx)
 
@@ -160,9 +189,7 @@ def defer_typer_coercion() -> None:
         if self._runtime_param is None:
             descriptor = self.type_descriptor
             self._runtime_param = DeferredRuntimeParam(
-                parameter_info=descriptor.parameter_info,
-                annotation=descriptor.annotation,
-                descriptor=descriptor,
+                parameter_info=descriptor.parameter_info, annotation=descriptor.annotation
             )
         return self._runtime_param
 
@@ -173,10 +200,19 @@ def defer_typer_coercion() -> None:
 class PluginCommandGroup(TyperGroup):
     """The root group: its own commands first, then `gryt.commands` entry points, mounted lazily.
 
-    A plugin command never shadows a built-in command of the same name.
+    A plugin command never shadows a built-in command of the same name. `own_commands()` (for a
+    subclass) lists commands that come before those Typer built, e.g. `BuiltinCommand` stand-ins.
     """
 
     _plugin_entries: dict[str, CommandEntry] | None = None
+
+    def __init__(self, *, commands: Any = None, **kwargs: Any) -> None:
+        built = {c.name: c for c in commands} if isinstance(commands, Sequence) else dict(commands or {})
+        super().__init__(commands={**self.own_commands(), **built}, **kwargs)
+
+    def own_commands(self) -> dict[str, Any]:
+        """Commands listed before the ones Typer built from the app; none by default."""
+        return {}
 
     def plugin_entries(self) -> dict[str, CommandEntry]:
         if self._plugin_entries is None:

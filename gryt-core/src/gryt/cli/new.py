@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Annotated
 
@@ -49,6 +48,8 @@ def _runners(name: str, tokens: list[str]) -> list[tuple[str, list[tuple[str, li
 
 
 def render_toml(name: str, tokens: list[str]) -> str:
+    import json
+
     lines = [
         f"# Pipeline {name!r}: run it with `gryt run {name}`. Reference: docs/pipelines.md",
         "[pipeline]",

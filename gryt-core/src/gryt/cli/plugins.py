@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -25,6 +24,8 @@ def list_plugins(
     ),
 ) -> None:
     """List every plugin: distribution, version, status and the types it provides."""
+    import json
+
     from gryt.cli._common import open_project, reporting
     from gryt.plugins import get_manager
 
@@ -130,6 +131,8 @@ def _json_row(manager: PluginManager, info: PluginInfo, verbose: bool) -> dict[s
 
 
 def _print_details(console: Console, manager: PluginManager, info: PluginInfo) -> None:
+    import json
+
     from rich.text import Text
 
     from gryt.plugins import KIND_LABELS
