@@ -1,4 +1,4 @@
-"""The `gryt` command line (Typer). Sub-commands live in one module each and are imported lazily."""
+"""The `gryt` command line (Typer). Sub-commands live in one module each; Typer builds them when used."""
 
 from __future__ import annotations
 

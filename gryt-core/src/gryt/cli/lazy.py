@@ -1,8 +1,9 @@
-"""Lazy mounting of `gryt.commands` entry points as `gryt NAME`.
+"""What keeps `gryt` quick to start: commands mounted lazily, and Typer's validators built on demand.
 
-`gryt --help` lists plugin commands from distribution metadata alone; a command's module is imported
-only when that command runs (or its own help or completion is asked for). The root Typer app uses
-`PluginCommandGroup` as its click group class.
+`gryt --help` lists plugin commands (`gryt.commands` entry points) from distribution metadata alone; a
+command's module is imported only when that command runs (or its own help or completion is asked for).
+gryt's own commands are listed by `BuiltinCommand` stand-ins and built by Typer when used. The root
+Typer app uses a `PluginCommandGroup` as its click group class.
 """
 
 from __future__ import annotations
