@@ -99,60 +99,6 @@ def test_plugins_list_checks_a_plain_requirement_without_packaging_or_pydantic(t
     assert "gryt-quick" in quick and " ok " in quick and "steps: quick" in quick
 
 
-TYPER_APP = """
-import json, sys
-from pathlib import Path
-from typing import Optional
-
-if sys.argv[1] == "gryt":
-    import gryt.cli  # noqa: F401 - installs the deferred coercion
-
-import typer
-from typer.testing import CliRunner
-
-app = typer.Typer()
-
-@app.command()
-def show(
-    n: Optional[int] = typer.Option(None),
-    limit: Optional[int] = typer.Option(None, min=1, max=5),
-    path: Optional[Path] = typer.Option(None),
-    name: Optional[str] = typer.Option(None),
-    items: Optional[list[str]] = typer.Option(None),
-    flag: bool = typer.Option(False, "--flag"),
-    when: Optional[str] = typer.Argument(None),
-) -> None:
-    typer.echo(repr((n, limit, path, name, items, flag, when)))
-
-runner = CliRunner()
-first = runner.invoke(app, [])
-report = {"pydantic_after_defaults": "pydantic" in sys.modules, "results": []}
-for argv in [[], ["--n", "3"], ["--n", "x"], ["--limit", "9"], ["--limit", "2"], ["--path", "a/b"],
-             ["--name", "z"], ["--items", "a", "--items", "b"], ["--flag", "later"], ["--path"]]:
-    done = runner.invoke(app, argv)
-    report["results"].append([argv, done.exit_code, done.output])
-print(json.dumps(report))
-"""
-
-
-def test_typer_coerces_given_values_as_before_and_skips_pydantic_for_defaults(tmp_path: Path) -> None:
-    script = tmp_path / "app.py"
-    script.write_text(TYPER_APP)
-
-    def report(mode: str) -> dict[str, object]:
-        done = subprocess.run(
-            [sys.executable, str(script), mode], capture_output=True, text=True, timeout=60, check=True
-        )
-        return json.loads(done.stdout)  # type: ignore[no-any-return]
-
-    plain, deferred = report("plain"), report("gryt")
-    assert deferred["results"] == plain["results"]
-    assert (
-        plain["pydantic_after_defaults"] is True
-    )  # what the deferral avoids (Typer builds validators eagerly)
-    assert deferred["pydantic_after_defaults"] is False
-
-
 def test_builtin_commands_are_listed_as_typer_builds_them() -> None:
     import typer.main
 

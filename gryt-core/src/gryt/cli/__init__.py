@@ -11,10 +11,8 @@ import typer
 from gryt import __version__
 from gryt.cli import db, env_validate, init, new, run, runs, validate, version
 from gryt.cli import plugins as plugins_cli
-from gryt.cli.lazy import BuiltinCommand, PluginCommandGroup, defer_typer_coercion
+from gryt.cli.lazy import BuiltinCommand, PluginCommandGroup
 from gryt.errors import GrytError
-
-defer_typer_coercion()
 
 COMMANDS = (
     ("run", run.run, "Pipelines"),

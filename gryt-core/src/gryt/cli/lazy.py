@@ -161,43 +161,6 @@ class BuiltinCommand(TyperCommand):
         return self.real_command().make_context(info_name, args, parent=parent, **extra)
 
 
-def defer_typer_coercion() -> None:
-    """Make Typer build a parameter's pydantic validator on its first value that is not None.
-
-    Typer builds it for every parameter it processes, also for options that were not given (their value
-    None needs no coercion), so any command with such an option imported pydantic: half the start-up of
-    `gryt plugins list`. Coercion of real values is Typer's own, unchanged. A Typer without these
-    internals is left alone.
-    """
-    try:
-        from typer._coercion import RuntimeParam, build_runtime_param
-        from typer.core import _TyperParameter
-    except ImportError:
-        return
-    original = getattr(_TyperParameter, "get_runtime_param", None)
-    if original is None or getattr(original, "_gryt_deferred", False):
-        return
-
-    class DeferredRuntimeParam(RuntimeParam):
-        """Passes None through (as every RuntimeParam does); builds Typer's own for anything else."""
-
-        def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
-            real = build_runtime_param(param.type_descriptor)
-            param._runtime_param = real
-            return real._coerce_value(value, param=param, ctx=ctx)
-
-    def get_runtime_param(self: Any) -> Any:
-        if self._runtime_param is None:
-            descriptor = self.type_descriptor
-            self._runtime_param = DeferredRuntimeParam(
-                parameter_info=descriptor.parameter_info, annotation=descriptor.annotation
-            )
-        return self._runtime_param
-
-    get_runtime_param._gryt_deferred = True  # type: ignore[attr-defined]
-    _TyperParameter.get_runtime_param = get_runtime_param  # type: ignore[method-assign]
-
-
 class PluginCommandGroup(TyperGroup):
     """The root group: its own commands first, then `gryt.commands` entry points, mounted lazily.
 
