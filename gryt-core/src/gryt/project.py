@@ -6,7 +6,10 @@ The root is the nearest folder, walking up from the current directory, that hold
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,3 +150,30 @@ def load_project(start: Path | str | None = None) -> Project:
         max_parallel=max_parallel,
         found=found,
     )
+
+
+@contextmanager
+def in_folder(folder: Path) -> Iterator[None]:
+    """Run the body with `folder` as the working directory (relative paths resolve at the project root)."""
+    previous = Path.cwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+def expand_artifacts(globs: Sequence[str], root: Path) -> list[Path]:
+    """Files matching the artifact globs (relative to the project root; absolute allowed), sorted, unique."""
+    found: dict[Path, None] = {}
+    for pattern in globs:
+        given = Path(pattern).expanduser()
+        base, relative = (
+            (Path(given.anchor), str(given.relative_to(given.anchor)))
+            if given.is_absolute()
+            else (root, pattern)
+        )
+        for match in sorted(base.glob(relative)):
+            if match.is_file():
+                found.setdefault(match, None)
+    return list(found)

@@ -11,7 +11,6 @@ AssertionError with their own messages and need no assertion rewriting.
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import json
 import math
@@ -32,6 +31,7 @@ from gryt import plugins as _plugins
 from gryt.config import ConfigKey
 from gryt.errors import PluginError
 from gryt.plugins import KINDS, PluginInfo, PluginManager
+from gryt.project import expand_artifacts, in_folder
 
 __all__ = [
     "HEAVY_MODULES",
@@ -313,7 +313,7 @@ class GrytProject:
         from gryt.project import load_project
 
         project = load_project(self.root)
-        with _in_folder(project.root):
+        with in_folder(project.root):
             path = resolve_pipeline_path(pipeline, project)
             project.db.parent.mkdir(parents=True, exist_ok=True)
             data = SqliteData(project.db)
@@ -327,7 +327,11 @@ class GrytProject:
                     pipe.max_parallel = limit
                 if parallel is None:
                     parallel = loaded.parallel if loaded.parallel is not None else bool(project.parallel)
-                files = list(artifacts) if artifacts is not None else _expand(loaded.artifacts, project.root)
+                files = (
+                    list(artifacts)
+                    if artifacts is not None
+                    else expand_artifacts(loaded.artifacts, project.root)
+                )
                 result: dict[str, Any] = pipe.execute(parallel=parallel, artifacts=files)
                 return result
             finally:
@@ -358,32 +362,6 @@ class GrytProject:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         return path
-
-
-@contextlib.contextmanager
-def _in_folder(folder: Path) -> Iterator[None]:
-    previous = Path.cwd()
-    os.chdir(folder)
-    try:
-        yield
-    finally:
-        os.chdir(previous)
-
-
-def _expand(globs: Sequence[str], root: Path) -> list[Path]:
-    """Files matching artifact globs relative to `root` (absolute globs allowed), sorted, unique."""
-    found: dict[Path, None] = {}
-    for pattern in globs:
-        given = Path(pattern).expanduser()
-        base, relative = (
-            (Path(given.anchor), str(given.relative_to(given.anchor)))
-            if given.is_absolute()
-            else (root, pattern)
-        )
-        for match in sorted(base.glob(relative)):
-            if match.is_file():
-                found.setdefault(match, None)
-    return list(found)
 
 
 def run_pipeline(

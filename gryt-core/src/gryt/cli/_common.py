@@ -132,17 +132,6 @@ def format_duration(seconds: Any) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
-@contextmanager
-def in_folder(folder: Path) -> Iterator[None]:
-    """Run the body with `folder` as the working directory (relative paths resolve at the project root)."""
-    previous = Path.cwd()
-    os.chdir(folder)
-    try:
-        yield
-    finally:
-        os.chdir(previous)
-
-
 def escape(text: Any) -> str:
     """`text` safe to embed in Rich markup."""
     from rich.markup import escape as rich_escape

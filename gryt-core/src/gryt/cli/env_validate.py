@@ -9,7 +9,6 @@ import typer
 from gryt.cli._common import (
     complete_pipeline,
     escape,
-    in_folder,
     make_console,
     open_project,
     print_json,
@@ -56,6 +55,8 @@ def env_validate(
 
         project = open_project()
         path = resolve_pipeline_path(pipeline, project)
+        from gryt.project import in_folder
+
         with in_folder(project.root):
             loaded = load_pipeline(path)
             report = _run_validators(loaded.validators)

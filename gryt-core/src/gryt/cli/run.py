@@ -18,7 +18,6 @@ from gryt.cli._common import (
     complete_pipeline,
     database_path,
     debug_enabled,
-    in_folder,
     make_console,
     open_data,
     open_project,
@@ -59,22 +58,6 @@ def interrupt_signals(pipeline: Any) -> Iterator[dict[str, Any]]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
-
-
-def expand_artifacts(globs: list[str], root: Path) -> list[Path]:
-    """Files matching the artifact globs (relative to the project root), sorted, without duplicates."""
-    found: dict[Path, None] = {}
-    for pattern in globs:
-        given = Path(pattern).expanduser()
-        base, relative = (
-            (Path(given.anchor), str(given.relative_to(given.anchor)))
-            if given.is_absolute()
-            else (root, pattern)
-        )
-        for match in sorted(base.glob(relative)):
-            if match.is_file():
-                found.setdefault(match, None)
-    return list(found)
 
 
 @dataclass
@@ -162,6 +145,8 @@ def _run(opts: RunOptions) -> int:
     else:
         data = open_data(database_path(project, opts.db))
     try:
+        from gryt.project import expand_artifacts, in_folder
+
         with in_folder(project.root):
             loaded = load_pipeline(path, data=data)
             pipe = loaded.pipeline

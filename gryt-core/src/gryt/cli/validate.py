@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from gryt.cli._common import complete_pipeline, debug_enabled, in_folder, open_project, reporting
+from gryt.cli._common import complete_pipeline, debug_enabled, open_project, reporting
 
 
 def validate(
@@ -25,6 +25,8 @@ def validate(
 
         project = open_project()
         path = resolve_pipeline_path(pipeline, project)
+        from gryt.project import in_folder
+
         with in_folder(project.root):
             loaded = load_pipeline(path)
         runners = list(getattr(loaded.pipeline, "runners", []) or [])
