@@ -78,14 +78,6 @@ BASE_CLASSES: dict[str, tuple[str, str]] = {
 }
 """Kind -> (module, class) every registered class of that kind must subclass."""
 
-LIFECYCLE_HOOKS: tuple[str, ...] = (
-    "gryt_pipeline_start",
-    "gryt_pipeline_end",
-    "gryt_step_start",
-    "gryt_step_end",
-    "gryt_error",
-)
-
 STATUSES: tuple[str, ...] = ("ok", "disabled", "error", "incompatible")
 
 FIRST_PARTY_TYPES: dict[tuple[str, str], str] = {
@@ -528,7 +520,7 @@ class PluginManager:
 
     @property
     def hook(self) -> Any:
-        """pluggy's hook relay (`manager.hook.gryt_pipeline_start(...)`); prefer `notify()`."""
+        """pluggy's hook relay; the engine calls lifecycle hooks through `gryt.hook.EventDispatcher`."""
         return self.pm.hook
 
     def load(self) -> PluginManager:
@@ -708,22 +700,6 @@ class PluginManager:
         self.warnings.append(message)
         if self.warn:
             _emit_warning(message)
-
-    def notify(self, hook_name: str, **kwargs: Any) -> list[tuple[str, BaseException]]:
-        """Call every plugin's implementation of lifecycle hook `hook_name`, each one isolated.
-
-        Implementations run in registration order; one that raises does not stop the others. Returns
-        (plugin name, exception) for each failure so the caller can report it (`gryt_error`, stderr).
-        """
-        if hook_name not in LIFECYCLE_HOOKS:
-            raise ValueError(f"{hook_name} is not a lifecycle hook{_hook_hint(hook_name)}")
-        failures: list[tuple[str, BaseException]] = []
-        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
-            try:
-                impl.function(**{a: kwargs[a] for a in impl.argnames})
-            except Exception as exc:  # noqa: BLE001 - reported to the caller, never fails the run
-                failures.append((impl.plugin_name, exc))
-        return failures
 
 
 def _dist_name(ep: EntryPoint) -> str:
