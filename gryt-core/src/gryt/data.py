@@ -41,6 +41,12 @@ def _check_column_type(name: str, declaration: str) -> str:
 
 
 _PLAIN = (str, int, float, type(None), bytes)
+_JSON = json.JSONEncoder(default=str, ensure_ascii=False)
+
+
+def to_json(value: Any) -> str:
+    """JSON as gryt stores it: UTF-8 text kept as is, anything unknown written as its `str()`."""
+    return _JSON.encode(value)
 
 
 def encode_value(value: Any) -> Any:
@@ -48,7 +54,7 @@ def encode_value(value: Any) -> Any:
     if type(value) in _PLAIN:
         return value
     if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value, default=str, ensure_ascii=False)
+        return _JSON.encode(value)
     if isinstance(value, Path):
         return str(value)
     return value
@@ -63,6 +69,11 @@ class Data(ABC):
     @abstractmethod
     def insert(self, table: str, row: Mapping[str, Any]) -> None:
         """Insert one row; dict and list values are stored as JSON."""
+
+    def insert_many(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert several rows (each like `insert`); stores may do it in one call."""
+        for row in rows:
+            self.insert(table, row)
 
     @abstractmethod
     def upsert(self, table: str, row: Mapping[str, Any], key: Sequence[str]) -> None:
@@ -230,6 +241,49 @@ MIGRATIONS: list[Migration] = [_V1_TABLES, _migrate_v2, _migrate_v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+def _apply(conn: sqlite3.Connection, migrations: Sequence[Migration]) -> None:
+    for migration in migrations:
+        if callable(migration):
+            migration(conn)
+        else:
+            for statement in migration:
+                conn.execute(statement)
+
+
+def _is_empty(conn: sqlite3.Connection) -> bool:
+    """True for a database holding nothing but the schema_version table (a new file)."""
+    row = conn.execute(
+        "SELECT COUNT(*) FROM sqlite_master WHERE name != 'schema_version' AND name NOT LIKE 'sqlite_%'"
+    ).fetchone()
+    return row is not None and row[0] == 0
+
+
+_fresh: dict[tuple[int, ...], list[str]] = {}
+
+
+def _fresh_schema() -> list[str]:
+    """The statements creating the current schema at once, derived from MIGRATIONS in memory.
+
+    A new database gets these instead of every migration in turn (one CREATE per object rather than
+    tables altered column by column): the same schema, faster to write to a file.
+    """
+    key = tuple(id(m) for m in MIGRATIONS)
+    statements = _fresh.get(key)
+    if statements is None:
+        conn = sqlite3.connect(":memory:", isolation_level=None)
+        try:
+            _apply(conn, MIGRATIONS)
+            rows = conn.execute(
+                "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'"
+                " AND name != 'schema_version' ORDER BY rowid"
+            ).fetchall()
+        finally:
+            conn.close()
+        statements = [row[0] for row in rows]
+        _fresh[key] = statements
+    return statements
+
+
 class SqliteData(Data):
     """SQLite-backed store, safe to share between threads (one connection, one re-entrant lock).
 
@@ -267,9 +321,9 @@ class SqliteData(Data):
         try:
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            if self.path is not None:
-                conn.execute("PRAGMA journal_mode = WAL")
+            if self.path is not None:  # synchronous first: switching a new file to WAL then syncs less
                 conn.execute("PRAGMA synchronous = NORMAL")
+                conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA foreign_keys = ON")
             self._migrate(conn)
         except sqlite3.DatabaseError as exc:
@@ -296,13 +350,11 @@ class SqliteData(Data):
             if version > SCHEMA_VERSION:
                 conn.execute("ROLLBACK")
                 return
-            for index in range(version, SCHEMA_VERSION):
-                migration = MIGRATIONS[index]
-                if callable(migration):
-                    migration(conn)
-                else:
-                    for statement in migration:
-                        conn.execute(statement)
+            if version == 0 and _is_empty(conn):
+                for statement in _fresh_schema():
+                    conn.execute(statement)
+            else:
+                _apply(conn, MIGRATIONS[version:])
             conn.execute("DELETE FROM schema_version")
             conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
             conn.execute("COMMIT")
@@ -316,11 +368,13 @@ class SqliteData(Data):
         rows = self.query("SELECT MAX(version) AS v FROM schema_version")
         return int(rows[0]["v"])
 
-    def _execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> sqlite3.Cursor:
+    def _execute(self, sql: str, params: Any = (), *, many: bool = False) -> sqlite3.Cursor:
         with self._lock:
             if self._closed:
                 raise ConfigError(f"{self._describe()}: database is closed")
             try:
+                if many:
+                    return self._conn.executemany(sql, params)
                 return self._conn.execute(sql, params)
             except sqlite3.OperationalError as exc:
                 if "readonly" in str(exc) or "unable to open" in str(exc):
@@ -356,6 +410,19 @@ class SqliteData(Data):
     def insert(self, table: str, row: Mapping[str, Any]) -> None:
         sql = self._insert_sql(table, tuple(row))
         self._execute(sql, [encode_value(v) for v in row.values()])
+
+    def insert_many(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Rows with the same columns go to SQLite in one `executemany` (within one transaction)."""
+        with self.transaction():
+            start = 0
+            while start < len(rows):
+                columns = tuple(rows[start])
+                end = start + 1
+                while end < len(rows) and tuple(rows[end]) == columns:
+                    end += 1
+                params = [[encode_value(v) for v in row.values()] for row in rows[start:end]]
+                self._execute(self._insert_sql(table, columns), params, many=True)
+                start = end
 
     def upsert(self, table: str, row: Mapping[str, Any], key: Sequence[str]) -> None:
         if not key:

@@ -13,17 +13,28 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from itertools import groupby
 from typing import Any
 
-from gryt.data import Data
+from gryt.data import Data, to_json
 
 RUN_STATUSES = ("running", "success", "error", "invalid_env", "auth_failed", "interrupted")
 
 
+_second: tuple[int, str] = (-1, "")
+"""The last whole second formatted by `now_iso` (formatting is most of its cost)."""
+
+
 def now_iso() -> str:
     """UTC time as `YYYY-MM-DDTHH:MM:SS.mmmZ`: sortable as text, parseable by SQLite's date functions."""
+    global _second
     now = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
+    whole = int(now)
+    second, text = _second
+    if whole != second:
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+        _second = (whole, text)
+    return f"{text}.{int((now - whole) * 1000):03d}Z"
 
 
 def _decode(text: Any) -> Any:
@@ -61,50 +72,153 @@ def _run_view(row: Mapping[str, Any]) -> dict[str, Any]:
     return view
 
 
+BATCH_DELAY = 0.05
+"""Seconds the background writer gathers rows before writing them in one transaction."""
+
+_Row = tuple[Callable[..., Any], tuple[Any, ...]]
+
+
+def _insert_table(data: Data, item: _Row) -> str | None:
+    fn, args = item
+    return str(args[0]) if fn == data.insert else None
+
+
+def _write_grouped(data: Data, batch: list[_Row]) -> None:
+    """Run `batch` in order; consecutive inserts into one table go to the store in one call."""
+    for table, group in groupby(batch, key=lambda item: _insert_table(data, item)):
+        if table is not None:
+            data.insert_many(table, [args[1] for _, args in group])
+        else:
+            for fn, args in group:
+                fn(*args)
+
+
+class _Writer:
+    """The one background thread of a process that writes every Recorder's queued rows.
+
+    Started on first use and kept for the life of the process (a pipeline run creates no thread).
+    It gathers what arrives within `BATCH_DELAY` and writes it in one transaction per store; a flush
+    request (`Recorder.close`) cuts the wait short.
+    """
+
+    def __init__(self) -> None:
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        self.queue: queue.SimpleQueue[tuple[Recorder, _Row | threading.Event]] = queue.SimpleQueue()
+        self.flushing = threading.Event()
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+
+    def put(self, recorder: Recorder, item: _Row | threading.Event) -> None:
+        if self.thread is None:
+            with self.lock:
+                if self.thread is None:
+                    self.thread = threading.Thread(target=self._run, name="gryt-recorder", daemon=True)
+                    self.thread.start()
+        self.queue.put((recorder, item))
+
+    def flush(self, recorder: Recorder) -> None:
+        """Return once every row `recorder` queued so far is written."""
+        done = threading.Event()
+        self.put(recorder, done)
+        self.flushing.set()
+        done.wait()
+
+    def _run(self) -> None:
+        while True:
+            first = self.queue.get()
+            if not isinstance(first[1], threading.Event):
+                self.flushing.wait(BATCH_DELAY)
+            self.flushing.clear()
+            batch = [first]
+            while True:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                for recorder, group in groupby(batch, key=lambda entry: entry[0]):
+                    rows: list[_Row] = []
+                    for _, item in group:
+                        if isinstance(item, threading.Event):
+                            recorder._write_batch(rows)
+                            rows = []
+                            item.set()
+                        else:
+                            rows.append(item)
+                    recorder._write_batch(rows)
+            except Exception as exc:  # noqa: BLE001 - reported; the thread must live on for the next rows
+                for recorder in {entry[0] for entry in batch}:
+                    recorder.errors.append(f"could not record the run: {exc}")
+            finally:  # whatever happened, nobody waits forever for a flush
+                for _, item in batch:
+                    if isinstance(item, threading.Event):
+                        item.set()
+
+
+_writer: _Writer | None = None
+_writer_lock = threading.Lock()
+
+
+def _background_writer() -> _Writer:
+    global _writer
+    if _writer is None:
+        with _writer_lock:
+            if _writer is None:
+                _writer = _Writer()
+    return _writer
+
+
 class Recorder:
     """Writes one run's progress to a Data store; every method is a no-op without a store.
 
-    With `background=True`, step, runner and auth rows are written by one writer thread in call order
-    while the next command already runs (timestamps are taken at call time). `run_started` writes at
-    once; `run_finished` and `close()` wait until every queued row is written. Write errors become
-    `errors` (one line each) instead of failing the run.
+    With `background=True`, step, runner and auth rows are written by a background thread (one per
+    process, shared by all recorders) in call order while the next command already runs (timestamps
+    are taken at call time). It gathers what arrives within `BATCH_DELAY` seconds and writes it in one
+    transaction: one commit and one thread wake-up per batch instead of per step, so a crashed run
+    loses at most that much of its record. `run_started` writes at once; `run_finished` and `close()`
+    wait until every queued row is written. Write errors become `errors` (one line each) instead of
+    failing the run.
     """
 
     def __init__(self, data: Data | None, *, background: bool = False) -> None:
         self.data = data
         self.errors: list[str] = []
         self._background = background and data is not None
-        self._queue: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...]] | None] = (
-            queue.SimpleQueue()
-        )
-        self._thread: threading.Thread | None = None
+        self._queued = False
 
     def _write(self, fn: Callable[..., Any], *args: Any) -> None:
         if not self._background:
             fn(*args)
             return
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._drain, name="gryt-recorder", daemon=True)
-            self._thread.start()
-        self._queue.put((fn, args))
+        self._queued = True
+        _background_writer().put(self, (fn, args))
 
-    def _drain(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
+    def _write_batch(self, batch: list[_Row]) -> None:
+        """Write `batch` in one transaction; when that fails, write each row alone to report each error."""
+        data = self.data
+        if data is None or not batch:
+            return
+        if len(batch) > 1:
+            try:
+                with data.transaction():
+                    _write_grouped(data, batch)
                 return
-            fn, args = item
+            except Exception:  # noqa: BLE001 - rolled back; the replay below reports every failing row
+                pass
+        for fn, args in batch:
             try:
                 fn(*args)
             except Exception as exc:  # noqa: BLE001 - reported through `errors`, the run goes on
                 self.errors.append(f"could not record to {getattr(self.data, 'path', None)}: {exc}")
 
     def close(self) -> None:
-        """Wait until every queued row is written and stop the writer thread."""
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            self._queue.put(None)
-            thread.join()
+        """Wait until every queued row is written."""
+        if self._queued:
+            self._queued = False
+            _background_writer().flush(self)
 
     def run_started(self, run_id: str, name: str | None, config: Mapping[str, Any] | None = None) -> None:
         if self.data is None:
@@ -148,7 +262,7 @@ class Recorder:
         }
         for key, value in (extra or {}).items():
             if key in ("issues", "destinations", "warnings", "config"):
-                values[f"{key}_json"] = json.dumps(value, default=str, ensure_ascii=False)
+                values[f"{key}_json"] = to_json(value)
         self.data.update("pipelines", values, {"pipeline_id": run_id})
 
     def runner_started(
@@ -226,7 +340,7 @@ class Recorder:
                 "duration": result.get("duration"),
                 "start_timestamp": start_timestamp or end,
                 "end_timestamp": end,
-                "output_json": json.dumps(result, default=str, ensure_ascii=False),
+                "output_json": to_json(result),
                 "log_path": log_path,
             },
         )
@@ -256,7 +370,7 @@ class Recorder:
                 "duration": duration,
                 "start_timestamp": start_timestamp or end,
                 "end_timestamp": end,
-                "output_json": json.dumps(dict(result), default=str, ensure_ascii=False),
+                "output_json": to_json(dict(result)),
             },
         )
 

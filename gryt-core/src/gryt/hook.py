@@ -192,7 +192,13 @@ class EventDispatcher:
             {"pipeline": pipeline, "result": masked, "context": context},
         )
 
+    def _observed(self, spec: str, extra: Hook | None) -> bool:
+        """Whether any Hook object or plugin gets `spec`: if not, no payload needs building or masking."""
+        return bool(self.hooks) or extra is not None or bool(self._impls(spec))
+
     def step_start(self, step: Any, context: RunContext, *, extra: Hook | None = None) -> None:
+        if not self._observed("gryt_step_start", extra):
+            return
         self._emit(
             "on_step_start", "gryt_step_start", (step,), {"step": step, "context": context}, extra=extra
         )
@@ -200,6 +206,8 @@ class EventDispatcher:
     def step_end(
         self, step: Any, result: dict[str, Any], context: RunContext, *, extra: Hook | None = None
     ) -> None:
+        if not self._observed("gryt_step_end", extra):
+            return
         masked = self.masker.mask_obj(result)
         self._emit(
             "on_step_end",

@@ -213,6 +213,7 @@ class Pipeline:
         events = EventDispatcher(self.hooks, ctx.masker)
         recorder = Recorder(self.data, background=True)
         started = time.monotonic()
+        secrets_at_start = ctx.masker.pattern
         recorder.run_started(ctx.run_id, self.name, ctx.masker.mask_obj(self.describe(parallel)))
 
         state = _RunState()
@@ -251,19 +252,19 @@ class Pipeline:
             events.warn(problem)
         events.pipeline_end(self, result, ctx)
         result["warnings"] = list(events.warnings)
+        extra: dict[str, Any] = {
+            "issues": result["issues"],
+            "destinations": result["destinations"],
+            "warnings": result["warnings"],
+        }
+        if ctx.masker.pattern is not secrets_at_start:  # secrets declared during the run: re-mask
+            extra["config"] = self.describe(parallel)
         recorder.run_finished(
             ctx.run_id,
             state.status,
             duration=round(time.monotonic() - started, 6),
             error=result.get("error"),
-            extra=ctx.masker.mask_obj(
-                {
-                    "issues": result["issues"],
-                    "destinations": result["destinations"],
-                    "warnings": result["warnings"],
-                    "config": self.describe(parallel),
-                }
-            ),
+            extra=ctx.masker.mask_obj(extra),
         )
         if state.keyboard:
             raise KeyboardInterrupt

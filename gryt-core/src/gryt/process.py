@@ -1,10 +1,16 @@
 """Run one command the way a CI step needs: its own process group, bounded output, masking, timeouts.
 
-Output is read with a selector in the calling thread (no helper thread per command). Each stream goes
+Commands start through `posix_spawn` (vfork + exec in C, the environment passed without copying it)
+when nothing needs `subprocess.Popen`'s extras (a working directory, a PATH other than gryt's own), else
+through `Popen`; both give the child its own session, stdin from /dev/null and default SIGPIPE.
+
+Output is read with poll(2) in the calling thread (no helper thread per command). Each stream goes
 through an incremental UTF-8 decoder (invalid bytes become U+FFFD) and a streaming masker that holds back
 just enough characters that a secret split across two reads is still caught. The masked text then goes
 to the live display (when shown), to the full log file (when given), and to a head + tail buffer that
-keeps at most `max_output` characters per stream in memory.
+keeps at most `max_output` characters per stream in memory. A read of pure ASCII is its own text: when
+no secret is registered and nothing is shown, such bytes skip decoding and go to the log and the
+head/tail buffer as they are (only the kept head and tail are decoded at the end).
 
 Stopping: a timeout or a cancel request sends SIGTERM to the whole process group, then SIGKILL after
 `KILL_GRACE` seconds (at once when the run is force-interrupted). When the command's main process exits
@@ -18,7 +24,7 @@ from __future__ import annotations
 import codecs
 import fcntl
 import os
-import selectors
+import select
 import signal
 import subprocess
 import sys
@@ -29,7 +35,7 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from gryt.masking import MASK, Masker
 
@@ -49,8 +55,12 @@ PIPE_SIZE = 1024 * 1024
 """Pipe buffer requested on Linux for chatty commands: fewer wake-ups and reads."""
 
 _display_lock = threading.Lock()
-_Selector = getattr(selectors, "PollSelector", selectors.DefaultSelector)
-"""poll(2) is cheaper than epoll for three descriptors: no extra descriptor to create per command."""
+_Utf8Decoder = codecs.getincrementaldecoder("utf-8")
+_POLL_IN = select.POLLIN | select.POLLPRI
+_RESET_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGPIPE", "SIGXFZ", "SIGXFSZ") if hasattr(signal, name)
+)
+"""Python ignores these; children get them back at their defaults, as `Popen(restore_signals=True)` does."""
 
 
 class ProcessControl:
@@ -146,65 +156,85 @@ class StreamMasker:
 
 
 class Capture:
-    """Keeps the first and last `limit / 2` characters of a stream and counts what was cut between."""
+    """Keeps the first and last `limit / 2` characters of a stream and counts what was cut between.
+
+    Pieces are text, or bytes that are pure ASCII (one byte per character), decoded only if kept. The
+    tail drops whole pieces as it grows and trims the oldest kept piece once, in `text()`.
+    """
 
     def __init__(self, limit: int) -> None:
         self.head_limit = limit // 2
         self.tail_limit = limit - self.head_limit
-        self.head: list[str] = []
+        self.head: list[str | bytes] = []
         self.head_len = 0
-        self.tail: deque[str] = deque()
+        self.tail: deque[str | bytes] = deque()
         self.tail_len = 0
-        self.cut = 0
+        self.dropped = 0
 
-    def add(self, text: str) -> None:
+    def add(self, piece: str | bytes) -> None:
         if self.head_len < self.head_limit:
-            take = text[: self.head_limit - self.head_len]
-            self.head.append(take)
-            self.head_len += len(take)
-            text = text[len(take) :]
-        if not text:
+            room = self.head_limit - self.head_len
+            if len(piece) <= room:
+                self.head.append(piece)
+                self.head_len += len(piece)
+                return
+            self.head.append(piece[:room])
+            self.head_len += room
+            piece = piece[room:]
+        if not piece:
             return
-        self.tail.append(text)
-        self.tail_len += len(text)
-        excess = self.tail_len - self.tail_limit
-        while excess > 0:
-            first = self.tail[0]
-            if len(first) <= excess:
-                self.tail.popleft()
-                drop = len(first)
-            else:
-                self.tail[0] = first[excess:]
-                drop = excess
-            self.tail_len -= drop
-            self.cut += drop
-            excess -= drop
+        tail = self.tail
+        tail.append(piece)
+        self.tail_len += len(piece)
+        while self.tail_len - len(tail[0]) >= self.tail_limit:
+            first = tail.popleft()
+            self.tail_len -= len(first)
+            self.dropped += len(first)
+
+    @property
+    def cut(self) -> int:
+        """Characters between the head and the tail that are no longer kept."""
+        return self.dropped + max(0, self.tail_len - self.tail_limit)
 
     def text(self) -> str:
-        head = "".join(self.head)
-        tail = "".join(self.tail)
-        if not self.cut:
+        excess = self.tail_len - self.tail_limit
+        if excess > 0:
+            self.tail[0] = self.tail[0][excess:]
+            self.tail_len -= excess
+            self.dropped += excess
+        head = _join(self.head)
+        tail = _join(self.tail)
+        if not self.dropped:
             return head + tail
-        return f"{head}\n[gryt: {self.cut} characters cut here]\n{tail}"
+        return f"{head}\n[gryt: {self.dropped} characters cut here]\n{tail}"
+
+
+def _join(pieces: Sequence[str | bytes] | deque[str | bytes]) -> str:
+    return "".join(p if isinstance(p, str) else p.decode("ascii") for p in pieces)
 
 
 class LazyLog:
-    """A log file created on the first write (steps without output leave no empty file)."""
+    """A UTF-8 log file created on the first write (steps without output leave no empty file)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: str | Path) -> None:
         self.path = path
-        self._file: IO[str] | None = None
+        self._file: IO[bytes] | None = None
         self._lock = threading.Lock()
         self.written = False
 
     def write(self, text: str) -> None:
-        if not text:
+        if text:
+            self.write_bytes(text.encode("utf-8", "replace"))
+
+    def write_bytes(self, data: bytes) -> None:
+        """Append `data`, which must already be valid UTF-8 (ASCII bytes, or text encoded by `write`)."""
+        if not data:
             return
         with self._lock:
             if self._file is None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._file = open(self.path, "a", encoding="utf-8", errors="replace")  # noqa: SIM115 - closed in close()
-            self._file.write(text)
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                self._file = open(self.path, "ab")  # noqa: SIM115 - closed in close()
+            self._file.write(data)
             self.written = True
 
     def close(self) -> None:
@@ -228,21 +258,46 @@ class _Stream:
         prefix: str | None,
     ) -> None:
         self.name = name
-        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.secrets = masker
+        self.decoder: codecs.IncrementalDecoder | None = None
         self.masker = StreamMasker(masker)
-        self.capture = Capture(limit)
+        self.limit = limit
+        self.capture: Capture | None = None
+        """Created on the first output (most commands of a CI run print little or nothing)."""
         self.log = log
         self.display = display
         self.prefix = prefix
         self.partial = ""
         self.read_size = CHUNK
+        self.raw = display is None
+        """ASCII reads may bypass decoding: nothing is shown (and, checked per read, nothing to mask)."""
+        self.undecoded = False
+        """The decoder holds the first bytes of an unfinished character."""
 
     def feed(self, data: bytes) -> None:
-        self._emit(self.masker.feed(self.decoder.decode(data)))
+        if (
+            self.raw
+            and not self.undecoded
+            and (self.secrets is None or self.secrets.pattern is None)
+            and data.isascii()
+        ):
+            if self.capture is None:
+                self.capture = Capture(self.limit)
+            self.capture.add(data)
+            if self.log is not None:
+                self.log.write_bytes(data)
+            return
+        if self.decoder is None:
+            self.decoder = _Utf8Decoder(errors="replace")
+        text = self.decoder.decode(data)
+        self.undecoded = bool(self.decoder.getstate()[0])
+        self._emit(self.masker.feed(text))
 
     def finish(self) -> None:
-        text = self.masker.feed(self.decoder.decode(b"", final=True)) + self.masker.flush()
-        self._emit(text)
+        if self.decoder is None and not self.masker.pending:
+            return  # only raw reads (or none): nothing held back
+        tail = self.decoder.decode(b"", final=True) if self.decoder is not None else ""
+        self._emit(self.masker.feed(tail) + self.masker.flush())
         if self.display is not None and self.partial:
             self._show(f"{self.prefix or ''}{self.partial}\n")
             self.partial = ""
@@ -250,6 +305,8 @@ class _Stream:
     def _emit(self, text: str) -> None:
         if not text:
             return
+        if self.capture is None:
+            self.capture = Capture(self.limit)
         self.capture.add(text)
         if self.log is not None:
             self.log.write(text)
@@ -262,6 +319,14 @@ class _Stream:
         self.partial = lines.pop()
         if lines:
             self._show("".join(f"{self.prefix}{line}\n" for line in lines))
+
+    def text(self) -> str:
+        """What the result keeps of this stream: all of it, or its head and tail around a cut marker."""
+        return self.capture.text() if self.capture is not None else ""
+
+    @property
+    def cut(self) -> int:
+        return self.capture.cut if self.capture is not None else 0
 
     def _show(self, text: str) -> None:
         if self.display is None:
@@ -321,11 +386,131 @@ def _start_error(exc: OSError, argv0: str, cwd: str | None) -> str:
     return f"cannot start {argv0}: {exc.strerror or exc}"
 
 
+class _Child:
+    """A started command: its pid (also its process group), the read ends of its pipes, its exit code."""
+
+    def __init__(self, pid: int, stdout: int, stderr: int, proc: subprocess.Popen[bytes] | None) -> None:
+        self.pid = pid
+        self.stdout = stdout
+        self.stderr = stderr
+        self.proc = proc
+        self.returncode: int | None = None
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        """Reap the command; with `timeout`, give up (returning None) if it is still running by then."""
+        if self.returncode is not None:
+            return self.returncode
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                pid, status = os.waitpid(self.pid, 0 if deadline is None else os.WNOHANG)
+            except ChildProcessError:  # reaped elsewhere (e.g. a SIGCHLD handler): as Popen, report 0
+                pid, status = self.pid, 0
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+                if self.proc is not None:
+                    self.proc.returncode = self.returncode
+                return self.returncode
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
+            time.sleep(0.01)
+
+
+_spawn_usable = hasattr(os, "posix_spawn") and sys.platform.startswith("linux")
+"""posix_spawn with `setsid` (glibc >= 2.26); switched off for good if this Python cannot do it."""
+
+
+def _inherited_environment() -> Mapping[Any, Any]:
+    """gryt's environment as posix_spawn takes it; the encoded mapping behind os.environ avoids a copy."""
+    data = getattr(os.environ, "_data", None)
+    return data if isinstance(data, dict) else os.environ
+
+
+def _spawn_environment(
+    env: Mapping[str, str] | None, env_extra: Mapping[str, str] | None
+) -> Mapping[Any, Any] | None:
+    """The environment for posix_spawn, or None when `Popen` must start the command instead.
+
+    posix_spawnp searches gryt's own PATH, so a different PATH for the command needs Popen, as do
+    names Popen accepts but posix_spawn refuses (empty).
+    """
+    if env is None and not env_extra:
+        return _inherited_environment()
+    path = os.environ.get("PATH")
+    if env is not None:
+        return env if env.get("PATH") == path and all(env) else None
+    assert env_extra is not None
+    if env_extra.get("PATH", path) != path or not all(env_extra):
+        return None
+    inherited = _inherited_environment()
+    if inherited is os.environ:  # platforms without the encoded mapping
+        return {**os.environ, **env_extra}
+    merged = dict(inherited)
+    for key, value in env_extra.items():
+        merged[os.fsencode(key)] = os.fsencode(value)
+    return merged
+
+
+def _spawn(
+    argv: list[str],
+    *,
+    env: Mapping[str, str] | None,
+    env_extra: Mapping[str, str] | None,
+    cwd: str | None,
+) -> _Child:
+    """Start `argv` in a new session with stdout and stderr on fresh pipes; raises OSError if it cannot."""
+    global _spawn_usable
+    stdin = _devnull()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    try:
+        spawn_env = _spawn_environment(env, env_extra) if _spawn_usable and cwd is None else None
+        if spawn_env is not None and min(stdin, out_w, err_w) > 2:
+            spawn = os.posix_spawn if "/" in argv[0] else os.posix_spawnp
+            try:
+                pid = spawn(
+                    argv[0],
+                    argv,
+                    spawn_env,
+                    file_actions=[
+                        (os.POSIX_SPAWN_DUP2, stdin, 0),
+                        (os.POSIX_SPAWN_DUP2, out_w, 1),
+                        (os.POSIX_SPAWN_DUP2, err_w, 2),
+                    ],
+                    setsid=True,
+                    setsigdef=_RESET_SIGNALS,
+                )
+            except NotImplementedError:
+                _spawn_usable = False
+            else:
+                return _Child(pid, out_r, err_r, None)
+        if env is None and env_extra:
+            env = {**os.environ, **env_extra}
+        proc = subprocess.Popen(
+            argv,
+            env=dict(env) if env is not None else None,
+            cwd=cwd,
+            stdin=stdin,
+            stdout=out_w,
+            stderr=err_w,
+            start_new_session=True,
+        )
+        return _Child(proc.pid, out_r, err_r, proc)
+    except BaseException:
+        os.close(out_r)
+        os.close(err_r)
+        raise
+    finally:
+        os.close(out_w)
+        os.close(err_w)
+
+
 def run_command(
     cmd: Sequence[str] | str,
     *,
     shell: bool = False,
     env: Mapping[str, str] | None = None,
+    env_extra: Mapping[str, str] | None = None,
     cwd: str | None = None,
     timeout: float | None = None,
     max_output: int = DEFAULT_MAX_OUTPUT,
@@ -337,68 +522,66 @@ def run_command(
 ) -> CommandOutput:
     """Run `cmd` in a new session and wait for it; never raises for a failing or missing command.
 
+    `env` replaces the inherited environment; `env_extra` is merged onto it (cheaper: no copy of
+    the environment when the command can be spawned directly).
     `cancel` set while running stops the command like a timeout does (result `interrupted`).
     A KeyboardInterrupt in the calling thread kills the process group and is re-raised.
     """
     started = time.monotonic()
+    if isinstance(cmd, str):
+        argv = ["/bin/sh", "-c", cmd] if shell else [cmd]
+    else:
+        argv = ["/bin/sh", "-c", *cmd] if shell else list(cmd)
     argv0 = cmd if isinstance(cmd, str) else (cmd[0] if cmd else "")
+    if not argv:
+        return CommandOutput(None, error="cannot start: the command is empty")
     if cwd is not None and not Path(cwd).is_dir():
         return CommandOutput(None, error=f"working directory not found: {cwd}")
     if cancel is not None and cancel.is_set():
         return CommandOutput(None, interrupted=True, error="interrupted before start")
     try:
-        proc = subprocess.Popen(
-            cmd,
-            shell=shell,
-            env=dict(env) if env is not None else None,
-            cwd=cwd,
-            stdin=_devnull(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-            bufsize=0,
-        )
+        child = _spawn(argv, env=env, env_extra=env_extra, cwd=cwd)
     except OSError as exc:
         return CommandOutput(
             None, error=_start_error(exc, str(argv0), cwd), duration=time.monotonic() - started
         )
     control = control_for(cancel) if cancel is not None else None
     if control is not None:
-        control.add(proc.pid)
-    streams = {
-        name: _Stream(
-            name, masker, limit=max_output, log=log, display=display if show else None, prefix=prefix
-        )
-        for name, display in (("stdout", sys.stdout), ("stderr", sys.stderr))
-    }
+        control.add(child.pid)
+    display_out, display_err = (sys.stdout, sys.stderr) if show else (None, None)
+    out = _Stream("stdout", masker, limit=max_output, log=log, display=display_out, prefix=prefix)
+    err = _Stream("stderr", masker, limit=max_output, log=log, display=display_err, prefix=prefix)
     try:
         timed_out, interrupted = _pump(
-            proc, streams, started, timeout=timeout, cancel=cancel, control=control
+            child,
+            {child.stdout: out, child.stderr: err},
+            started,
+            timeout=timeout,
+            cancel=cancel,
+            control=control,
         )
     except BaseException:
-        _stop_group(proc, force=False)
+        _stop_group(child, force=False)
         raise
     finally:
         if control is not None:
-            control.discard(proc.pid)
-        for pipe in (proc.stdout, proc.stderr):
-            if pipe is not None:
-                pipe.close()
-    returncode = proc.wait()
+            control.discard(child.pid)
+        os.close(child.stdout)
+        os.close(child.stderr)
+    returncode = child.wait()
+    assert returncode is not None
     if not timed_out and returncode != 0 and cancel is not None and cancel.is_set():
         interrupted = True  # stopped by ProcessControl.interrupt() before the loop saw the flag
-    for stream in streams.values():
-        stream.finish()
+    out.finish()
+    err.finish()
     output = CommandOutput(
         returncode,
-        stdout=streams["stdout"].capture.text(),
-        stderr=streams["stderr"].capture.text(),
+        stdout=out.text(),
+        stderr=err.text(),
         duration=time.monotonic() - started,
         timed_out=timed_out,
         interrupted=interrupted,
-        truncated={name: s.capture.cut for name, s in streams.items()}
-        if any(s.capture.cut for s in streams.values())
-        else {},
+        truncated={"stdout": out.cut, "stderr": err.cut} if out.cut or err.cut else {},
     )
     if timed_out:
         output.error = f"timed out after {timeout:g}s"
@@ -412,8 +595,8 @@ def run_command(
 
 
 def _pump(
-    proc: subprocess.Popen[bytes],
-    streams: Mapping[str, _Stream],
+    child: _Child,
+    streams: dict[int, _Stream],
     started: float,
     *,
     timeout: float | None,
@@ -421,11 +604,11 @@ def _pump(
     control: ProcessControl | None,
 ) -> tuple[bool, bool]:
     """Read both pipes until they close and the process exited; enforce timeout and cancel."""
-    selector = _Selector()
-    assert proc.stdout is not None and proc.stderr is not None
-    selector.register(proc.stdout.fileno(), selectors.EVENT_READ, streams["stdout"])
-    selector.register(proc.stderr.fileno(), selectors.EVENT_READ, streams["stderr"])
-    open_pipes = 2
+    poller = select.poll()
+    for fd in streams:
+        poller.register(fd, _POLL_IN)
+    pid = child.pid
+    open_pipes = len(streams)
     pidfd: int | None = None
     watch_exit = True  # open a pidfd (exit wake-up) once the command outlives PIDFD_AFTER
     idle = False  # the last wait ended without any event
@@ -437,8 +620,7 @@ def _pump(
     try:
         while True:
             now = time.monotonic()
-            check_exit = exited_at is None and (open_pipes == 0 or (idle and pidfd is None))
-            if check_exit and _has_exited(proc.pid):
+            if exited_at is None and (open_pipes == 0 or (idle and pidfd is None)) and _has_exited(pid):
                 exited_at = now
             if (
                 exited_at is None
@@ -447,9 +629,9 @@ def _pump(
                 and (open_pipes == 0 or now - started >= PIDFD_AFTER)
             ):
                 watch_exit = False
-                pidfd = _open_pidfd(proc.pid)
+                pidfd = _open_pidfd(pid)
                 if pidfd is not None:
-                    selector.register(pidfd, selectors.EVENT_READ, None)
+                    poller.register(pidfd, _POLL_IN)
             if exited_at is not None and (open_pipes == 0 or now - exited_at >= PIPE_GRACE):
                 break
             if term_at is None and exited_at is None:
@@ -459,7 +641,7 @@ def _pump(
                     timed_out = True
                 if timed_out or interrupted:
                     force = control is not None and control.force
-                    _signal_group(proc.pid, signal.SIGKILL if force else signal.SIGTERM)
+                    _signal_group(pid, signal.SIGKILL if force else signal.SIGTERM)
                     term_at = now
                     killed = force
             if (
@@ -467,41 +649,39 @@ def _pump(
                 and not killed
                 and (now - term_at >= KILL_GRACE or (control is not None and control.force))
             ):
-                _signal_group(proc.pid, signal.SIGKILL)
+                _signal_group(pid, signal.SIGKILL)
                 killed = True
-            waits = [CANCEL_POLL] if cancel is not None or pidfd is None else []
-            if watch_exit:
-                waits.append(started + PIDFD_AFTER - now)
-            if deadline is not None and term_at is None:
-                waits.append(deadline - now)
-            if term_at is not None and not killed:
-                waits.append(term_at + KILL_GRACE - now)
-            if exited_at is not None:
-                waits.append(exited_at + PIPE_GRACE - now)
-            if open_pipes == 0 and pidfd is None:
-                waits.append(0.01)
-            wait = max(0.0, min(waits)) if waits else None
-            events = selector.select(wait)
+            # seconds until something must be checked without an event (None: only events matter)
+            wait = CANCEL_POLL if cancel is not None or pidfd is None else None
+            for at in (
+                started + PIDFD_AFTER if watch_exit else None,
+                deadline if term_at is None else None,
+                term_at + KILL_GRACE if term_at is not None and not killed else None,
+                exited_at + PIPE_GRACE if exited_at is not None else None,
+                now + 0.01 if open_pipes == 0 and pidfd is None else None,
+            ):
+                if at is not None and (wait is None or at - now < wait):
+                    wait = at - now
+            events = poller.poll(None if wait is None else max(0.0, wait) * 1000)
             idle = not events
-            for key, _ in events:
-                if key.data is None:
-                    selector.unregister(key.fd)
+            for fd, _ in events:
+                stream = streams.get(fd)
+                if stream is None:  # the pidfd: the command exited
+                    poller.unregister(fd)
                     exited_at = time.monotonic()
                     continue
-                stream = key.data
-                data = os.read(key.fd, stream.read_size)
+                data = os.read(fd, stream.read_size)
                 if data:
                     if len(data) == stream.read_size and stream.read_size < PIPE_SIZE:
                         stream.read_size = PIPE_SIZE
-                        _grow_pipe(key.fd)
+                        _grow_pipe(fd)
                     stream.feed(data)
                 else:
-                    selector.unregister(key.fd)
+                    poller.unregister(fd)
                     open_pipes -= 1
         if term_at is not None:
-            _signal_group(proc.pid, signal.SIGKILL)
+            _signal_group(pid, signal.SIGKILL)
     finally:
-        selector.close()
         if pidfd is not None:
             os.close(pidfd)
     return timed_out, interrupted
@@ -526,15 +706,12 @@ def _grow_pipe(fd: int) -> None:
         pass
 
 
-def _stop_group(proc: subprocess.Popen[bytes], force: bool) -> None:
+def _stop_group(child: _Child, force: bool) -> None:
     """Terminate the command's process group (SIGTERM, then SIGKILL after the grace) and reap it."""
     try:
         if not force:
-            _signal_group(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=KILL_GRACE)
-            except subprocess.TimeoutExpired:
-                pass
+            _signal_group(child.pid, signal.SIGTERM)
+            child.wait(timeout=KILL_GRACE)
     finally:  # a second Ctrl-C during the grace still leaves nothing running
-        _signal_group(proc.pid, signal.SIGKILL)
-        proc.wait()
+        _signal_group(child.pid, signal.SIGKILL)
+        child.wait()

@@ -6,6 +6,7 @@ import math
 import os
 import re
 from abc import ABC, abstractmethod
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,14 +63,23 @@ def safe_file_part(text: str) -> str:
     return cleaned or "_"
 
 
+@lru_cache(maxsize=4096)
+def _log_name(runner_id: str | None, step_id: str) -> str:
+    name = safe_file_part(step_id)
+    return name if runner_id is None else f"{safe_file_part(runner_id)}.{name}"
+
+
 def step_log_path(context: RunContext, step_id: str) -> Path | None:
     """Where a step's full output goes: `<log_dir>/<runner_id>.<step_id>.log`, or None without a log dir."""
+    path = _log_file(context, step_id)
+    return None if path is None else Path(path)
+
+
+def _log_file(context: RunContext, step_id: str) -> str | None:
+    """`step_log_path` as text: a Path is only built for a log that gets written."""
     if context.log_dir is None:
         return None
-    name = safe_file_part(step_id)
-    if context.runner_id is not None:
-        name = f"{safe_file_part(context.runner_id)}.{name}"
-    return Path(f"{context.log_dir}/{name}.log")
+    return f"{context.log_dir}/{_log_name(context.runner_id, step_id)}.log"
 
 
 def empty_result(status: str, reason: str) -> dict[str, Any]:
@@ -158,12 +168,14 @@ class CommandStep(Step):
 
         None when there is nothing to add: the child then inherits gryt's environment as is (cheaper).
         """
+        extra = self.environment_overrides(context)
+        return None if extra is None else {**os.environ, **extra}
+
+    def environment_overrides(self, context: RunContext) -> dict[str, str] | None:
+        """What this step adds to the inherited environment (the run's exports, then `env`), or None."""
         if not context.env and not self.config["env"]:
             return None
-        env = dict(os.environ)
-        env.update(context.env)
-        env.update(self.config["env"])
-        return env
+        return {**context.env, **self.config["env"]}
 
     def working_directory(self) -> str | None:
         cwd: str | None = self.config["cwd"]
@@ -174,15 +186,20 @@ class CommandStep(Step):
         return cwd
 
     def run(self) -> dict[str, Any]:
-        from gryt.context import RunContext
+        context = self.context
+        if context is None:
+            from gryt.context import RunContext
 
-        context = self.context if self.context is not None else RunContext()
+            context = RunContext()
         cfg = self.config
         masker = context.masker
-        env = self.environment(context)
+        if type(self).environment is CommandStep.environment:
+            env, env_extra = None, self.environment_overrides(context)
+        else:  # a subclass builds the whole environment itself
+            env, env_extra = self.environment(context), None
         cwd = self.working_directory()
         timeout = cfg["timeout"] or None
-        path = step_log_path(context, self.id)
+        path = _log_file(context, self.id)
         log = LazyLog(path) if path is not None else None
         prefix = None
         if context.show and context.prefix_output:
@@ -199,6 +216,7 @@ class CommandStep(Step):
                     cfg["cmd"],
                     shell=cfg["shell"],
                     env=env,
+                    env_extra=env_extra,
                     cwd=cwd,
                     timeout=timeout,
                     max_output=cfg["max_output"],
@@ -220,7 +238,7 @@ class CommandStep(Step):
         finally:
             if log is not None:
                 log.close()
-        self.log_path = path if log is not None and log.written else None
+        self.log_path = Path(path) if path is not None and log is not None and log.written else None
         status = "success" if out.ok else ("interrupted" if out.interrupted else "error")
         result: dict[str, Any] = {
             "status": status,
