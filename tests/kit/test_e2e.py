@@ -37,7 +37,7 @@ def run(kit: Kit, home: Path, *args: str, cwd: Path, **env: str) -> subprocess.C
 
 
 @pytest.mark.parametrize("kind", list(SCAFFOLD_KINDS))
-def test_scaffold_tests_pass_in_the_fresh_venv(kit: Kit, kind: str, tmp_path: Path):
+def test_scaffold_tests_pass_in_the_fresh_venv(kit: Kit, kind: str, tmp_path: Path) -> None:
     done = run(
         kit,
         tmp_path,
@@ -54,7 +54,7 @@ def test_scaffold_tests_pass_in_the_fresh_venv(kit: Kit, kind: str, tmp_path: Pa
     assert "failed" not in done.stdout and "skipped" not in done.stdout and "warning" not in done.stdout
 
 
-def test_every_plugin_is_listed_ok_with_what_it_provides(kit: Kit, tmp_path: Path):
+def test_every_plugin_is_listed_ok_with_what_it_provides(kit: Kit, tmp_path: Path) -> None:
     done = run(kit, tmp_path, str(kit.bin / "gryt"), "plugins", "list", "--json", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     rows = {row["name"]: row for row in json.loads(done.stdout)}
@@ -81,7 +81,7 @@ def _stored_bytes(project: Path) -> bytes:
     return b"".join(p.read_bytes() for p in sorted((project / ".gryt").rglob("*")) if p.is_file())
 
 
-def test_scaffolded_types_work_together_in_a_toml_pipeline(kit: Kit, tmp_path: Path):
+def test_scaffolded_types_work_together_in_a_toml_pipeline(kit: Kit, tmp_path: Path) -> None:
     events, runs = tmp_path / "events.jsonl", tmp_path / "runs.jsonl"
     probe = (
         "import os; print(os.environ['DEPLOY_TOKEN'], os.path.isdir(os.environ['E2E_RUNTIME_WORKDIR']), "
@@ -183,7 +183,7 @@ def receiver() -> Iterator[_Receiver]:
 
 def test_webhook_posts_the_summary_and_the_token_is_never_stored(
     kit: Kit, tmp_path: Path, receiver: _Receiver
-):
+) -> None:
     leak = "import os; print('token:', os.environ['HOOK_TOKEN'])"
     project = _project(
         tmp_path / "proj",
@@ -216,7 +216,9 @@ def test_webhook_posts_the_summary_and_the_token_is_never_stored(
     assert HOOK_TOKEN.encode() not in stored
 
 
-def test_a_failing_webhook_is_reported_without_failing_the_run(kit: Kit, tmp_path: Path, receiver: _Receiver):
+def test_a_failing_webhook_is_reported_without_failing_the_run(
+    kit: Kit, tmp_path: Path, receiver: _Receiver
+) -> None:
     receiver.status = 500
     project = _project(
         tmp_path / "proj",
@@ -232,7 +234,7 @@ def test_a_failing_webhook_is_reported_without_failing_the_run(kit: Kit, tmp_pat
     assert "answered HTTP 500" in done.stderr
 
 
-def test_the_installed_core_wheel_ships_the_templates(kit: Kit, tmp_path: Path):
+def test_the_installed_core_wheel_ships_the_templates(kit: Kit, tmp_path: Path) -> None:
     done = run(kit, tmp_path, "gryt", "plugins", "new", "gryt-wheel-check", "--kind", "step", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     created = tmp_path / "gryt-wheel-check"

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from _venv import SharedBuilds
 
 FIXTURE = Path(__file__).parent / "fixtures" / "gryt-greet"
-CORE = Path(__file__).resolve().parents[2] / "gryt-core"
 
 PIPELINE = """
 [pipeline]
@@ -39,33 +37,9 @@ def _run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="session")
-def greet_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh venv holding wheels of gryt-core and the gryt-greet test plugin (built once per session)."""
-    root = tmp_path_factory.mktemp("greet-venv")
-    source = root / "gryt-greet"
-    shutil.copytree(FIXTURE, source)
-    wheels = root / "wheels"
-    pip = [sys.executable, "-m", "pip"]
-    _run(
-        [*pip, "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(CORE), str(source)]
-    )
-    venv = root / "venv"
-    _run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
-    python = venv / "bin" / "python"
-    _run(
-        [
-            *pip,
-            "--python",
-            str(python),
-            "install",
-            "-q",
-            "--find-links",
-            str(wheels),
-            "gryt-core",
-            "gryt-greet",
-        ]
-    )
-    return venv
+def greet_venv(shared_builds: SharedBuilds) -> Path:
+    """A fresh venv holding gryt-core and the gryt-greet test plugin, and no other plugin."""
+    return shared_builds.venv("greet", [FIXTURE])
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -75,7 +49,9 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_installed_plugin_is_listed_mounted_and_usable_in_a_pipeline(greet_venv: Path, tmp_path: Path):
+def test_installed_plugin_is_listed_mounted_and_usable_in_a_pipeline(
+    greet_venv: Path, tmp_path: Path
+) -> None:
     gryt = str(greet_venv / "bin" / "gryt")
 
     listed = _run([gryt, "plugins", "list", "--json"], env=_env(), cwd=tmp_path)

@@ -1,0 +1,39 @@
+"""Suite-wide support: one temp folder per pytest run for builds that xdist workers share (see `_venv`)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _venv import SharedBuilds
+
+_SHARED = pytest.StashKey[Path]()
+_WORKER_INPUT = "gryt_shared_builds"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The controller (or the only process) makes the folder; workers get it from `pytest_configure_node`."""
+    if not hasattr(config, "workerinput"):
+        config.stash[_SHARED] = Path(tempfile.mkdtemp(prefix="gryt-tests-"))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """Tell each xdist worker where the run's shared folder is."""
+    node.workerinput[_WORKER_INPUT] = str(node.config.stash[_SHARED])
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the shared folder once every worker has finished."""
+    if _SHARED in config.stash:
+        shutil.rmtree(config.stash[_SHARED])
+
+
+@pytest.fixture(scope="session")
+def shared_builds(pytestconfig: pytest.Config) -> SharedBuilds:
+    """Wheels and venvs made once per pytest run, shared by all xdist workers."""
+    worker: dict[str, Any] | None = getattr(pytestconfig, "workerinput", None)
+    return SharedBuilds(Path(worker[_WORKER_INPUT]) if worker is not None else pytestconfig.stash[_SHARED])
