@@ -25,7 +25,7 @@ CONFIG_TEMPLATE = """\
 # Run runners concurrently unless the pipeline or --sequential says otherwise.
 # parallel = false
 
-# Upper bound on concurrently running runners (default: no bound).
+# Upper bound on concurrently running runners (default: no bound; 4 is only an example).
 # max_parallel = 4
 """
 
