@@ -244,7 +244,7 @@ def test_custom_token_variable_is_used_alone(fly_api, monkeypatch):
     [
         ({"method": "flyctll"}, 'fly.method: unknown method "flyctll" (did you mean "flyctl"?)'),
         ({"timeout": 0}, "fly.timeout: expected a positive number"),
-        ({"timeout": "30"}, "fly.timeout: expected an integer or a number"),
+        ({"timeout": "30"}, "fly.timeout: expected a number"),
         ({"api_base": "api.fly.example"}, "fly.api_base must be an http(s) URL"),
         ({"token_env": "X"}, 'fly.token_env: unknown key (did you mean "token_env_var"?)'),
     ],

@@ -83,7 +83,7 @@ def test_toml_builds_every_section(project: Path) -> None:
     [
         (
             '[[runners]]\nsteps = [{ id = "a", cmd = ["true"], timeout = "ten" }]\n',
-            'runners[0].steps[0].timeout: expected an integer or a number, got "ten"',
+            'runners[0].steps[0].timeout: expected a number, got "ten"',
         ),
         (
             '[[runners]]\nsteps = [{ id = "a", cmd = ["true"] }, { id = "b", comand = ["x"] }]\n',

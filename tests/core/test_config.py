@@ -9,7 +9,7 @@ from gryt.errors import ConfigError
 
 KEYS = (
     ConfigKey("registry", str, "docker.io", "Registry host"),
-    ConfigKey("timeout", float, 30, "Seconds"),
+    ConfigKey("timeout", (int, float), 30, "Seconds"),
     ConfigKey("retries", int, 0),
     ConfigKey("tags", list, ["latest"]),
     ConfigKey("token_env_var", str, required=True),
@@ -41,6 +41,7 @@ def test_unknown_key_names_the_path_and_suggests_the_closest() -> None:
         ({"retries": True}, "retries: expected an integer, got True"),
         ({"retries": 1.5}, "retries: expected an integer, got 1.5"),
         ({"tags": "latest"}, 'tags: expected a list, got "latest"'),
+        ({"timeout": [1]}, "timeout: expected a number, got [1]"),
     ],
 )
 def test_wrong_types_are_rejected(values: dict[str, object], message: str) -> None:

@@ -32,6 +32,8 @@ class ConfigKey:
 
     def type_name(self) -> str:
         types = self.type if isinstance(self.type, tuple) else (self.type,)
+        if float in types:  # an integer is a number too
+            types = tuple(t for t in types if t is not int)
         return " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
 
     def accepts(self, value: Any) -> bool:

@@ -1,7 +1,7 @@
 """Pipeline files -> core objects: TOML tables through the plugin registry, `.py` files by import.
 
 Every error is a ConfigError whose one-line message starts with the file and the TOML key path, e.g.
-`ci.toml: runners[0].steps[2].timeout: expected an integer or a number, got "ten"`.
+`ci.toml: runners[0].steps[2].timeout: expected a number, got "ten"`.
 """
 
 from __future__ import annotations
