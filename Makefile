@@ -5,8 +5,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PACKAGES := gryt-core gryt-validators gryt-auth-docker gryt-auth-fly
 PYTEST_ARGS ?=
+# `make test-py310` runs the suite again on Python 3.10, the oldest supported, in .venv310 (made like .venv).
+# The interpreter is PYTHON310 if set, else the first that works of python3.10 on PATH (a pyenv shim can be
+# there without 3.10 being active) and pyenv's 3.10 builds; with none, the target says so and succeeds.
+PYTHON310 ?=
+PYENV_ROOT ?= $(HOME)/.pyenv
 
-.PHONY: run test lint bench bench-smoke clean
+.PHONY: run test test-py310 lint bench bench-smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("gryt needs Python >= 3.10, found " + sys.version.split()[0]) if sys.version_info < (3, 10) else None'
@@ -23,6 +28,21 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
+test-py310:
+	@py=""; \
+	candidates='$(PYTHON310)'; \
+	[ -n "$$candidates" ] || candidates="python3.10 $$(ls -d $(PYENV_ROOT)/versions/3.10*/bin/python3.10 2>/dev/null | sort -rV)"; \
+	for c in $$candidates; do \
+	  if "$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1; then py="$$c"; break; fi; \
+	done; \
+	if [ -z "$$py" ] && [ -n '$(PYTHON310)' ]; then echo "test-py310: PYTHON310=$(PYTHON310) is not a working Python 3.10" >&2; exit 1; fi; \
+	if [ -z "$$py" ]; then \
+	  echo "test-py310: skipped, no working python3.10 (set PYTHON310, or install one on PATH or under $(PYENV_ROOT)/versions)"; \
+	  exit 0; \
+	fi; \
+	echo "test-py310: $$("$$py" -c 'import sys; print(sys.executable, sys.version.split()[0])')"; \
+	$(MAKE) --no-print-directory test VENV=.venv310 PYTHON="$$py"
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -35,4 +55,4 @@ bench-smoke: $(STAMP)
 	$(BIN)/python bench/run_all.py --smoke
 
 clean:
-	rm -rf $(VENV) .gryt .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv310 .gryt .pytest_cache .mypy_cache .ruff_cache
