@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -65,7 +66,10 @@ def test_new_writes_presets_and_rejects_unknown_tokens(cli, project: Path) -> No
     assert script.code == 0, script.stderr
     source = (project / ".gryt" / "pipelines" / "build.py").read_text()
     compile(source, "build.py", "exec")
-    assert "def build()" in source and "'docker', 'build', '-t', 'build:latest', '.'" in source
+    assert "def build()" in source and '"docker", "build", "-t", "build:latest", "."' in source
+    ruff = Path(sys.executable).parent / "ruff"
+    formatted = subprocess.run([str(ruff), "format", "--check", "-"], input=source, text=True, check=False)
+    assert formatted.returncode == 0, "the generated .py pipeline is not laid out as ruff format would"
 
     fmt = cli("new", "x", "--format", "yaml", cwd=project)
     assert fmt.code == 2 and "yaml" in fmt.stderr

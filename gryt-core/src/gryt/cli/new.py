@@ -64,21 +64,27 @@ def render_toml(name: str, tokens: list[str]) -> str:
 
 
 def render_python(name: str, tokens: list[str]) -> str:
+    """A `.py` pipeline laid out as `ruff format` would (JSON quoting is valid Python for these values)."""
+    import json
+
     runners = []
     for runner, steps in _runners(name, tokens):
-        body = "".join(f"            CommandStep({step!r}, {{'cmd': {cmd!r}}}),\n" for step, cmd in steps)
+        body = "".join(
+            f'                CommandStep({json.dumps(step)}, {{"cmd": {json.dumps(cmd)}}}),\n'
+            for step, cmd in steps
+        )
         runners.append(
-            f"        Runner(\n            [\n{body}            ],\n            id={runner!r},\n        ),\n"
+            f"        Runner(\n            [\n{body}            ],\n            id={json.dumps(runner)},\n        ),\n"
         )
     return (
-        f'"""Pipeline {name!r}: run it with `gryt run {name}`."""\n\n'
+        f'"""Pipeline {json.dumps(name)}: run it with `gryt run {name}`."""\n\n'
         "from __future__ import annotations\n\n"
         "from gryt import CommandStep, Pipeline, Runner\n\n\n"
         "def build() -> Pipeline:\n"
         "    runners = [\n"
         f"{''.join(runners)}"
         "    ]\n"
-        f"    return Pipeline(runners, name={name!r})\n"
+        f"    return Pipeline(runners, name={json.dumps(name)})\n"
     )
 
 
