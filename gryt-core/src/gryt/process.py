@@ -53,6 +53,12 @@ CHUNK = 64 * 1024
 """First read size; a stream whose reads come back full grows its reads (and its pipe) up to PIPE_SIZE."""
 PIPE_SIZE = 1024 * 1024
 """Pipe buffer requested on Linux for chatty commands: fewer wake-ups and reads."""
+NAP = 0.002
+NAP_BYTES = 4096
+"""A read of at least NAP_BYTES means the command writes steadily: its pipe is grown to PIPE_SIZE and,
+while reads find the pipe less than half full, gryt waits before reading again (at most NAP seconds,
+less for fast writers: the time to fill half the pipe at the rate just seen) so one read takes many
+writes at once instead of waking up for every one of them."""
 
 _display_lock = threading.Lock()
 _Utf8Decoder = codecs.getincrementaldecoder("utf-8")
@@ -269,6 +275,10 @@ class _Stream:
         self.prefix = prefix
         self.partial = ""
         self.read_size = CHUNK
+        self.capacity = CHUNK
+        """The pipe's buffer size as far as gryt knows (grown to PIPE_SIZE for a steady writer)."""
+        self.grown = False
+        self.last_read = 0.0
         self.raw = display is None
         """ASCII reads may bypass decoding: nothing is shown (and, checked per read, nothing to mask)."""
         self.undecoded = False
@@ -664,6 +674,7 @@ def _pump(
                     wait = at - now
             events = poller.poll(None if wait is None else max(0.0, wait) * 1000)
             idle = not events
+            nap = NAP
             for fd, _ in events:
                 stream = streams.get(fd)
                 if stream is None:  # the pidfd: the command exited
@@ -671,14 +682,25 @@ def _pump(
                     exited_at = time.monotonic()
                     continue
                 data = os.read(fd, stream.read_size)
-                if data:
-                    if len(data) == stream.read_size and stream.read_size < PIPE_SIZE:
-                        stream.read_size = PIPE_SIZE
-                        _grow_pipe(fd)
-                    stream.feed(data)
-                else:
+                if not data:
                     poller.unregister(fd)
                     open_pipes -= 1
+                    nap = 0.0
+                    continue
+                size = len(data)
+                if not stream.grown and (size >= NAP_BYTES or size == stream.read_size):
+                    stream.grown = True
+                    stream.read_size = PIPE_SIZE
+                    stream.capacity = _grow_pipe(fd, stream.capacity)
+                read_at = time.monotonic()
+                if size >= NAP_BYTES and size < stream.capacity // 2 and stream.last_read:
+                    nap = min(nap, 0.5 * stream.capacity * (read_at - stream.last_read) / size)
+                else:
+                    nap = 0.0
+                stream.last_read = read_at
+                stream.feed(data)
+            if events and nap >= NAP / 10 and exited_at is None and term_at is None:
+                time.sleep(nap)
         if term_at is not None:
             _signal_group(pid, signal.SIGKILL)
     finally:
@@ -695,15 +717,15 @@ def _open_pidfd(pid: int) -> int | None:
         return None
 
 
-def _grow_pipe(fd: int) -> None:
-    """Ask for a bigger pipe buffer (Linux); the default size is kept when that is not allowed."""
+def _grow_pipe(fd: int, current: int) -> int:
+    """Ask for a PIPE_SIZE pipe buffer (Linux) and return the size it has; unchanged if not allowed."""
     setsize = getattr(fcntl, "F_SETPIPE_SZ", None)
     if setsize is None:
-        return
+        return current
     try:
-        fcntl.fcntl(fd, setsize, PIPE_SIZE)
+        return int(fcntl.fcntl(fd, setsize, PIPE_SIZE))
     except OSError:
-        pass
+        return current
 
 
 def _stop_group(child: _Child, force: bool) -> None:
