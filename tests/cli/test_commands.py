@@ -68,8 +68,10 @@ def test_new_writes_presets_and_rejects_unknown_tokens(cli, project: Path) -> No
     compile(source, "build.py", "exec")
     assert "def build()" in source and '"docker", "build", "-t", "build:latest", "."' in source
     ruff = Path(sys.executable).parent / "ruff"
-    formatted = subprocess.run([str(ruff), "format", "--check", "-"], input=source, text=True, check=False)
-    assert formatted.returncode == 0, "the generated .py pipeline is not laid out as ruff format would"
+    formatted = subprocess.run(
+        [str(ruff), "format", "--check", "--line-length", "120", "-"], input=source, text=True, check=False
+    )
+    assert formatted.returncode == 0, "the generated .py pipeline is not indented as ruff format would"
 
     fmt = cli("new", "x", "--format", "yaml", cwd=project)
     assert fmt.code == 2 and "yaml" in fmt.stderr

@@ -64,7 +64,7 @@ def render_toml(name: str, tokens: list[str]) -> str:
 
 
 def render_python(name: str, tokens: list[str]) -> str:
-    """A `.py` pipeline laid out as `ruff format` would (JSON quoting is valid Python for these values)."""
+    """A `.py` pipeline indented as `ruff format` would (JSON quoting is valid Python for these values)."""
     import json
 
     runners = []
