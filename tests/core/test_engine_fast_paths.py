@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from gryt import CommandStep, Pipeline, Runner, SqliteData
 from gryt.context import RunContext
-from gryt.data import MIGRATIONS
+from gryt.data import MAX_VARIABLES, MIGRATIONS
 from gryt.history import BATCH_DELAY, Recorder, get_run, now_iso
 from gryt.masking import Masker
 from gryt.process import Capture, LazyLog, run_command
@@ -169,6 +169,15 @@ def test_insert_many_keeps_order_across_column_sets(tmp_path: Path) -> None:
         {"a": "3", "b": None},
         {"a": None, "b": "4"},
     ]
+
+
+def test_insert_many_splits_statements_at_the_parameter_limit(tmp_path: Path) -> None:
+    rows = [{"a": str(i), "b": str(i % 7)} for i in range(MAX_VARIABLES + 5)]
+    with SqliteData(tmp_path / "g.db") as data:
+        data.create_table("t", {"a": "TEXT", "b": "TEXT"})
+        data.insert_many("t", rows)
+        stored = data.query("SELECT a, b FROM t ORDER BY rowid")
+    assert stored == rows
 
 
 def _step_rows(path: Path, run_id: str) -> list[dict[str, Any]]:

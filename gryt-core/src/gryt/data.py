@@ -25,6 +25,8 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _COLUMN_TYPE = re.compile(r"^(?:[A-Za-z0-9_ (),.+-]|'[^';]*')+$")
 
 BUSY_TIMEOUT_MS = 10_000
+MAX_VARIABLES = 999
+"""Bound parameters per statement (SQLite's lowest default limit), for multi-row inserts."""
 
 
 def check_identifier(name: str, what: str = "identifier") -> str:
@@ -412,16 +414,22 @@ class SqliteData(Data):
         self._execute(sql, [encode_value(v) for v in row.values()])
 
     def insert_many(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Rows with the same columns go to SQLite in one `executemany` (within one transaction)."""
+        """Consecutive rows with the same columns go to SQLite as one multi-row INSERT (all in one
+        transaction): one statement step for many rows, so other threads wait less for the GIL."""
         with self.transaction():
             start = 0
             while start < len(rows):
                 columns = tuple(rows[start])
-                end = start + 1
-                while end < len(rows) and tuple(rows[end]) == columns:
-                    end += 1
-                params = [[encode_value(v) for v in row.values()] for row in rows[start:end]]
-                self._execute(self._insert_sql(table, columns), params, many=True)
+                end = min(len(rows), start + max(1, MAX_VARIABLES // max(1, len(columns))))
+                for index in range(start + 1, end):
+                    if tuple(rows[index]) != columns:
+                        end = index
+                        break
+                sql = self._insert_sql(table, columns)
+                if end - start > 1:
+                    values = sql[sql.index(" VALUES ") + 8 :]
+                    sql += ", " + ", ".join([values] * (end - start - 1))
+                self._execute(sql, [encode_value(v) for row in rows[start:end] for v in row.values()])
                 start = end
 
     def upsert(self, table: str, row: Mapping[str, Any], key: Sequence[str]) -> None:
