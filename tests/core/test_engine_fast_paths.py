@@ -240,3 +240,11 @@ def test_now_iso_format_and_order() -> None:
     assert stamps == sorted(stamps)
     first = calendar.timegm(time.strptime(stamps[0][:19], "%Y-%m-%dT%H:%M:%S"))
     assert abs(first + int(stamps[0][20:23]) / 1000 - before) < 5
+
+
+def test_quick_exit_wait_respects_a_shorter_timeout_and_big_early_output() -> None:
+    started = time.monotonic()
+    out = run_command(["sleep", "5"], timeout=0.002)
+    assert out.timed_out and time.monotonic() - started < 3
+    big = run_command([PY, "-c", "import sys; sys.stdout.write('y' * 300_000)"], max_output=10)
+    assert big.ok and big.truncated == {"stdout": 300_000 - 10, "stderr": 0}

@@ -45,8 +45,12 @@ KILL_GRACE = 1.0
 """Seconds between SIGTERM and SIGKILL when a command is stopped."""
 PIPE_GRACE = 0.5
 """Seconds to keep reading after the main process exited while its pipes are still open."""
+QUICK_EXIT = 0.005
+"""Seconds gryt first waits for the command to exit before reading its pipes (Linux pidfd): a quick
+command is then reaped with one wake-up, its output still in the pipes. A command that writes more
+than a pipe holds in that time waits at most this long once."""
 PIDFD_AFTER = 0.05
-"""Commands running longer than this get a pidfd so their exit wakes the reader at once."""
+"""Without a pidfd at start: commands running longer than this get one, so their exit wakes the reader."""
 CANCEL_POLL = 0.1
 """How often a running command checks its cancel flag."""
 CHUNK = 64 * 1024
@@ -619,18 +623,26 @@ def _pump(
         poller.register(fd, _POLL_IN)
     pid = child.pid
     open_pipes = len(streams)
-    pidfd: int | None = None
-    watch_exit = True  # open a pidfd (exit wake-up) once the command outlives PIDFD_AFTER
-    idle = False  # the last wait ended without any event
     deadline = started + timeout if timeout else None
     exited_at: float | None = None
+    pidfd = _open_pidfd(pid)
+    watch_exit = pidfd is None  # open a pidfd (exit wake-up) once the command outlives PIDFD_AFTER
+    idle = False  # the last wait ended without any event
     term_at: float | None = None
     killed = False
     timed_out = interrupted = False
     try:
+        if pidfd is not None:
+            poller.register(pidfd, _POLL_IN)
+            quick = select.poll()
+            quick.register(pidfd, _POLL_IN)
+            first_wait = QUICK_EXIT if deadline is None else max(0.0, min(QUICK_EXIT, deadline - started))
+            if quick.poll(first_wait * 1000):
+                poller.unregister(pidfd)
+                exited_at = time.monotonic()
         while True:
             now = time.monotonic()
-            if exited_at is None and (open_pipes == 0 or (idle and pidfd is None)) and _has_exited(pid):
+            if exited_at is None and (open_pipes == 0 or idle) and pidfd is None and _has_exited(pid):
                 exited_at = now
             if (
                 exited_at is None
