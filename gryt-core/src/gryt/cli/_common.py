@@ -15,6 +15,7 @@ from gryt.errors import ConfigError, GrytError, Interrupted
 
 if TYPE_CHECKING:
     from gryt.data import SqliteData
+    from gryt.loader import LoadedPipeline
     from gryt.project import Project
 
 
@@ -130,6 +131,17 @@ def format_duration(seconds: Any) -> str:
         return f"{minutes}m{secs:02d}s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m"
+
+
+def load_at_root(spec: str) -> tuple[Project, Path, LoadedPipeline]:
+    """Open the project, resolve PIPELINE and load it with the project root as working directory."""
+    from gryt.loader import load_pipeline, resolve_pipeline_path
+    from gryt.project import in_folder
+
+    project = open_project()
+    path = resolve_pipeline_path(spec, project)
+    with in_folder(project.root):
+        return project, path, load_pipeline(path)
 
 
 def escape(text: Any) -> str:

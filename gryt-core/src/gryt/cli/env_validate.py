@@ -9,8 +9,8 @@ import typer
 from gryt.cli._common import (
     complete_pipeline,
     escape,
+    load_at_root,
     make_console,
-    open_project,
     print_json,
     reporting,
 )
@@ -50,15 +50,10 @@ def env_validate(
 ) -> None:
     """Run only the pipeline's validators; exit 1 when the environment has issues."""
     with reporting(debug):
-        from gryt.loader import load_pipeline, resolve_pipeline_path
-        from gryt.project import display_path
+        from gryt.project import display_path, in_folder
 
-        project = open_project()
-        path = resolve_pipeline_path(pipeline, project)
-        from gryt.project import in_folder
-
+        project, path, loaded = load_at_root(pipeline)
         with in_folder(project.root):
-            loaded = load_pipeline(path)
             report = _run_validators(loaded.validators)
         issues = [issue for _label, found in report for issue in found]
         status = "invalid_env" if issues else "ok"

@@ -130,6 +130,7 @@ def run(
 def _run(opts: RunOptions) -> int:
     from gryt.errors import ConfigError
     from gryt.loader import load_pipeline, resolve_pipeline_path
+    from gryt.project import expand_artifacts, in_folder
 
     if opts.db is not None and opts.in_memory:
         raise ConfigError("--db and --in-memory exclude each other")
@@ -145,8 +146,6 @@ def _run(opts: RunOptions) -> int:
     else:
         data = open_data(database_path(project, opts.db))
     try:
-        from gryt.project import expand_artifacts, in_folder
-
         with in_folder(project.root):
             loaded = load_pipeline(path, data=data)
             pipe = loaded.pipeline

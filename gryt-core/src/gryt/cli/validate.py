@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from gryt.cli._common import complete_pipeline, debug_enabled, open_project, reporting
+from gryt.cli._common import complete_pipeline, debug_enabled, load_at_root, reporting
 
 
 def validate(
@@ -20,15 +20,9 @@ def validate(
 ) -> None:
     """Check a pipeline: TOML structure, known types, config keys, needs; nothing runs."""
     with reporting(debug):
-        from gryt.loader import load_pipeline, resolve_pipeline_path
         from gryt.project import display_path
 
-        project = open_project()
-        path = resolve_pipeline_path(pipeline, project)
-        from gryt.project import in_folder
-
-        with in_folder(project.root):
-            loaded = load_pipeline(path)
+        project, path, loaded = load_at_root(pipeline)
         runners = list(getattr(loaded.pipeline, "runners", []) or [])
         steps = sum(len(getattr(r, "steps", []) or []) for r in runners)
         parts = [f"{len(runners)} runner{'s' * (len(runners) != 1)}", f"{steps} step{'s' * (steps != 1)}"]
