@@ -1,16 +1,19 @@
 """Signals and crashes, end to end: SIGINT/SIGTERM stop the whole step process group, start nothing more,
-run teardown and auth cleanup, record `interrupted` and exit 130/143; a second SIGINT skips the grace
-period; a SIGKILLed run stays `running` and is listed as `abandoned`."""
+run teardown and auth cleanup, record `interrupted` and exit 130/143; a daemon that left its step's session
+is stopped too; a second SIGINT skips the grace period; a SIGKILLed run stays `running` and is listed as
+`abandoned`."""
 
 from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
-from .harness import Project, alive, wait_until
+from .harness import PY, Project, alive, wait_until
 
 GRANDCHILD_DELAY = 1.5
 """Seconds after which a step's grandchild writes its marker, unless it was killed with its group."""
@@ -59,6 +62,46 @@ def build():
         for runner_id, steps in RUNNERS
     ]
     return Pipeline(runners, runtime=MarkRuntime(), auth_steps=[MarkAuth("mark")], name="signals")
+"""
+
+
+ESCAPE = """\
+\"\"\"`escape.py NAME MODE`: start a daemon that leaves the step's session (double fork + setsid), then
+wait like a long step. The daemon would write NAME.marker after 30 s; MODE `stubborn` ignores SIGTERM.\"\"\"
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+name, mode = sys.argv[1], sys.argv[2]
+
+
+def note(suffix, text=""):
+    tmp = HERE / f"{name}.{suffix}.tmp"
+    tmp.write_text(text)
+    tmp.replace(HERE / f"{name}.{suffix}")
+
+
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        if mode == "stubborn":
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        note("daemon.pid", str(os.getpid()))
+        time.sleep(30)
+        note("marker", "the daemon outlived the interrupted run")
+    os._exit(0)
+os.wait()
+while not (HERE / f"{name}.daemon.pid").exists():
+    time.sleep(0.01)
+note("pid", str(os.getpid()))
+note("started")
+time.sleep(120)
 """
 
 
@@ -252,3 +295,65 @@ def test_sigkill_leaves_a_running_run_listed_as_abandoned(project: Project) -> N
     shown = project.run("runs", "show", runs[0]["run_id"])
     assert shown.returncode == 0
     assert b"abandoned" in shown.stdout
+
+
+linux_only = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="gryt becomes a child subreaper on Linux only"
+)
+
+
+def parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+@linux_only
+@pytest.mark.parametrize("mode", ["polite", "stubborn"])
+def test_sigint_also_stops_a_daemon_that_left_the_step_session(project: Project, mode: str) -> None:
+    escape = project.file("escape.py")
+    escape.write_text(ESCAPE)
+    write_pipeline(project, [("main", [("serve", [PY, str(escape), "serve", mode])])])
+    gryt = project.spawn("run", "signals")
+    project.wait_for_file("serve.started")
+    daemon = pid_of(project, "serve.daemon.pid")
+    step = pid_of(project, "serve.pid")
+    assert os.getsid(daemon) != os.getsid(step), "the daemon must be in a session of its own"
+    assert parent_of(daemon) == gryt.pid, "the orphaned daemon must be reparented to gryt (child subreaper)"
+
+    gryt.send_signal(signal.SIGINT)
+    assert gryt.wait(timeout=30) == 130, project.output(gryt)
+
+    assert wait_until(lambda: not alive(daemon), 3), f"the daemon ({daemon}) is still running"
+    assert not project.file("serve.marker").exists()
+    assert project.leftovers() == []
+    assert project.file("teardown").exists()
+    assert_recorded_interrupted(project, ["serve"], [], ["main"])
+
+
+@linux_only
+def test_second_sigint_skips_the_grace_of_an_escaped_daemon(project: Project) -> None:
+    escape = project.file("escape.py")
+    escape.write_text(ESCAPE)
+    write_pipeline(
+        project,
+        [("main", [("serve", [PY, str(escape), "serve", "stubborn"])])],
+        prelude="import gryt.reaper\n\ngryt.reaper.GRACE = 60.0\n",
+    )
+    gryt = project.spawn("run", "signals")
+    project.wait_for_file("serve.started")
+    daemon = pid_of(project, "serve.daemon.pid")
+
+    gryt.send_signal(signal.SIGINT)
+    project.wait_for_file("teardown")
+    time.sleep(0.5)
+    assert alive(daemon), (
+        "the daemon ignores SIGTERM and must survive the first SIGINT during the grace period"
+    )
+    assert gryt.poll() is None, "gryt must wait for the daemon's grace period after the first SIGINT"
+
+    second = time.monotonic()
+    gryt.send_signal(signal.SIGINT)
+    assert gryt.wait(timeout=20) == 130, project.output(gryt)
+    assert time.monotonic() - second < 20
+    assert wait_until(lambda: not alive(daemon), 3), f"the daemon ({daemon}) is still running"
+    assert not project.file("serve.marker").exists()
+    assert project.leftovers() == []

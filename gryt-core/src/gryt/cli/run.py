@@ -120,6 +120,9 @@ def run(
         junit=junit,
         debug=debug,
     )
+    from gryt.reaper import become_subreaper
+
+    become_subreaper()  # orphans of the steps come to gryt, so an interrupt can stop them (see _execute)
     code = 0
     with reporting(debug):
         code = _run(options)
@@ -212,6 +215,8 @@ def _execute(
     if not opts.as_json:
         view = LiveProgress(pipeline) if live else PlainProgress(pipeline)
         _add_hook(pipeline, view)
+    from gryt.reaper import stop_descendants
+
     with interrupt_signals(pipeline) as state:
         try:
             if isinstance(view, LiveProgress):
@@ -222,8 +227,12 @@ def _execute(
         except KeyboardInterrupt:
             from gryt.errors import Interrupted
 
+            stop_descendants(force=lambda: True)
             code = SIGNAL_EXIT.get(state["signal"], 130)
             raise Interrupted("terminated" if code == 143 else "interrupted", exit_code=code) from None
+        if result.get("status") == "interrupted":
+            # what escaped the step groups (setsid daemons, reparented to gryt): a second signal skips the grace
+            stop_descendants(force=lambda: state["count"] > 1)
     signal_code = SIGNAL_EXIT.get(state["signal"], 130) if state["signal"] is not None else None
     return result, time.monotonic() - started, signal_code
 
