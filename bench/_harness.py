@@ -71,6 +71,8 @@ def header(title: str) -> None:
 
 def finish(all_ok: bool, smoke: bool) -> None:
     """Smoke runs only check that the benchmark runs; full runs report target misses in the exit code."""
-    if not smoke and not all_ok:
+    if smoke:
+        print("smoke run: sizes too small for the targets to mean anything; only checks that it runs")
+    elif not all_ok:
         print("some targets were missed")
         sys.exit(1)
