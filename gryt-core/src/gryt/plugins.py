@@ -24,8 +24,20 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from gryt import discovery, hookspecs
+from gryt import hookspecs
 from gryt.config import did_you_mean
+from gryt.discovery import (
+    BUILTINS,
+    CORE_DISTRIBUTION,
+    ENTRY_POINT_GROUP,
+    ENV_ALLOW,
+    ENV_DISABLE,
+    ENV_DISABLE_AUTOLOAD,
+    ENV_STRICT,
+    env_flag,
+    env_names,
+    scan,
+)
 from gryt.errors import PluginError
 
 if TYPE_CHECKING:
@@ -33,20 +45,6 @@ if TYPE_CHECKING:
 
 
 hookimpl = pluggy.HookimplMarker("gryt")
-
-# Discovery lives in gryt.discovery (cheap to import for `gryt --help`); these names stay available here.
-ENTRY_POINT_GROUP = discovery.ENTRY_POINT_GROUP
-COMMANDS_GROUP = discovery.COMMANDS_GROUP
-BUILTINS = discovery.BUILTINS
-CORE_DISTRIBUTION = discovery.CORE_DISTRIBUTION
-ENV_DISABLE_AUTOLOAD = discovery.ENV_DISABLE_AUTOLOAD
-ENV_ALLOW = discovery.ENV_ALLOW
-ENV_DISABLE = discovery.ENV_DISABLE
-ENV_STRICT = discovery.ENV_STRICT
-env_flag = discovery.env_flag
-env_names = discovery.env_names
-scan = discovery.scan
-installed_plugin_versions = discovery.installed_plugin_versions
 
 KINDS: dict[str, str] = {
     "auth": "gryt_register_auth",

@@ -29,6 +29,7 @@ import pytest
 
 from gryt import plugins as _plugins
 from gryt.config import ConfigKey
+from gryt.discovery import ENTRY_POINT_GROUP
 from gryt.errors import PluginError
 from gryt.plugins import KINDS, PluginInfo, PluginManager
 from gryt.project import expand_artifacts, in_folder
@@ -113,7 +114,7 @@ def _plugin_info(plugin: object, name: str | None = None) -> PluginInfo:
     from importlib.metadata import PackageNotFoundError, entry_points, version
 
     module_name = getattr(plugin, "__name__", None) or type(plugin).__module__
-    for ep in entry_points(group=_plugins.ENTRY_POINT_GROUP):
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.value == module_name and (name is None or ep.name == name):
             dist = ep.dist
             return PluginInfo(

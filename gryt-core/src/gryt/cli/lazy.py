@@ -76,13 +76,13 @@ def load_command(entry: CommandEntry) -> Any:
     Accepts a Typer app, a click command of Typer's click, or any click-compatible object with a
     `main(args, prog_name, standalone_mode)` method (run as a pass-through). Failures are PluginError.
     """
-    from gryt import plugins
+    from gryt import discovery, plugins
 
     origin = f'plugin command "{entry.name}" ({entry.distribution} {entry.version})'
     try:
         obj = entry.entry_point.load()
     except (Exception, SystemExit) as exc:
-        if plugins.env_flag(os.environ, plugins.ENV_STRICT):
+        if discovery.env_flag(os.environ, discovery.ENV_STRICT):
             raise plugins.StrictPluginError(f"{origin} failed to load") from exc
         raise PluginError(f"{origin} failed to load: {plugins.one_line(exc)}") from exc
     if isinstance(obj, typer.Typer):
