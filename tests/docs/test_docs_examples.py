@@ -144,6 +144,11 @@ def toml_kind(block: Block) -> str:
     return "pipeline" if "runners" in document else "fragment"
 
 
+def command(argv: list[str], *, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run a command of the checks: text output captured, one minute at most, exit code left to the test."""
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=60, check=False)
+
+
 def base_env(home: Path, stub_bin: Path | None = None) -> dict[str, str]:
     """A small predictable environment: the stubs (if any), the venv's executables, the system tools."""
     path = [str(BIN), "/usr/local/bin", "/usr/bin", "/bin"]
@@ -218,15 +223,7 @@ def test_toml_block_passes_gryt_validate(
         pipeline = project / ".gryt" / "pipelines" / "docs_check.toml"
         pipeline.write_text(TRIVIAL_RUNNER, encoding="utf-8")
         # A subprocess: the config's disable_plugins would otherwise reconfigure this process's plugins.
-        done = subprocess.run(
-            [GRYT, "validate", "docs_check"],
-            cwd=project,
-            env=base_env(tmp_path),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        done = command([GRYT, "validate", "docs_check"], cwd=project, env=base_env(tmp_path))
         code, output = done.returncode, done.stdout + done.stderr
     else:
         text = block.text + (TRIVIAL_RUNNER if kind == "fragment" else "")
@@ -250,14 +247,10 @@ def test_python_block_runs(block: Block, project: Path, tmp_path: Path) -> None:
         "exec(compile(open(sys.argv[1], encoding='utf-8').read(), sys.argv[1], 'exec'), namespace)\n"
         "exec(compile(sys.argv[2], '<docs checks>', 'exec'), namespace)\n"
     )
-    done = subprocess.run(
+    done = command(
         [sys.executable, "-c", runner, str(script), CHECKS],
         cwd=project,
         env=base_env(tmp_path, make_stubs(tmp_path / "stubs")),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
     )
     assert done.returncode == 0, (
         f"{block.id}: example failed (exit {done.returncode}):\n{done.stderr}\n--- block ---\n{block.text}"
@@ -269,29 +262,17 @@ def test_readme_toml_pipeline_runs_with_gryt_run(project: Path, tmp_path: Path) 
     [block] = [b for b in TOML_BLOCKS if b.path == "README.md"]
     (project / ".gryt" / "pipelines" / "ci.toml").write_text(block.text, encoding="utf-8")
     env = base_env(tmp_path, make_stubs(tmp_path / "stubs"))
-    run = subprocess.run(
-        [GRYT, "run", "ci"], cwd=project, env=env, capture_output=True, text=True, timeout=60, check=False
-    )
+    run = command([GRYT, "run", "ci"], cwd=project, env=env)
     assert run.returncode == 0, run.stdout + run.stderr
     assert re.search(r"^run \S+ success in", run.stdout, re.MULTILINE), run.stdout
-    listed = subprocess.run(
-        [GRYT, "runs", "list"], cwd=project, env=env, capture_output=True, text=True, timeout=60, check=False
-    )
+    listed = command([GRYT, "runs", "list"], cwd=project, env=env)
     assert listed.returncode == 0 and " ci " in listed.stdout and "success" in listed.stdout, listed.stdout
     assert (project / ".gryt" / "gryt.db").is_file()
 
 
 def test_readme_make_run_pipeline_resolves_from_the_repository(tmp_path: Path) -> None:
     """README: `make run` is `gryt run hello`, found through `[tool.gryt]` in the repository's pyproject."""
-    done = subprocess.run(
-        [GRYT, "validate", "hello"],
-        cwd=REPO,
-        env=base_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = command([GRYT, "validate", "hello"], cwd=REPO, env=base_env(tmp_path))
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("ok: examples/pipelines/hello.toml: pipeline 'hello', 2 runners"), (
         done.stdout
@@ -310,14 +291,10 @@ def test_readme_hello_py_is_the_same_pipeline(tmp_path: Path) -> None:
         "    print(repr(shape))\n"
         "    print(pipeline.execute(parallel=True)['status'])\n"
     )
-    done = subprocess.run(
+    done = command(
         [sys.executable, "-c", code, str(REPO / "examples" / "hello.py")],
         cwd=tmp_path,
         env=base_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
     )
     assert done.returncode == 0, done.stderr
     shape_line, status = done.stdout.strip().splitlines()[-2:]
@@ -340,15 +317,7 @@ def test_webhook_readme_config_is_accepted(tmp_path: Path) -> None:
         "print(s.url, s.token_env_var, s.header, repr(s.scheme), s.timeout)\n"
     )
     env = {**base_env(tmp_path), "PYTHONPATH": str(REPO / "examples" / "plugins" / "gryt-webhook" / "src")}
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = command([sys.executable, "-c", code, str(tmp_path)], cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [
         "https://ci.example.com/hooks/gryt",
