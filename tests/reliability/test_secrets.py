@@ -38,7 +38,7 @@ class CommandTokenAuth(Auth):
         ).stdout.strip()
         self.export("DEPLOY_TOKEN", token, secret=True)
         # A careless plugin: the result carries the token; gryt must mask it anyway.
-        return self._mark({{"status": "success", "note": "logged in with " + token}})
+        return {{"status": "success", "note": "logged in with " + token}}
 
 
 class RecordHook(Hook):
@@ -268,7 +268,7 @@ def test_secret_in_a_failing_auth_error_is_masked(project: Project) -> None:
         "        import os\n\n"
         '        value = os.environ["LEAKED"]\n'
         "        self.add_secret(value)\n"
-        '        return self._mark({"status": "error", "error": "rejected token " + value})\n\n\n'
+        '        return {"status": "error", "error": "rejected token " + value}\n\n\n'
         'PIPELINE = Pipeline([Runner([CommandStep("never", {"cmd": ["true"]})], id="main")],'
         ' auth_steps=[Failing("login")], name="authfail")\n',
     )

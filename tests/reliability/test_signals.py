@@ -40,7 +40,7 @@ class MarkAuth(Auth):
     name = "mark-auth"
 
     def authenticate(self):
-        return self._mark({{"status": "success"}})
+        return {{"status": "success"}}
 
     def cleanup(self):
         (ROOT / "cleanup").write_text("yes")

@@ -94,7 +94,7 @@ class DockerRegistryAuth(Auth):
                 config_dir = self._login_api(env, username, token)
         except _Failure as exc:
             result["error"] = self._clean(str(exc))
-            return self._mark(result)
+            return result
         for name, value in (
             ("DOCKER_CONFIG", str(config_dir)),
             ("REGISTRY_AUTH_FILE", str(config_dir / CONFIG_FILE)),
@@ -102,7 +102,7 @@ class DockerRegistryAuth(Auth):
             self._inherited.setdefault(name, env.get(name))
             self.export(name, value)
         result["status"] = "success"
-        return self._mark(result)
+        return result
 
     def cleanup(self) -> None:
         """Delete the run-scoped config directory (nothing to do with `keep = true`)."""

@@ -75,22 +75,18 @@ class FlyAuth(Auth):
         env = self._environment()
         variable, token = self._token(env)
         if token is None:
-            return self._mark({"status": "error", "method": self.method, "error": self._missing_message()})
+            return {"status": "error", "method": self.method, "error": self._missing_message()}
         self._declare_secret(token)
         method = self.method
         try:
             method, executable = self._choose(env)
             identity = self._verify(method, executable, token, env)
         except FlyAuthError as exc:
-            return self._mark(
-                {"status": "error", "method": method, "error": f"{exc} (token from {variable})"}
-            )
+            return {"status": "error", "method": method, "error": f"{exc} (token from {variable})"}
         for name in EXPORTED_VARS:
             self.export(name, token, secret=True)
         self.identity = identity
-        return self._mark(
-            {"status": "success", "method": method, "email": identity, "token_env_var": variable}
-        )
+        return {"status": "success", "method": method, "email": identity, "token_env_var": variable}
 
     def _environment(self) -> dict[str, str]:
         """The process environment with what earlier auth steps and the runtime exported on top."""

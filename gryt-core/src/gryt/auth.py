@@ -6,7 +6,9 @@ come from whichever installed plugin provides them.
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from gryt.config import resolve_config
@@ -23,9 +25,16 @@ class Auth(Registrable, ABC):
 
     Inside `authenticate()`, call `self.export(name, value, secret=...)` to hand environment variables
     to every later step, and `self.add_secret(value)` for values that must be masked everywhere. The
-    result dict has `"status": "success" | "error"` and, on error, `"error"` (one line). Never put a
-    secret in the result: the pipeline masks it anyway, but plugins should not rely on that.
+    result dict has `"status": "success" | "error"` and, on error, `"error"` (one line); the base class
+    records it, so `is_authenticated()` needs no help from the subclass. Never put a secret in the
+    result: the pipeline masks it anyway, but plugins should not rely on that.
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("authenticate")
+        if own is not None and not getattr(own, "__isabstractmethod__", False):
+            cls.authenticate = _recording(own)  # type: ignore[method-assign,assignment]
 
     def __init__(self, id: str, config: dict[str, Any] | None = None, data: Data | None = None) -> None:
         self.id = id
@@ -62,9 +71,18 @@ class Auth(Registrable, ABC):
         if self.context is not None:
             self.context.add_secret(value)
 
-    def _mark(self, result: dict[str, Any]) -> dict[str, Any]:
-        self._authenticated = result.get("status") == "success"
+
+def _recording(authenticate: Callable[[Auth], dict[str, Any]]) -> Callable[[Auth], dict[str, Any]]:
+    """Wrap a subclass's `authenticate` so its outcome sets `is_authenticated()`."""
+
+    @functools.wraps(authenticate)
+    def wrapper(self: Auth) -> dict[str, Any]:
+        self._authenticated = False
+        result = authenticate(self)
+        self._authenticated = isinstance(result, dict) and result.get("status") == "success"
         return result
+
+    return wrapper
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,57 @@
+"""The Auth base class records each login's outcome, so plugins only return their result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gryt.auth import Auth
+
+
+class Scripted(Auth):
+    name = "scripted"
+
+    def __init__(self, outcomes: list[Any]) -> None:
+        super().__init__("scripted")
+        self.outcomes = outcomes
+
+    def authenticate(self) -> dict[str, Any]:
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return {"status": outcome}
+
+
+class Subclassed(Scripted):
+    """A subclass of a subclass that overrides authenticate and calls the parent's."""
+
+    name = "subclassed"
+
+    def authenticate(self) -> dict[str, Any]:
+        return {**super().authenticate(), "extra": True}
+
+
+def test_is_authenticated_follows_the_last_result() -> None:
+    auth = Scripted(["success", "error", "success"])
+    assert not auth.is_authenticated()
+    assert auth.authenticate() == {"status": "success"}
+    assert auth.is_authenticated()
+    auth.authenticate()
+    assert not auth.is_authenticated()
+    auth.authenticate()
+    assert auth.is_authenticated()
+
+
+def test_a_raising_login_is_not_authenticated() -> None:
+    auth = Scripted(["success", RuntimeError("network down")])
+    auth.authenticate()
+    with pytest.raises(RuntimeError):
+        auth.authenticate()
+    assert not auth.is_authenticated()
+
+
+def test_overrides_in_a_deeper_subclass_still_record() -> None:
+    auth = Subclassed(["success"])
+    assert auth.authenticate() == {"status": "success", "extra": True}
+    assert auth.is_authenticated()
