@@ -94,7 +94,7 @@ def test_missing_executable_and_bad_cwd(tmp_path: Path) -> None:
 def test_relative_cwd_resolved_in_runtime_cwd(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     step = CommandStep("s", {"cmd": ["pwd"], "cwd": "sub"})
-    step.default_cwd = str(tmp_path)
+    step.context = RunContext(cwd=str(tmp_path))
     assert Path(step.run()["stdout"].strip()).resolve() == (tmp_path / "sub").resolve()
 
 

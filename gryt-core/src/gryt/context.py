@@ -26,12 +26,14 @@ class RunContext:
     """Run id, exported environment, secrets and where to keep logs, for one pipeline run.
 
     `runner_id` is set on the per-runner copies handed to steps (`for_runner`). `env` holds variables
-    exported by auth steps and the runtime; steps merge it onto the inherited environment.
+    exported by auth steps and the runtime; steps merge it onto the inherited environment. `cwd` is
+    the runtime's working directory: where steps run unless they set their own (relative ones resolve in it).
     """
 
     run_id: str = field(default_factory=new_run_id)
     runner_id: str | None = None
     env: dict[str, str] = field(default_factory=dict)
+    cwd: str | None = None
     masker: Masker = field(default_factory=Masker)
     data: Data | None = None
     log_dir: Path | None = None

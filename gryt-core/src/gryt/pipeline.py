@@ -311,11 +311,7 @@ class Pipeline:
                 events.error(f"runtime:{_type_name(self.runtime)}", state.error, ctx)
                 return
             ctx.env.update({str(k): str(v) for k, v in (self.runtime.env or {}).items()})
-            cwd = getattr(self.runtime, "cwd", None)
-            for runner in runners:
-                for step in runner.steps:
-                    if hasattr(step, "default_cwd"):
-                        step.default_cwd = cwd
+            ctx.cwd = getattr(self.runtime, "cwd", None)
         for name in self.secrets:
             ctx.add_secret(ctx.env.get(name))
         if parallel:

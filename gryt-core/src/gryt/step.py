@@ -120,8 +120,6 @@ class CommandStep(Step):
         hook: Hook | None = None,
     ) -> None:
         super().__init__(id, config, data, hook)
-        self.default_cwd: str | None = None
-        """Set by the pipeline from the runtime (LocalRuntime `cwd`); a relative `cwd` is resolved in it."""
         self._check()
         self.log_path: Path | None = None
         """The full output log of the last run, when one was written."""
@@ -177,12 +175,13 @@ class CommandStep(Step):
             return None
         return {**context.env, **self.config["env"]}
 
-    def working_directory(self) -> str | None:
+    def working_directory(self, context: RunContext) -> str | None:
+        """`cwd` of the step, resolved in the runtime's working directory when relative."""
         cwd: str | None = self.config["cwd"]
         if cwd is None:
-            return self.default_cwd
-        if self.default_cwd is not None and not Path(cwd).is_absolute():
-            return str(Path(self.default_cwd) / cwd)
+            return context.cwd
+        if context.cwd is not None and not Path(cwd).is_absolute():
+            return str(Path(context.cwd) / cwd)
         return cwd
 
     def run(self) -> dict[str, Any]:
@@ -197,7 +196,7 @@ class CommandStep(Step):
             env, env_extra = None, self.environment_overrides(context)
         else:  # a subclass builds the whole environment itself
             env, env_extra = self.environment(context), None
-        cwd = self.working_directory()
+        cwd = self.working_directory(context)
         timeout = cfg["timeout"] or None
         path = _log_file(context, self.id)
         log = LazyLog(path) if path is not None else None
