@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 
+def one_line(exc: BaseException, *, with_type: bool = True) -> str:
+    """`Type: first line of the message` (or just the line, `with_type=False`): how gryt reports an
+    exception it caught in one line of a message, a result or a warning."""
+    lines = str(exc).strip().splitlines()
+    if not with_type:
+        return " ".join(" ".join(lines).split()) or type(exc).__name__
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
 class GrytError(Exception):
     """Base of gryt's own errors: the message is one line a user can act on."""
 

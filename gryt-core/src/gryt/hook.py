@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from gryt.config import resolve_config
+from gryt.errors import one_line
 from gryt.masking import Masker
 from gryt.typeinfo import Registrable
 
@@ -85,11 +86,6 @@ def _where(step: Any, context: RunContext | None) -> str:
     return f"{runner}/{getattr(step, 'id', '?')}"
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-
-
 class EventDispatcher:
     """Sends lifecycle events to a pipeline's Hook objects, then to plugin hooks.
 
@@ -125,7 +121,7 @@ class EventDispatcher:
                 self._plugin_hook = get_manager().hook
             except Exception as exc:  # noqa: BLE001 - plugins must never fail a run
                 self._plugins = False
-                self.warn(f"plugin hooks disabled: {_one_line(exc)}")
+                self.warn(f"plugin hooks disabled: {one_line(exc)}")
                 return None
         return getattr(self._plugin_hook, spec)
 
@@ -159,7 +155,7 @@ class EventDispatcher:
             except Exception as exc:  # noqa: BLE001 - a hook must never fail a run
                 name = getattr(type(hook), "name", "") or type(hook).__name__
                 self._failed(
-                    f"hook:{name}", f"hook {name} failed in {method}: {_one_line(exc)}", context, report
+                    f"hook:{name}", f"hook {name} failed in {method}: {one_line(exc)}", context, report
                 )
         for impl in self._impls(spec):
             try:
@@ -167,7 +163,7 @@ class EventDispatcher:
             except Exception as exc:  # noqa: BLE001 - a plugin hook must never fail a run
                 name = impl.plugin_name
                 self._failed(
-                    f"plugin:{name}", f"plugin {name} failed in {spec}: {_one_line(exc)}", context, report
+                    f"plugin:{name}", f"plugin {name} failed in {spec}: {one_line(exc)}", context, report
                 )
 
     def _failed(self, scope: str, message: str, context: Any, report: bool) -> None:
@@ -218,7 +214,7 @@ class EventDispatcher:
         )
 
     def error(self, scope: str, error: BaseException | str, context: Any, *, report: bool = True) -> None:
-        message = self.masker.mask(_one_line(error) if isinstance(error, BaseException) else str(error))
+        message = self.masker.mask(one_line(error) if isinstance(error, BaseException) else str(error))
         self._emit(
             "on_error",
             "gryt_error",

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gryt.config import ConfigKey, did_you_mean, resolve_config
-from gryt.errors import ConfigError, GrytError
+from gryt.errors import ConfigError, GrytError, one_line
 from gryt.project import Project, display_path, read_toml
 
 if TYPE_CHECKING:
@@ -166,7 +166,7 @@ class _Builder:
         try:
             return cls(*args, **kwargs)
         except (GrytError, ValueError, TypeError) as exc:
-            message = _one_line(exc)
+            message = one_line(exc, with_type=False)
             if ident and where and message.startswith((f"{ident}.", f"{ident}:")):
                 separator = "." if message[len(ident)] == "." else ":"
                 raise ConfigError(f"{self.file}: {where}{separator}{message[len(ident) + 1 :]}") from None
@@ -368,11 +368,6 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return " ".join(text.split())
-
-
 # ---------------------------------------------------------------------------------------------- .py
 
 
@@ -452,7 +447,7 @@ def _located(path: Path, exc: BaseException, what: str) -> str:
             if Path(frame.filename) == path:
                 line = frame.lineno
     where = f"{display_path(path)}:{line}" if line else display_path(path)
-    detail = exc.msg if isinstance(exc, SyntaxError) else _one_line(exc)
+    detail = exc.msg if isinstance(exc, SyntaxError) else one_line(exc, with_type=False)
     if isinstance(exc, SystemExit):
         detail = f"called sys.exit({exc.code!r})"
     return f"{where}: {what}: {type(exc).__name__}: {detail}"

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gryt.context import RunContext
-from gryt.errors import ConfigError
+from gryt.errors import ConfigError, one_line
 from gryt.history import Recorder, now_iso
 from gryt.hook import EventDispatcher, Hook
 from gryt.process import control_for
@@ -34,11 +34,6 @@ if TYPE_CHECKING:
 
 SIGNAL_POLL = 0.1
 """Seconds between checks for pending signals while the main thread waits for runners."""
-
-
-def _one_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
 def _type_name(obj: object) -> str:
@@ -280,7 +275,7 @@ class Pipeline:
                 issues.extend(found)
             except Exception as exc:  # noqa: BLE001 - a broken validator is an issue, the others still run
                 issues.append(
-                    Issue(kind="validator_error", name=_type_name(validator), message=_one_line(exc))
+                    Issue(kind="validator_error", name=_type_name(validator), message=one_line(exc))
                 )
         return [i.to_dict() if isinstance(i, Issue) else dict(i) for i in issues]
 
@@ -307,7 +302,7 @@ class Pipeline:
                 self.runtime.provision()
             except Exception as exc:  # noqa: BLE001 - reported as the run's error, teardown still runs
                 state.status = "error"
-                state.error = f"runtime {_type_name(self.runtime)} failed to provision: {_one_line(exc)}"
+                state.error = f"runtime {_type_name(self.runtime)} failed to provision: {one_line(exc)}"
                 events.error(f"runtime:{_type_name(self.runtime)}", state.error, ctx)
                 return
             ctx.env.update({str(k): str(v) for k, v in (self.runtime.env or {}).items()})
@@ -333,7 +328,7 @@ class Pipeline:
             try:
                 raw: Any = auth.authenticate()
             except Exception as exc:  # noqa: BLE001 - an auth plugin bug is an auth failure
-                raw = {"status": "error", "error": _one_line(exc)}
+                raw = {"status": "error", "error": one_line(exc)}
             for value in getattr(auth, "secrets", []):
                 ctx.add_secret(value)
             for key, value in getattr(auth, "exported_env", {}).items():
@@ -498,7 +493,7 @@ class Pipeline:
                 if not isinstance(published, list):
                     raise TypeError(f"publish() returned {type(published).__name__}, not a list")
             except Exception as exc:  # noqa: BLE001 - a destination bug is a failed publish, not a crash
-                published = [{"artifact": None, "status": "error", "error": _one_line(exc)}]
+                published = [{"artifact": None, "status": "error", "error": one_line(exc)}]
                 events.error(f"destination:{destination.id}", exc, ctx)
             state.destination_results[destination.id] = ctx.masker.mask_obj(
                 [dict(p) for p in published if isinstance(p, dict)]
@@ -510,12 +505,12 @@ class Pipeline:
             try:
                 self.runtime.teardown()
             except Exception as exc:  # noqa: BLE001 - teardown problems must not hide the run's result
-                events.warn(f"runtime {_type_name(self.runtime)} teardown failed: {_one_line(exc)}")
+                events.warn(f"runtime {_type_name(self.runtime)} teardown failed: {one_line(exc)}")
         for auth in reversed(state.authenticated):
             try:
                 auth.cleanup()
             except Exception as exc:  # noqa: BLE001 - cleanup problems must not hide the run's result
-                events.warn(f"auth step {auth.id!r} cleanup failed: {_one_line(exc)}")
+                events.warn(f"auth step {auth.id!r} cleanup failed: {one_line(exc)}")
 
     def _final_status(self, ctx: RunContext, state: _RunState) -> str:
         if state.keyboard or ctx.cancel.is_set():

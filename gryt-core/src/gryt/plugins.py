@@ -38,7 +38,7 @@ from gryt.discovery import (
     env_names,
     scan,
 )
-from gryt.errors import PluginError
+from gryt.errors import PluginError, one_line
 
 if TYPE_CHECKING:
     from gryt.discovery import Distribution, EntryPoint
@@ -151,12 +151,6 @@ class PluginInfo:
         if self.status == "error":
             return f"failed to load: {self.error}"
         return "is loaded"
-
-
-def one_line(exc: BaseException) -> str:
-    """`Type: first line of the message`, the form every plugin failure reason takes."""
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 def _canonical(name: str) -> str:

@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from gryt.errors import ConfigError
+from gryt.errors import ConfigError, one_line
 from gryt.history import Recorder, now_iso
 from gryt.hook import EventDispatcher
 from gryt.step import Step, empty_result
@@ -16,11 +16,6 @@ if TYPE_CHECKING:
     from gryt.data import Data
 
 FAILED = ("error",)
-
-
-def _one_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
 def log_dir_for(data: Data | None, run_id: str) -> Any:
@@ -156,7 +151,7 @@ class Runner:
         try:
             valid = step.validate()
         except Exception as exc:  # noqa: BLE001 - a broken step is an error result, never a crash
-            result = empty_result("error", f"validate() raised {_one_line(exc)}")
+            result = empty_result("error", f"validate() raised {one_line(exc)}")
             self._finish(step, result, ctx, events, recorder, start_ts=None)
             return result
         if not valid:
@@ -169,7 +164,7 @@ class Runner:
         try:
             raw = step.run()
         except Exception as exc:  # noqa: BLE001 - an exception in run() becomes an error result
-            raw = empty_result("error", f"run() raised {_one_line(exc)}")
+            raw = empty_result("error", f"run() raised {one_line(exc)}")
             raw["attempts"] = 1
         if not isinstance(raw, dict):
             raw = empty_result("error", f"run() returned {type(raw).__name__}, not a result dict")

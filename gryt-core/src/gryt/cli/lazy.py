@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from gryt.errors import PluginError
+from gryt.errors import PluginError, one_line
 
 if TYPE_CHECKING:
     from gryt.discovery import EntryPoint
@@ -84,7 +84,7 @@ def load_command(entry: CommandEntry) -> Any:
     except (Exception, SystemExit) as exc:
         if discovery.env_flag(os.environ, discovery.ENV_STRICT):
             raise plugins.StrictPluginError(f"{origin} failed to load") from exc
-        raise PluginError(f"{origin} failed to load: {plugins.one_line(exc)}") from exc
+        raise PluginError(f"{origin} failed to load: {one_line(exc)}") from exc
     if isinstance(obj, typer.Typer):
         return typer.main.get_command(obj)
     if isinstance(obj, _ClickCommand):
