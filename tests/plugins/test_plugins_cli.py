@@ -143,7 +143,7 @@ def test_version_lists_plugins_from_metadata_without_importing_them(site):
     proc, modules = run_gryt(site, "--version")
     assert proc.returncode == 0, proc.stderr
     first, second = proc.stdout.splitlines()
-    assert first == f"gryt-core {plugins._core_version()}"
+    assert first == f"gryt-core {plugins.core_version()}"
     assert second.startswith("plugins: ") and "hello-1.0.0" in second.split(": ", 1)[1].split(", ")
     assert "builtins" not in second
     assert plugin not in modules and cli not in modules

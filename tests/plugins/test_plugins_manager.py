@@ -9,7 +9,7 @@ import pytest
 from gryt import plugins
 from gryt.context import RunContext
 from gryt.errors import PluginError
-from gryt.hook import EventDispatcher
+from gryt.events import EventDispatcher
 from gryt.plugins import PluginManager, StrictPluginError
 
 
@@ -206,7 +206,7 @@ def test_incompatible_core_requirement_is_not_imported(site, capsys):
     manager = site.manager()
     info = manager.plugins["future"]
     assert info.status == "incompatible"
-    assert info.error == f"requires gryt-core>=99 (running {plugins._core_version()})"
+    assert info.error == f"requires gryt-core>=99 (running {plugins.core_version()})"
     assert mod not in sys.modules
     assert manager.plugins["fine"].status == "ok"
     assert "is incompatible: requires gryt-core>=99" in capsys.readouterr().err

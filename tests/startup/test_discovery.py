@@ -20,6 +20,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 
 from gryt import discovery, plugins
+from gryt.plugins import checks
 
 GROUPS = ["gryt", "gryt.commands", "console_scripts"]
 
@@ -230,8 +231,8 @@ def packaging_incompatibility(requires: list[str], running_text: str) -> str | N
 )
 def test_incompatibility_decides_as_packaging_does(requires: list[str], running: str) -> None:
     dist = types.SimpleNamespace(requires=requires)
-    with mock.patch.object(plugins, "_core_version", lambda: running):
-        assert plugins.incompatibility(dist) == packaging_incompatibility(requires, running)  # type: ignore[arg-type]
+    with mock.patch.object(checks, "core_version", lambda: running):
+        assert checks.incompatibility(dist) == packaging_incompatibility(requires, running)  # type: ignore[arg-type]
 
 
 def test_module_members_are_read_as_getattr_static_reads_them() -> None:
@@ -250,7 +251,7 @@ def test_module_members_are_read_as_getattr_static_reads_them() -> None:
         def prop(self) -> int:
             raise AssertionError("never evaluated")
 
-    candidates = [odd, custom_dir, Instance(), plugins, discovery, re, email, zipfile]
+    candidates = [odd, custom_dir, Instance(), plugins, checks, discovery, re, email, zipfile]
     for obj in candidates:
         expected = []
         for attr in sorted(dir(obj)):
@@ -258,6 +259,6 @@ def test_module_members_are_read_as_getattr_static_reads_them() -> None:
                 expected.append((attr, inspect.getattr_static(obj, attr)))
             except AttributeError:
                 continue
-        got = list(plugins._static_members(obj))
+        got = list(checks._static_members(obj))
         assert [a for a, _ in got] == [a for a, _ in expected], obj
         assert all(x is y for (_, x), (_, y) in zip(got, expected, strict=True)), obj

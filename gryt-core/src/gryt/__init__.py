@@ -30,7 +30,7 @@ _EXPORTS = {
     "GrytError": "gryt.errors",
     "ConfigError": "gryt.errors",
     "PluginError": "gryt.errors",
-    "hookimpl": "gryt.plugins",
+    "hookimpl": "gryt.hookspecs",
 }
 
 __all__ = [
@@ -81,8 +81,8 @@ if TYPE_CHECKING:
     from gryt.destination import CommandDestination, Destination, DirectoryDestination
     from gryt.errors import ConfigError, GrytError, PluginError
     from gryt.hook import Hook, PrintHook
+    from gryt.hookspecs import hookimpl
     from gryt.pipeline import Pipeline
-    from gryt.plugins import hookimpl
     from gryt.runner import Runner
     from gryt.runtime import LocalRuntime, Runtime
     from gryt.step import CommandStep, Step

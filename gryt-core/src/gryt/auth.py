@@ -86,6 +86,8 @@ def _recording(authenticate: Callable[[Auth], dict[str, Any]]) -> Callable[[Auth
 
 
 def __getattr__(name: str) -> Any:
-    from gryt.plugins import import_type
+    if name.startswith("_"):  # the import system asks for `__path__` and the like: not plugin classes
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from gryt.plugins.manager import import_type
 
     return import_type(name, __name__)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from gryt.hookspecs import Register
-from gryt.plugins import hookimpl
+from gryt.hookspecs import Register, hookimpl
 
 
 @hookimpl

@@ -1,23 +1,33 @@
-"""The whole gryt plugin contract: every hook a plugin may implement.
+"""The whole gryt plugin contract: the markers, the `Register` type and every hook.
 
-A plugin is a module (or object) named by an entry point of the `gryt` group; it implements any of these
-with `@gryt.hookimpl`, taking only the arguments it needs. The `gryt_` prefix is reserved: a function of
-that name that is not one of these hooks marks the plugin `error`.
+A plugin is a module (or object) named by an entry point of the `gryt` group. It implements any of the
+hooks below with `@gryt.hookimpl`, taking only the arguments it needs; `tryfirst=True`/`trylast=True`
+order it among the other plugins exactly as in pluggy (otherwise the last registered is called first).
+Wrappers (`hookwrapper=True`, `wrapper=True`) are refused: the plugin is marked `error`. The `gryt_`
+prefix is reserved: a function of that name that is not a hook below marks the plugin `error` too.
 
-Registration hooks run once per process, when the plugin manager loads (on first use of the registry).
-Lifecycle hooks run during every pipeline run, after the pipeline's own `Hook` object; each plugin's
-implementation is called on its own, so one that raises is reported (stderr and `gryt_error`) and never
-fails the run or stops the other plugins. Payloads are masked: no secret ever reaches a hook.
+Registration hooks run once per process, when the plugin manager loads (`gryt.plugins.kinds` names the
+base class each one's classes must subclass). Lifecycle hooks run during every pipeline run, after the
+pipeline's own `Hook` objects. They observe: each gets its own copy of a result, so changing it changes
+nothing. One that raises is reported (stderr and `gryt_error`) and never fails the run or stops the
+other plugins. Results and error messages are masked; `context.env` is the run's
+environment as exported by auth steps and the runtime.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
+if TYPE_CHECKING:
+    from gryt.context import RunContext
+    from gryt.pipeline import Pipeline
+    from gryt.step import Step
+
 hookspec = pluggy.HookspecMarker("gryt")
+hookimpl = pluggy.HookimplMarker("gryt")
 
 Register = Callable[[type], None]
 """`register(cls)`: adds `cls` under its `name`; raises PluginError for a bad class (wrong base, no name)."""
@@ -54,7 +64,7 @@ def gryt_register_steps(register: Register) -> None:
 
 @hookspec
 def gryt_register_hooks(register: Register) -> None:
-    """Register Hook subclasses ("print") that TOML pipelines attach with `[[hooks]] type = ...`.
+    """Register Hook subclasses ("print"): observer objects TOML pipelines attach with `[[hooks]] type`.
 
     Runs once when plugins load. A registered Hook observes only the pipelines that name it; to observe
     every run, implement the lifecycle hooks below instead.
@@ -62,36 +72,36 @@ def gryt_register_hooks(register: Register) -> None:
 
 
 @hookspec
-def gryt_pipeline_start(pipeline: Any, context: Any) -> None:
+def gryt_pipeline_start(pipeline: Pipeline, context: RunContext) -> None:
     """A run starts: validators passed, no auth step or runner ran yet.
 
-    Receives the Pipeline and its RunContext (`context.run_id` identifies the run). May read both and
-    do its own I/O (notify, log); must not change them.
+    `context.run_id` identifies the run. May read both and do its own I/O (notify, log); must not
+    change them.
     """
 
 
 @hookspec
-def gryt_pipeline_end(pipeline: Any, result: dict[str, Any], context: Any) -> None:
+def gryt_pipeline_end(pipeline: Pipeline, result: Mapping[str, Any], context: RunContext) -> None:
     """A run ended with any status (also failed, invalid environment or interrupted).
 
-    `result` is the masked pipeline result dict (`status`, `run_id`, `runners`, ...). Read only.
+    `result` is a copy of the masked pipeline result (`status`, `run_id`, `runners`, ...).
     """
 
 
 @hookspec
-def gryt_step_start(step: Any, context: Any) -> None:
-    """A step is about to run; `context.runner_id` names its runner, `context.run_id` the run. Read only."""
+def gryt_step_start(step: Step, context: RunContext) -> None:
+    """A step is about to run; `context.runner_id` names its runner, `context.run_id` the run."""
 
 
 @hookspec
-def gryt_step_end(step: Any, result: dict[str, Any], context: Any) -> None:
-    """A step finished (success, error or skipped); `result` is its masked result dict. Read only."""
+def gryt_step_end(step: Step, result: Mapping[str, Any], context: RunContext) -> None:
+    """A step finished (success, error, skipped or interrupted); `result` is a copy of its masked result."""
 
 
 @hookspec
-def gryt_error(scope: str, error: str, context: Any) -> None:
+def gryt_error(scope: str, error: str, context: RunContext) -> None:
     """Something failed outside a step result.
 
     `scope` says where, e.g. "runner:build", "destination:dist", "hook:print" or "plugin:NAME" (a
-    lifecycle hook of plugin NAME raised); `error` is a masked one-line message. Read only.
+    lifecycle hook of plugin NAME raised); `error` is a masked one-line message.
     """

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from gryt.context import RunContext
 from gryt.errors import ConfigError, one_line
+from gryt.events import EventDispatcher
 from gryt.history import Recorder, now_iso
-from gryt.hook import EventDispatcher, Hook
+from gryt.hook import Hook
 from gryt.process import control_for
 from gryt.runner import Runner, log_dir_for
 from gryt.validators import Issue

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from gryt.errors import ConfigError, one_line
+from gryt.events import EventDispatcher
 from gryt.history import Recorder, now_iso
-from gryt.hook import EventDispatcher
 from gryt.step import Step, empty_result
 
 if TYPE_CHECKING:

@@ -31,7 +31,8 @@ from gryt import plugins as _plugins
 from gryt.config import ConfigKey
 from gryt.discovery import ENTRY_POINT_GROUP
 from gryt.errors import PluginError
-from gryt.plugins import KINDS, PluginInfo, PluginManager
+from gryt.plugins import PluginInfo, PluginManager
+from gryt.plugins.kinds import KINDS
 from gryt.project import expand_artifacts, in_folder
 
 __all__ = [
@@ -88,11 +89,13 @@ MAX_NEW_MODULES = 30
 _BASELINE_MODULES = (
     "gryt",
     "gryt.plugins",
+    "gryt.plugins.manager",
+    "gryt.plugins.kinds",
     "gryt.hookspecs",
     "gryt.config",
     "gryt.context",
     "gryt.errors",
-    *(module for module, _ in _plugins.BASE_CLASSES.values()),
+    *(kind.base.__module__ for kind in KINDS.values()),
 )
 """What gryt itself has imported before it loads plugins: the import check measures beyond this."""
 

@@ -66,11 +66,9 @@ def open_project(*, lenient: bool = False) -> Project:
 
 def configure_plugins(project: Project) -> None:
     """Hand `disable_plugins` from the project config to the plugin manager before its first use."""
-    import gryt.plugins
+    from gryt.plugins.manager import configure
 
-    configure = getattr(gryt.plugins, "configure", None)
-    if callable(configure):
-        configure(disable_plugins=project.disable_plugins)
+    configure(disable_plugins=project.disable_plugins)
 
 
 def open_data(path: Path, *, create: bool = True) -> SqliteData:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import inspect
 import os
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -45,29 +44,22 @@ def plugin_commands(env: Mapping[str, str] | None = None) -> dict[str, CommandEn
     (GRYT_DISABLE_PLUGINS, `disable_plugins`), or when autoload is off and neither is in GRYT_PLUGINS.
     """
     from gryt import discovery
+    from gryt.plugins import switches
 
     environ = os.environ if env is None else env
     found = discovery.scan([discovery.COMMANDS_GROUP, discovery.ENTRY_POINT_GROUP])
     plugin_names: dict[str, set[str]] = {}
     for ep in found[discovery.ENTRY_POINT_GROUP]:
         plugin_names.setdefault(ep.dist.name, set()).add(ep.name)
-    disabled = set(discovery.env_names(environ, discovery.ENV_DISABLE)) | set(_configured_disable())
-    autoload_off = discovery.env_flag(environ, discovery.ENV_DISABLE_AUTOLOAD)
-    allowed = set(discovery.env_names(environ, discovery.ENV_ALLOW))
+    disable = switches.configured_disable()
     entries: dict[str, CommandEntry] = {}
     for ep in found[discovery.COMMANDS_GROUP]:
         dist_name = ep.dist.name
         names = {ep.name} | plugin_names.get(dist_name, set())
-        if names & disabled or (autoload_off and not names & allowed) or ep.name in entries:
+        if switches.disabled_reason(names, environ, disable) or ep.name in entries:
             continue
         entries[ep.name] = CommandEntry(ep.name, ep.value, dist_name, ep.dist.version, ep)
     return entries
-
-
-def _configured_disable() -> tuple[str, ...]:
-    """The project config's `disable_plugins`; nothing configured it when gryt.plugins is not loaded."""
-    plugins = sys.modules.get("gryt.plugins")
-    return tuple(plugins.configured_disable()) if plugins is not None else ()
 
 
 def load_command(entry: CommandEntry) -> Any:
@@ -76,14 +68,15 @@ def load_command(entry: CommandEntry) -> Any:
     Accepts a Typer app, a click command of Typer's click, or any click-compatible object with a
     `main(args, prog_name, standalone_mode)` method (run as a pass-through). Failures are PluginError.
     """
-    from gryt import discovery, plugins
+    from gryt import discovery
+    from gryt.plugins.manager import StrictPluginError
 
     origin = f'plugin command "{entry.name}" ({entry.distribution} {entry.version})'
     try:
         obj = entry.entry_point.load()
     except (Exception, SystemExit) as exc:
         if discovery.env_flag(os.environ, discovery.ENV_STRICT):
-            raise plugins.StrictPluginError(f"{origin} failed to load") from exc
+            raise StrictPluginError(f"{origin} failed to load") from exc
         raise PluginError(f"{origin} failed to load: {one_line(exc)}") from exc
     if isinstance(obj, typer.Typer):
         return typer.main.get_command(obj)

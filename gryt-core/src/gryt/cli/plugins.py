@@ -135,7 +135,7 @@ def _print_details(console: Console, manager: PluginManager, info: PluginInfo) -
 
     from rich.text import Text
 
-    from gryt.plugins import KIND_LABELS
+    from gryt.plugins.kinds import KINDS
 
     def line(text: str, style: str = "") -> None:
         console.print(Text(text, style=style), soft_wrap=True)
@@ -153,7 +153,7 @@ def _print_details(console: Console, manager: PluginManager, info: PluginInfo) -
     for kind, types in _types(manager, info).items():
         for spec in types:
             summary = f": {spec['summary']}" if spec["summary"] else ""
-            line(f"  {KIND_LABELS[kind]} type {spec['name']} ({spec['class']}){summary}")
+            line(f"  {KINDS[kind].label} type {spec['name']} ({spec['class']}){summary}")
             keys = spec["config_keys"]
             if keys is None:
                 line("    config keys: not declared (any key accepted)")
