@@ -27,7 +27,7 @@ def _seconds(value: Any) -> str:
 
 
 def build_junit(result: Mapping[str, Any], pipeline_name: str = "gryt") -> ET.Element:
-    """The `<testsuites>` element for a pipeline result (DESIGN §2 shape, already masked)."""
+    """The `<testsuites>` element for a pipeline result (as `Pipeline.execute()` returns it, masked)."""
     suites = ET.Element("testsuites", name=_clean(pipeline_name))
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     total_time = 0.0

@@ -200,7 +200,7 @@ class _Builder:
 
 
 def load_toml(path: Path, *, data: Data | None = None) -> LoadedPipeline:
-    """Read a TOML pipeline and build it through the plugin registry (DESIGN §4)."""
+    """Read a TOML pipeline and build it through the plugin registry."""
     doc = read_toml(path)
     b = _Builder(path, data)
     top = b.keys(TOP_KEYS, doc, "")
