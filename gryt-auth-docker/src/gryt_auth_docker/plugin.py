@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from gryt import hookimpl
 from gryt.hookspecs import Register
-from gryt.plugins import hookimpl
 
 
 @hookimpl

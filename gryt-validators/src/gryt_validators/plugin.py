@@ -5,8 +5,8 @@ Cheap to import: the validator modules load only when gryt asks for the registra
 
 from __future__ import annotations
 
+from gryt import hookimpl
 from gryt.hookspecs import Register
-from gryt.plugins import hookimpl
 
 
 @hookimpl
