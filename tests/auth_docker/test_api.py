@@ -178,6 +178,33 @@ def test_token_command_failure_is_reported(user_env: UserEnv, monkeypatch: pytes
     assert missing["error"] == "token_command gryt-no-such-command: command not found"
 
 
+def test_token_command_that_hangs_is_killed_with_its_children(
+    user_env: UserEnv, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DOCKER_USERNAME", USERNAME)
+    pidfile = tmp_path / "child"
+    hanging = ["sh", "-c", f"sleep 60 & echo $! > {pidfile}; wait"]
+    started = time.monotonic()
+    result = DockerRegistryAuth(
+        "reg", {"registry": "127.0.0.1:9", "method": "api", "token_command": hanging, "timeout": 1}
+    ).authenticate()
+    assert time.monotonic() - started < 10
+    assert result["error"] == "token_command sh did not finish within 1 s"
+    child = Path(f"/proc/{pidfile.read_text().strip()}/stat")
+    deadline = time.monotonic() + 5
+    while running(child):
+        assert time.monotonic() < deadline, "the token command's background sleep must die with it"
+        time.sleep(0.05)
+
+
+def running(stat: Path) -> bool:
+    """Whether the process of a `/proc/PID/stat` file exists and is not a zombie."""
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
 def test_bearer_login_fetches_token_with_basic_credentials(
     bearer_registry: Registry, user_env: UserEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -55,3 +55,42 @@ def test_overrides_in_a_deeper_subclass_still_record() -> None:
     auth = Subclassed(["success"])
     assert auth.authenticate() == {"status": "success", "extra": True}
     assert auth.is_authenticated()
+
+
+class WithCleanup(Scripted):
+    """An auth that writes a credential somewhere and removes it in cleanup()."""
+
+    name = "with-cleanup"
+    fail_cleanup = False
+
+    def cleanup(self) -> None:
+        if self.fail_cleanup:
+            raise OSError("config directory is busy")
+
+
+def test_cleanup_ends_the_login_even_when_it_raises() -> None:
+    auth = WithCleanup(["success", "success"])
+    auth.authenticate()
+    auth.cleanup()
+    assert not auth.is_authenticated()
+    auth.authenticate()
+    auth.fail_cleanup = True
+    with pytest.raises(OSError):
+        auth.cleanup()
+    assert not auth.is_authenticated()
+
+
+def test_the_base_cleanup_ends_the_login_too() -> None:
+    auth = Scripted(["success"])
+    auth.authenticate()
+    auth.cleanup()
+    assert not auth.is_authenticated()
+
+
+def test_mask_hides_every_declared_secret() -> None:
+    auth = Scripted([])
+    auth.add_secret("s3cret-token")
+    auth.export("API_KEY", "exported-key", secret=True)
+    auth.export("REGION", "eu-west-1")
+    assert auth.mask("s3cret-token / exported-key / eu-west-1") == "*** / *** / eu-west-1"
+    assert auth.secrets == ["s3cret-token", "exported-key"]

@@ -66,3 +66,72 @@ def test_bad_values_render_on_one_short_line() -> None:
     assert len(describe("x" * 500)) == 40
     assert did_you_mean("paralel", ["parallel", "name"]) == ' (did you mean "parallel"?)'
     assert did_you_mean("zzz", ["parallel"]) == ""
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        (
+            ConfigKey("method", str, "auto", choices=("auto", "api")),
+            "api2",
+            'method: expected one of "auto", "api", got "api2" (did you mean "api"?)',
+        ),
+        (ConfigKey("level", int, 1, choices=(1, 2)), 3, "level: expected one of 1, 2, got 3"),
+        (ConfigKey("tools", list, [], items=str), ["a", "b", 3], "tools[2]: expected a string, got 3"),
+        (ConfigKey("env", dict, {}, items=str), {"A": ["x"]}, "env.A: expected a string, got ['x']"),
+        (
+            ConfigKey("paths", list, [], items=str, non_empty=True),
+            ["a", " "],
+            'paths[1]: expected a non-empty string, got " "',
+        ),
+        (ConfigKey("name", str, None, non_empty=True), "", 'name: expected a non-empty string, got ""'),
+        (
+            ConfigKey("timeout", (int, float), 30, positive=True),
+            0,
+            "timeout: expected a positive number, got 0",
+        ),
+        (
+            ConfigKey("max_output", int, 1, positive=True),
+            -1,
+            "max_output: expected a positive integer, got -1",
+        ),
+        (ConfigKey("delay", (int, float), 1, minimum=0), -0.5, "delay: expected a number >= 0, got -0.5"),
+        (
+            ConfigKey("delay", (int, float), 1, minimum=0),
+            float("inf"),
+            "delay: expected a number >= 0, got inf",
+        ),
+        (
+            ConfigKey("delay", (int, float), 1, minimum=0),
+            float("nan"),
+            "delay: expected a number >= 0, got nan",
+        ),
+        (
+            ConfigKey("retries", int, 0, minimum=0, maximum=100),
+            101,
+            "retries: expected an integer between 0 and 100, got 101",
+        ),
+        (ConfigKey("ratio", float, 0.5, maximum=1), 2, "ratio: expected a number <= 1, got 2"),
+    ],
+)
+def test_constraints_name_the_key_and_what_it_accepts(key: ConfigKey, value: object, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        resolve_config((key,), {key.name: value}, where="step")
+    assert str(caught.value) == f"step.{message}"
+
+
+def test_values_within_the_constraints_pass_unchanged() -> None:
+    keys = (
+        ConfigKey("method", str, "auto", choices=("auto", "api")),
+        ConfigKey("tools", list, [], items=(str, dict), non_empty=True),
+        ConfigKey("timeout", (int, float), None, minimum=0),
+        ConfigKey("retries", int, 0, minimum=0, maximum=3),
+    )
+    values = {"method": "api", "tools": ["git", {"name": "x"}], "timeout": 0, "retries": 3}
+    assert resolve_config(keys, values) == values
+    assert resolve_config(keys, {"timeout": None}) == {
+        "method": "auto",
+        "tools": [],
+        "timeout": None,
+        "retries": 0,
+    }

@@ -42,8 +42,8 @@ def test_env_vars_all_present_gives_no_issue(monkeypatch: pytest.MonkeyPatch) ->
     ("kwargs", "fragment"),
     [
         ({"required": "GITHUB_TOKEN"}, "expected a list"),
-        ({"required": ["OK", ""]}, "expected variable names"),
-        ({"required": [3]}, "expected variable names"),
+        ({"required": ["OK", ""]}, r'required\[1\]: expected a non-empty string, got ""'),
+        ({"required": [3]}, r"required\[0\]: expected a string, got 3"),
     ],
 )
 def test_env_vars_bad_config(kwargs: dict[str, object], fragment: str) -> None:
@@ -116,9 +116,12 @@ def test_files_unreadable_parent_is_an_issue_not_an_exception(project: Path) -> 
 @pytest.mark.parametrize(
     ("kwargs", "fragment"),
     [
-        ({"paths": ["a"], "kind": "fiel"}, 'did you mean "file"'),
+        (
+            {"paths": ["a"], "kind": "fiel"},
+            'kind: expected one of "any", "file", "dir", got "fiel" \\(did you mean "file"\\?\\)',
+        ),
         ({"paths": "README.md"}, "expected a list"),
-        ({"paths": [""]}, "expected path strings"),
+        ({"paths": [""]}, r'paths\[0\]: expected a non-empty string, got ""'),
     ],
 )
 def test_files_bad_config(kwargs: dict[str, object], fragment: str) -> None:

@@ -149,7 +149,8 @@ def test_git_not_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 @pytest.mark.parametrize(
     ("kwargs", "fragment"),
     [
-        ({"branch": ["main", ""]}, "expected branch globs"),
+        ({"branch": ["main", ""]}, r'branch\[1\]: expected a non-empty string, got ""'),
+        ({"branch": ""}, 'branch: expected a non-empty string, got ""'),
         ({"branch": 1}, "expected a string or a list"),
         ({"clean": "yes"}, "expected a boolean"),
     ],

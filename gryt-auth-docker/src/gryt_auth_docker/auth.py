@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from gryt.auth import Auth
-from gryt.config import ConfigKey, did_you_mean
+from gryt.command import run_short_command
+from gryt.config import ConfigKey
 from gryt.errors import ConfigError, GrytError
 from gryt_auth_docker.docker_config import (
     CONFIG_FILE,
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from gryt.data import Data
 
 METHODS = ("auto", "docker-cli", "api")
+DEFAULT_TIMEOUT = 30
+"""Seconds for the registry, docker or token_command; also used for an explicit `timeout = None`."""
 
 
 class _Failure(Exception):
@@ -44,31 +46,40 @@ class DockerRegistryAuth(Auth):
         ConfigKey("username_env_var", str, "DOCKER_USERNAME", "environment variable holding the user name"),
         ConfigKey("token_env_var", str, "DOCKER_TOKEN", "environment variable holding the token or password"),
         ConfigKey(
-            "token_command", list, None, "command whose stdout is the token, e.g. aws ecr get-login-password"
+            "token_command",
+            list,
+            None,
+            "command whose stdout is the token, e.g. aws ecr get-login-password",
+            items=str,
+            non_empty=True,
         ),
-        ConfigKey("method", str, "auto", "auto (docker-cli when docker is on PATH), docker-cli or api"),
+        ConfigKey(
+            "method",
+            str,
+            "auto",
+            "auto (docker-cli when docker is on PATH), docker-cli or api",
+            choices=METHODS,
+        ),
         ConfigKey("insecure", bool, False, "allow plain http to a non-loopback registry"),
         ConfigKey(
             "keep", bool, False, "store the login in the user's own Docker config instead of a run-scoped one"
         ),
-        ConfigKey("timeout", (int, float), 30, "seconds to wait for the registry, docker or token_command"),
+        ConfigKey(
+            "timeout",
+            (int, float),
+            DEFAULT_TIMEOUT,
+            "seconds to wait for the registry, docker or token_command",
+            positive=True,
+        ),
     )
 
     def __init__(self, id: str, config: dict[str, Any] | None = None, data: Data | None = None) -> None:
         super().__init__(id, config, data)
         cfg = self.config
-        if cfg["method"] not in METHODS:
-            raise ConfigError(
-                f'{id}.method: expected one of {", ".join(METHODS)}, got "{cfg["method"]}"'
-                + did_you_mean(cfg["method"], METHODS)
-            )
-        if cfg["timeout"] is None or cfg["timeout"] <= 0:
-            raise ConfigError(f"{id}.timeout: expected a positive number of seconds, got {cfg['timeout']!r}")
-        command = cfg["token_command"]
-        if command is not None and (not command or not all(isinstance(a, str) and a for a in command)):
-            raise ConfigError(f"{id}.token_command: expected a non-empty list of strings")
+        if cfg["token_command"] == []:
+            raise ConfigError(f"{id}.token_command: expected a command and its arguments, got []")
         self.address = parse_registry(cfg["registry"], insecure=bool(cfg["insecure"]), where=f"{id}.registry")
-        self.timeout = float(cfg["timeout"])
+        self.timeout = float(cfg["timeout"] or DEFAULT_TIMEOUT)
         self.scoped: RunScopedConfig | None = None
         self._inherited: dict[str, str | None] = {}
 
@@ -109,7 +120,6 @@ class DockerRegistryAuth(Auth):
         scoped, self.scoped = self.scoped, None
         if scoped is not None:
             scoped.remove()
-        self._authenticated = False
 
     def _environment(self) -> dict[str, str]:
         """The environment later steps see: the process environment plus what the run exported so far,
@@ -125,7 +135,7 @@ class DockerRegistryAuth(Auth):
         return env
 
     def _method(self, env: Mapping[str, str]) -> str:
-        method = str(self.config["method"])
+        method = str(self.config["method"] or "auto")
         if method == "auto":
             return "docker-cli" if shutil.which("docker", path=env.get("PATH")) else "api"
         return method
@@ -157,26 +167,15 @@ class DockerRegistryAuth(Auth):
 
     def _run_token_command(self, command: list[str], env: Mapping[str, str]) -> str:
         label = f"token_command {command[0]}"
-        try:
-            proc = subprocess.run(
-                command,
-                capture_output=True,
-                text=True,
-                env=dict(env),
-                stdin=subprocess.DEVNULL,
-                timeout=self.timeout,
-                check=False,
-            )
-        except FileNotFoundError:
-            raise _Failure(f"{label}: command not found") from None
-        except PermissionError:
-            raise _Failure(f"{label}: permission denied") from None
-        except subprocess.TimeoutExpired:
-            raise _Failure(f"{label} did not finish within {self.timeout:g} s") from None
+        proc = run_short_command(command, timeout=self.timeout, env=env, label=label)  # stdout: the token
+        if proc.timed_out:
+            raise _Failure(f"{label} did not finish within {self.timeout:g} s")
+        if proc.error is not None:
+            raise _Failure(proc.error)
         token = proc.stdout.strip()
         self.add_secret(token)
         if proc.returncode != 0:
-            raise _Failure(f"{label} exited with {proc.returncode}{_last_line(proc.stderr, token)}")
+            raise _Failure(f"{label} exited with {proc.returncode}{_last_line(self.mask(proc.stderr))}")
         if not token:
             raise _Failure(f"{label} printed no token on stdout")
         return token
@@ -203,29 +202,18 @@ class DockerRegistryAuth(Auth):
         config_dir = user_config_dir(env) if self.config["keep"] else self._prepare_config(env).path
         argv = [docker, "--config", str(config_dir), "login", self.address.cli_name]
         argv += ["--username", username, "--password-stdin"]
-        try:
-            proc = subprocess.run(
-                argv,
-                input=token,
-                capture_output=True,
-                text=True,
-                env=dict(env),
-                timeout=self.timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            self._discard_config()
-            raise _Failure(
-                f"docker login to {self.address.name} did not finish within {self.timeout:g} s"
-            ) from None
-        except OSError as exc:
-            self._discard_config()
-            raise _Failure(f"cannot run {docker}: {exc.strerror}") from None
-        if proc.returncode != 0:
-            self._discard_config()
-            detail = _last_line(proc.stderr + "\n" + proc.stdout, token)
-            raise _Failure(f"docker login to {self.address.name} failed (exit {proc.returncode}){detail}")
-        return config_dir
+        proc = run_short_command(
+            argv, timeout=self.timeout, env=env, input=token, secrets=self.secrets, label=docker
+        )
+        if proc.ok:
+            return config_dir
+        self._discard_config()
+        if proc.timed_out:
+            raise _Failure(f"docker login to {self.address.name} did not finish within {self.timeout:g} s")
+        if proc.error is not None:
+            raise _Failure(proc.error)
+        detail = _last_line(proc.stderr + "\n" + proc.stdout)
+        raise _Failure(f"docker login to {self.address.name} failed (exit {proc.returncode}){detail}")
 
     def _login_api(self, env: Mapping[str, str], username: str, token: str) -> Path:
         from gryt_auth_docker.registry_api import LoginError, login
@@ -260,15 +248,10 @@ class DockerRegistryAuth(Auth):
 
     def _clean(self, message: str) -> str:
         """One line, with the token masked even when no run context masks it later."""
-        line = " ".join(message.split())
-        for secret in self.secrets:
-            line = line.replace(secret, "***")
-        return line
+        return self.mask(" ".join(message.split()))
 
 
-def _last_line(text: str, token: str) -> str:
-    """': <last non-empty line>' of a tool's output with the token masked, or ''."""
+def _last_line(text: str) -> str:
+    """': <last non-empty line>' of a tool's (already masked) output, or ''."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    if not lines:
-        return ""
-    return ": " + (lines[-1].replace(token, "***") if token else lines[-1])
+    return ": " + lines[-1] if lines else ""

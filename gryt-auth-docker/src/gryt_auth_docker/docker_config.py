@@ -12,12 +12,12 @@ import base64
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from gryt.command import run_short_command
 from gryt.errors import GrytError
 
 CONFIG_FILE = "config.json"
@@ -160,18 +160,18 @@ def _store_with_helper(
     if executable is None:
         raise DockerConfigError(f"credential helper {program} (credsStore/credHelpers) is not on PATH")
     payload = json.dumps({"ServerURL": registry_key, "Username": username, "Secret": token})
-    try:
-        proc = subprocess.run(
-            [executable, "store"],
-            input=payload,
-            capture_output=True,
-            text=True,
-            env=dict(env),
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise DockerConfigError(f"credential helper {program} did not finish within {timeout:g} s") from None
+    proc = run_short_command(
+        [executable, "store"],
+        timeout=timeout,
+        env=env,
+        input=payload,
+        secrets=[token, auth_value(username, token)],
+        label=f"credential helper {program}",
+    )
+    if proc.timed_out:
+        raise DockerConfigError(f"credential helper {program} did not finish within {timeout:g} s")
+    if proc.error is not None:
+        raise DockerConfigError(proc.error)
     if proc.returncode != 0:
         lines = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()]
         raise DockerConfigError(

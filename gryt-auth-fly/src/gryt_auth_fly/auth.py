@@ -6,9 +6,10 @@ import os
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from gryt.auth import Auth
-from gryt.config import ConfigKey, did_you_mean
+from gryt.config import ConfigKey
 from gryt.errors import ConfigError
 from gryt_auth_fly.errors import FlyAuthError
+from gryt_auth_fly.tokens import secret_forms
 
 if TYPE_CHECKING:
     from gryt.data import Data
@@ -16,6 +17,9 @@ if TYPE_CHECKING:
 DEFAULT_TOKEN_ENV_VAR = "FLY_API_TOKEN"
 FALLBACK_TOKEN_ENV_VAR = "FLY_ACCESS_TOKEN"
 """flyctl reads this one when FLY_API_TOKEN is unset; only used with the default `token_env_var`."""
+
+DEFAULT_TIMEOUT = 30
+"""Seconds the verification may take; also used for an explicit `timeout = None` from Python."""
 
 EXPORTED_VARS = ("FLY_API_TOKEN", "FLY_ACCESS_TOKEN")
 METHODS = ("auto", "flyctl", "api")
@@ -37,27 +41,26 @@ class FlyAuth(Auth):
             str,
             DEFAULT_TOKEN_ENV_VAR,
             "Environment variable holding the token (FLY_ACCESS_TOKEN is tried when FLY_API_TOKEN is unset)",
+            non_empty=True,
         ),
-        ConfigKey("timeout", (int, float), 30, "Seconds the verification may take"),
+        ConfigKey(
+            "timeout", (int, float), DEFAULT_TIMEOUT, "Seconds the verification may take", positive=True
+        ),
         ConfigKey(
             "api_base", str, None, "Fly API base URL (default: $FLY_API_BASE_URL, else the public Fly API)"
         ),
-        ConfigKey("method", str, "auto", 'How to verify: "auto" (flyctl when on PATH), "flyctl" or "api"'),
+        ConfigKey(
+            "method",
+            str,
+            "auto",
+            'How to verify: "auto" (flyctl when on PATH), "flyctl" or "api"',
+            choices=METHODS,
+        ),
     )
 
     def __init__(self, id: str, config: dict[str, Any] | None = None, data: Data | None = None) -> None:
         super().__init__(id, config, data)
         method = self.config["method"] or "auto"
-        if method not in METHODS:
-            raise ConfigError(
-                f'{id}.method: unknown method "{method}"{did_you_mean(method, METHODS)}; '
-                f"accepted: {', '.join(METHODS)}"
-            )
-        timeout = self.config["timeout"]
-        if timeout is None or timeout <= 0:
-            raise ConfigError(f"{id}.timeout: expected a positive number of seconds, got {timeout!r}")
-        if not (self.config["token_env_var"] or "").strip():
-            raise ConfigError(f"{id}.token_env_var: expected a variable name, got an empty string")
         if self.config["api_base"] is not None:
             from gryt_auth_fly.api import resolve_api_base
 
@@ -66,8 +69,8 @@ class FlyAuth(Auth):
             except FlyAuthError as exc:
                 raise ConfigError(f"{id}.{exc}") from None
         self.method: str = method
-        self.timeout: float = float(timeout)
-        self.token_env_var: str = self.config["token_env_var"].strip()
+        self.timeout: float = float(self.config["timeout"] or DEFAULT_TIMEOUT)
+        self.token_env_var: str = (self.config["token_env_var"] or DEFAULT_TOKEN_ENV_VAR).strip()
         self.identity: str | None = None
 
     def authenticate(self) -> dict[str, Any]:
@@ -76,7 +79,8 @@ class FlyAuth(Auth):
         variable, token = self._token(env)
         if token is None:
             return {"status": "error", "method": self.method, "error": self._missing_message()}
-        self._declare_secret(token)
+        for value in secret_forms(token):  # the token, its scheme-less form and each part
+            self.add_secret(value)
         method = self.method
         try:
             method, executable = self._choose(env)
@@ -115,15 +119,6 @@ class FlyAuth(Auth):
             f"no Fly API token: neither {names[0]} nor {names[1]} is set "
             "(create one with `fly tokens create deploy`)"
         )
-
-    def _declare_secret(self, token: str) -> None:
-        """The token, its scheme-less form and each comma-separated part are all masked."""
-        from gryt_auth_fly.tokens import strip_scheme, token_parts
-
-        self.add_secret(token)
-        for value in (strip_scheme(token), *token_parts(token)):
-            if value != token:
-                self.add_secret(value)
 
     def _choose(self, env: dict[str, str]) -> tuple[str, str | None]:
         """(method, flyctl path or None): `auto` takes flyctl when it is on PATH, else the API."""

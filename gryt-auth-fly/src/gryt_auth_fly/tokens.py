@@ -23,6 +23,15 @@ def token_parts(token: str) -> list[str]:
     return [part.strip() for part in strip_scheme(token).split(",") if part.strip()]
 
 
+def secret_forms(token: str) -> list[str]:
+    """Every form of `token` that must be masked: as given, without its scheme, and each part."""
+    forms = [token]
+    for value in (strip_scheme(token), *token_parts(token)):
+        if value not in forms:
+            forms.append(value)
+    return forms
+
+
 def is_macaroon(part: str) -> bool:
     return part.startswith(MACAROON_PREFIXES)
 

@@ -8,6 +8,8 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "Auth": "gryt.auth",
+    "CommandResult": "gryt.command",
+    "run_short_command": "gryt.command",
     "ConfigKey": "gryt.config",
     "Data": "gryt.data",
     "SqliteData": "gryt.data",
@@ -36,6 +38,7 @@ _EXPORTS = {
 __all__ = [
     "Auth",
     "CommandDestination",
+    "CommandResult",
     "CommandStep",
     "ConfigError",
     "ConfigKey",
@@ -59,6 +62,7 @@ __all__ = [
     "Versioning",
     "__version__",
     "hookimpl",
+    "run_short_command",
 ]
 
 
@@ -75,6 +79,7 @@ def __getattr__(name: str) -> Any:
 
 if TYPE_CHECKING:
     from gryt.auth import Auth
+    from gryt.command import CommandResult, run_short_command
     from gryt.config import ConfigKey
     from gryt.context import RunContext
     from gryt.data import Data, SqliteData

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from gryt.config import resolve_config
+from gryt.masking import Masker
 from gryt.typeinfo import Registrable
 
 if TYPE_CHECKING:
@@ -24,10 +25,12 @@ class Auth(Registrable, ABC):
     credentials anywhere, `cleanup()`.
 
     Inside `authenticate()`, call `self.export(name, value, secret=...)` to hand environment variables
-    to every later step, and `self.add_secret(value)` for values that must be masked everywhere. The
-    result dict has `"status": "success" | "error"` and, on error, `"error"` (one line); the base class
-    records it, so `is_authenticated()` needs no help from the subclass. Never put a secret in the
-    result: the pipeline masks it anyway, but plugins should not rely on that.
+    to every later step, `self.add_secret(value)` for values that must be masked everywhere, and
+    `self.mask(text)` before putting a tool's output in a message. The result dict has
+    `"status": "success" | "error"` and, on error, `"error"` (one line); the base class records it, so
+    `is_authenticated()` needs no help from the subclass, and `cleanup()` ends the login (it is False
+    afterwards). Never put a secret in the result: the pipeline masks it anyway, but plugins should not
+    rely on that.
     """
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -35,6 +38,9 @@ class Auth(Registrable, ABC):
         own = cls.__dict__.get("authenticate")
         if own is not None and not getattr(own, "__isabstractmethod__", False):
             cls.authenticate = _recording(own)  # type: ignore[method-assign,assignment]
+        cleanup = cls.__dict__.get("cleanup")
+        if cleanup is not None:
+            cls.cleanup = _ending(cleanup)  # type: ignore[method-assign,assignment]
 
     def __init__(self, id: str, config: dict[str, Any] | None = None, data: Data | None = None) -> None:
         self.id = id
@@ -43,6 +49,7 @@ class Auth(Registrable, ABC):
         self.context: RunContext | None = None
         self.exported_env: dict[str, str] = {}
         self.secrets: list[str] = []
+        self._masker = Masker()
         self._authenticated = False
 
     @abstractmethod
@@ -53,7 +60,9 @@ class Auth(Registrable, ABC):
         return self._authenticated
 
     def cleanup(self) -> None:
-        """Remove anything `authenticate()` wrote (credential files); called after the run."""
+        """Remove anything `authenticate()` wrote (credential files); called after the run. Afterwards
+        `is_authenticated()` is False, also when an override raises."""
+        self._authenticated = False
 
     def export(self, name: str, value: str, *, secret: bool = False) -> None:
         """Export `name=value` to every later step of the run; `secret=True` also masks the value."""
@@ -68,8 +77,14 @@ class Auth(Registrable, ABC):
         if not value:
             return
         self.secrets.append(value)
+        self._masker.add(value)
         if self.context is not None:
             self.context.add_secret(value)
+
+    def mask(self, text: str) -> str:
+        """`text` with every secret declared so far replaced by `***`: for messages built from a tool's
+        output, which the result must never carry unmasked."""
+        return self._masker.mask(text)
 
 
 def _recording(authenticate: Callable[[Auth], dict[str, Any]]) -> Callable[[Auth], dict[str, Any]]:
@@ -81,6 +96,19 @@ def _recording(authenticate: Callable[[Auth], dict[str, Any]]) -> Callable[[Auth
         result = authenticate(self)
         self._authenticated = isinstance(result, dict) and result.get("status") == "success"
         return result
+
+    return wrapper
+
+
+def _ending(cleanup: Callable[[Auth], None]) -> Callable[[Auth], None]:
+    """Wrap a subclass's `cleanup` so `is_authenticated()` is False once it ran."""
+
+    @functools.wraps(cleanup)
+    def wrapper(self: Auth) -> None:
+        try:
+            cleanup(self)
+        finally:
+            self._authenticated = False
 
     return wrapper
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 from gryt.errors import ConfigError
 
@@ -19,30 +20,107 @@ _TYPE_NAMES: dict[type, str] = {
     dict: "a table",
 }
 
+Types: TypeAlias = "type | tuple[type, ...]"
+"""What `ConfigKey.type` and `ConfigKey.items` take: one Python type or a tuple of them."""
+
 
 @dataclass(frozen=True)
 class ConfigKey:
-    """One config key a type accepts: its name, Python type(s), default and one line of help."""
+    """One config key a type accepts: its name, Python type(s), default and one line of help.
+
+    Optional constraints, checked with the same wording for every plugin: `choices` (the value must be
+    one of them), `items` (the type(s) of each item of a list, or each value of a table), `non_empty`
+    (a string, or each string item, must not be blank), and for numbers `minimum` / `maximum`
+    (inclusive) or `positive` (greater than 0); a bounded number must also be finite.
+    """
 
     name: str
     type: type | tuple[type, ...] = str
     default: Any = None
     help: str = ""
     required: bool = False
+    choices: tuple[Any, ...] | None = None
+    items: Types | None = None
+    non_empty: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    positive: bool = False
 
     def type_name(self) -> str:
-        types = self.type if isinstance(self.type, tuple) else (self.type,)
-        if float in types:  # an integer is a number too
-            types = tuple(t for t in types if t is not int)
-        return " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
+        return _type_name(self.type)
 
     def accepts(self, value: Any) -> bool:
-        types = self.type if isinstance(self.type, tuple) else (self.type,)
-        if isinstance(value, bool) and bool not in types:
-            return False
-        if float in types and isinstance(value, int) and not isinstance(value, bool):
-            return True
-        return isinstance(value, types)
+        return _accepts(self.type, value)
+
+    def check(self, value: Any, where: str = "") -> None:
+        """Raise ConfigError (`where.name: expected ..., got ...`) unless `value` fits this key."""
+        path = f"{where}.{self.name}" if where else self.name
+        if value is None:
+            return
+        if not self.accepts(value):
+            raise ConfigError(f"{path}: expected {self.type_name()}, got {describe(value)}")
+        if self.items is not None and isinstance(value, (list, dict)):
+            entries = value.items() if isinstance(value, dict) else enumerate(value)
+            for index, item in entries:
+                at = f"{path}.{index}" if isinstance(value, dict) else f"{path}[{index}]"
+                if not _accepts(self.items, item):
+                    raise ConfigError(f"{at}: expected {_type_name(self.items)}, got {describe(item)}")
+                self._check_blank(item, at)
+        self._check_blank(value, path)
+        if self.choices is not None and value not in self.choices:
+            shown = ", ".join(describe(choice) for choice in self.choices)
+            hint = did_you_mean(value, [str(c) for c in self.choices]) if isinstance(value, str) else ""
+            raise ConfigError(f"{path}: expected one of {shown}, got {describe(value)}{hint}")
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and self._bounded():
+            self._check_bounds(value, path)
+
+    def _check_blank(self, value: Any, path: str) -> None:
+        if self.non_empty and isinstance(value, str) and not value.strip():
+            raise ConfigError(f"{path}: expected a non-empty string, got {describe(value)}")
+
+    def _bounded(self) -> bool:
+        return self.positive or self.minimum is not None or self.maximum is not None
+
+    def _check_bounds(self, value: float, path: str) -> None:
+        low, high = self.minimum, self.maximum
+        fits = (
+            math.isfinite(value)
+            and (not self.positive or value > 0)
+            and (low is None or value >= low)
+            and (high is None or value <= high)
+        )
+        if fits:
+            return
+        noun = _type_name(self.type).split(" or ")[-1].removeprefix("an ").removeprefix("a ")
+        if self.positive:
+            wanted = f"a positive {noun}" + (f" <= {high:g}" if high is not None else "")
+        elif low is not None and high is not None:
+            wanted = f"{_article(noun)} {noun} between {low:g} and {high:g}"
+        elif low is not None:
+            wanted = f"{_article(noun)} {noun} >= {low:g}"
+        else:
+            wanted = f"{_article(noun)} {noun} <= {high:g}"
+        raise ConfigError(f"{path}: expected {wanted}, got {describe(value)}")
+
+
+def _article(noun: str) -> str:
+    return "an" if noun[:1] in "aeiou" else "a"
+
+
+def _type_name(types: Types) -> str:
+    kinds = types if isinstance(types, tuple) else (types,)
+    if float in kinds:  # an integer is a number too
+        kinds = tuple(t for t in kinds if t is not int)
+    return " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in kinds)
+
+
+def _accepts(types: Types, value: Any) -> bool:
+    kinds = types if isinstance(types, tuple) else (types,)
+    if isinstance(value, bool) and bool not in kinds:
+        return False
+    if float in kinds and isinstance(value, int) and not isinstance(value, bool):
+        return True
+    return isinstance(value, kinds)
 
 
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...] | set[str]) -> str:
@@ -79,8 +157,7 @@ def resolve_config(
     for key in keys:
         if key.name in given:
             value = given[key.name]
-            if value is not None and not key.accepts(value):
-                raise ConfigError(f"{prefix}{key.name}: expected {key.type_name()}, got {describe(value)}")
+            key.check(value, where)
             resolved[key.name] = value
         elif key.required:
             raise ConfigError(f"{prefix}{key.name}: required key is missing")

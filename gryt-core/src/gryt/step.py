@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from abc import ABC, abstractmethod
@@ -10,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gryt.config import ConfigKey, describe, resolve_config
+from gryt.config import ConfigKey, resolve_config
 from gryt.errors import ConfigError
 from gryt.process import DEFAULT_MAX_OUTPUT, LazyLog, run_command
 from gryt.typeinfo import Registrable
@@ -102,14 +101,36 @@ class CommandStep(Step):
     name = "command"
     summary = "Run a command; retries, timeout, env, cwd"
     config_keys = (
-        ConfigKey("cmd", (list, str), None, "Command as a list of arguments (a string needs shell = true)"),
+        ConfigKey(
+            "cmd",
+            (list, str),
+            None,
+            "Command as a list of arguments (a string needs shell = true)",
+            items=(str, int, float),
+        ),
         ConfigKey("shell", bool, False, "Run cmd through /bin/sh"),
-        ConfigKey("env", dict, {}, "Environment variables merged onto the inherited environment"),
+        ConfigKey(
+            "env",
+            dict,
+            {},
+            "Environment variables merged onto the inherited environment",
+            items=(str, int, float, bool),
+        ),
         ConfigKey("cwd", str, None, "Working directory (default: the runtime's cwd, else the current one)"),
-        ConfigKey("timeout", (int, float), None, "Seconds before the whole process tree is killed"),
-        ConfigKey("retries", int, 0, "Extra attempts after a failure"),
-        ConfigKey("retry_delay", (int, float), 1.0, "Seconds before the first retry; doubles each time"),
-        ConfigKey("max_output", int, DEFAULT_MAX_OUTPUT, "Characters kept per stream (head and tail)"),
+        ConfigKey(
+            "timeout",
+            (int, float),
+            None,
+            "Seconds before the whole process tree is killed (0: no limit)",
+            minimum=0,
+        ),
+        ConfigKey("retries", int, 0, "Extra attempts after a failure", minimum=0, maximum=MAX_RETRIES),
+        ConfigKey(
+            "retry_delay", (int, float), 1.0, "Seconds before the first retry; doubles each time", minimum=0
+        ),
+        ConfigKey(
+            "max_output", int, DEFAULT_MAX_OUTPUT, "Characters kept per stream (head and tail)", positive=True
+        ),
     )
 
     def __init__(
@@ -140,26 +161,10 @@ class CommandStep(Step):
         else:
             if not cmd:
                 raise ConfigError(f"{where}.cmd: the command is empty")
-            if not all(isinstance(arg, (str, int, float)) and not isinstance(arg, bool) for arg in cmd):
-                raise ConfigError(f"{where}.cmd: every argument must be a string")
             cfg["cmd"] = [str(arg) for arg in cmd]
-        timeout = cfg["timeout"]
-        if timeout is not None and not (math.isfinite(timeout) and timeout >= 0):
-            raise ConfigError(f"{where}.timeout: must be 0 (no limit) or more seconds, got {timeout}")
-        retries = cfg["retries"]
-        if retries < 0 or retries > MAX_RETRIES:
-            raise ConfigError(f"{where}.retries: must be between 0 and {MAX_RETRIES}, got {retries}")
-        delay = cfg["retry_delay"]
-        if not (math.isfinite(delay) and delay >= 0):
-            raise ConfigError(f"{where}.retry_delay: must be 0 or more seconds, got {delay}")
-        if cfg["max_output"] <= 0:
-            raise ConfigError(f"{where}.max_output: must be a positive number, got {cfg['max_output']}")
-        env: dict[str, str] = {}
-        for key, value in cfg["env"].items():
-            if isinstance(value, (dict, list, tuple)) or value is None:
-                raise ConfigError(f"{where}.env.{key}: expected a string, got {describe(value)}")
-            env[str(key)] = str(value).lower() if isinstance(value, bool) else str(value)
-        cfg["env"] = env
+        cfg["env"] = {
+            str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in cfg["env"].items()
+        }
 
     def environment(self, context: RunContext) -> dict[str, str] | None:
         """The inherited environment, then the run's exported variables, then this step's `env`.

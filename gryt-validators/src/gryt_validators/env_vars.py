@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 from gryt.config import ConfigKey
-from gryt.errors import ConfigError
 from gryt.validators import Issue, Validator
 
 
@@ -15,16 +14,19 @@ class EnvVarValidator(Validator):
     name = "env-vars"
     summary = "Required environment variables are set and not blank"
     config_keys = (
-        ConfigKey("required", list, [], "Names of environment variables that must be set and non-blank"),
+        ConfigKey(
+            "required",
+            list,
+            [],
+            "Names of environment variables that must be set and non-blank",
+            items=str,
+            non_empty=True,
+        ),
     )
 
     def __init__(self, required: list[str] | None = None) -> None:
         super().__init__(required=[] if required is None else required)
-        names: list[str] = self.options["required"]
-        for item in names:
-            if not isinstance(item, str) or not item.strip():
-                raise ConfigError(f"{self.name}.required: expected variable names, got {item!r}")
-        self.required: list[str] = list(names)
+        self.required: list[str] = list(self.options["required"])
 
     def run(self) -> list[Issue]:
         issues: list[Issue] = []

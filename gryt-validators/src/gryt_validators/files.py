@@ -5,8 +5,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from gryt.config import ConfigKey, did_you_mean
-from gryt.errors import ConfigError
+from gryt.config import ConfigKey
 from gryt.validators import Issue, Validator
 
 KINDS = ("any", "file", "dir")
@@ -22,20 +21,19 @@ class FileValidator(Validator):
     name = "files"
     summary = "Files or directories exist (relative to the project root)"
     config_keys = (
-        ConfigKey("paths", list, [], "Paths that must exist; relative to the project root"),
-        ConfigKey("kind", str, "any", 'What each path must be: "any", "file" or "dir"'),
+        ConfigKey(
+            "paths",
+            list,
+            [],
+            "Paths that must exist; relative to the project root",
+            items=str,
+            non_empty=True,
+        ),
+        ConfigKey("kind", str, "any", 'What each path must be: "any", "file" or "dir"', choices=KINDS),
     )
 
     def __init__(self, paths: list[str] | None = None, kind: str = "any") -> None:
         super().__init__(paths=[] if paths is None else paths, kind=kind)
-        if self.options["kind"] not in KINDS:
-            raise ConfigError(
-                f'{self.name}.kind: expected "any", "file" or "dir", got {self.options["kind"]!r}'
-                f"{did_you_mean(str(self.options['kind']), KINDS)}"
-            )
-        for item in self.options["paths"]:
-            if not isinstance(item, str) or not item:
-                raise ConfigError(f"{self.name}.paths: expected path strings, got {item!r}")
         self.paths: list[str] = list(self.options["paths"])
         self.kind: str = self.options["kind"]
 

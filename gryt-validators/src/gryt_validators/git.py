@@ -6,12 +6,11 @@ import fnmatch
 import shutil
 from typing import TYPE_CHECKING
 
-from gryt.config import ConfigKey, describe
-from gryt.errors import ConfigError
+from gryt.config import ConfigKey
 from gryt.validators import Issue, Validator
 
 if TYPE_CHECKING:
-    from gryt_validators._process import Completed
+    from gryt.command import CommandResult
 
 GIT_TIMEOUT = 30.0
 """Seconds any single git command may take before it is killed."""
@@ -31,7 +30,12 @@ class GitValidator(Validator):
     config_keys = (
         ConfigKey("clean", bool, False, "Require no uncommitted or untracked changes"),
         ConfigKey(
-            "branch", (str, list), None, 'Glob (or list of globs) the branch must match, e.g. "release/*"'
+            "branch",
+            (str, list),
+            None,
+            'Glob (or list of globs) the branch must match, e.g. "release/*"',
+            items=str,
+            non_empty=True,
         ),
         ConfigKey("tag", bool, False, "Require a tag pointing at HEAD"),
         ConfigKey("path", str, ".", "Directory inside the repository; relative to the project root"),
@@ -48,9 +52,6 @@ class GitValidator(Validator):
         patterns = self.options["branch"]
         if isinstance(patterns, str):
             patterns = [patterns]
-        for pattern in patterns or []:
-            if not isinstance(pattern, str) or not pattern:
-                raise ConfigError(f"{self.name}.branch: expected branch globs, got {describe(pattern)}")
         self.clean: bool = self.options["clean"]
         self.branches: list[str] | None = None if patterns is None else list(patterns)
         self.tag: bool = self.options["tag"]
@@ -75,11 +76,12 @@ class GitValidator(Validator):
                 issues.append(issue)
         return issues
 
-    def _git(self, git: str, *args: str) -> Completed:
-        from gryt_validators import _process
+    def _git(self, git: str, *args: str) -> CommandResult:
+        from gryt.command import run_short_command
 
         argv = [git, "-C", self.path, *args]
-        return _process.run(argv, timeout=GIT_TIMEOUT, env=_READ_ONLY_ENV, label=" ".join(["git", *args]))
+        label = "`" + " ".join(["git", *args]) + "`"
+        return run_short_command(argv, timeout=GIT_TIMEOUT, extra_env=_READ_ONLY_ENV, label=label)
 
     def _check_clean(self, git: str) -> Issue | None:
         if not self.clean:

@@ -26,7 +26,9 @@ class PythonValidator(Validator):
     summary = "The running Python satisfies a version specifier and has the required modules"
     config_keys = (
         ConfigKey("version", str, None, 'PEP 440 specifier the interpreter must satisfy, e.g. ">=3.10"'),
-        ConfigKey("modules", list, [], "Importable module names that must be found (not imported)"),
+        ConfigKey(
+            "modules", list, [], "Importable module names that must be found (not imported)", items=str
+        ),
     )
 
     def __init__(self, version: str | None = None, modules: list[str] | None = None) -> None:
@@ -43,7 +45,7 @@ class PythonValidator(Validator):
                     f'{self.name}.version: invalid version specifier {describe(self.version)}; try ">=3.10"'
                 ) from None
         for module in self.options["modules"]:
-            if not isinstance(module, str) or not all(part.isidentifier() for part in module.split(".")):
+            if not all(part.isidentifier() for part in module.split(".")):
                 raise ConfigError(
                     f"{self.name}.modules: expected dotted module names, got {describe(module)}"
                 )

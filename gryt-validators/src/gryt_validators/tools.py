@@ -20,11 +20,17 @@ _VERSION_TOKEN = re.compile(r"(?<![\d.])(\d+(?:\.\d+)+)")
 _MIN_VERSION = re.compile(r"^[vV]?(\d+(?:\.\d+)*)$")
 
 TOOL_KEYS = (
-    ConfigKey("name", str, None, "Executable name looked up on PATH (or a path)", required=True),
+    ConfigKey(
+        "name", str, None, "Executable name looked up on PATH (or a path)", required=True, non_empty=True
+    ),
     ConfigKey("min_version", str, None, 'Lowest accepted version, e.g. "1.10" (compared per component)'),
-    ConfigKey("version_args", list, ["--version"], "Arguments that make the tool print its version"),
+    ConfigKey(
+        "version_args", list, ["--version"], "Arguments that make the tool print its version", items=str
+    ),
     ConfigKey("version_regex", str, None, "Regex whose group 1 (or whole match) is the version"),
-    ConfigKey("timeout", float, DEFAULT_TIMEOUT, "Seconds before the version command is killed"),
+    ConfigKey(
+        "timeout", float, DEFAULT_TIMEOUT, "Seconds before the version command is killed", positive=True
+    ),
 )
 """Keys of one entry of `tools` (a table, or just the name as a string)."""
 
@@ -61,16 +67,10 @@ class ToolSpec:
     timeout: float = DEFAULT_TIMEOUT
 
     @classmethod
-    def from_entry(cls, entry: Any, where: str) -> ToolSpec:
+    def from_entry(cls, entry: str | dict[str, Any], where: str) -> ToolSpec:
         """Build from a TOML/Python entry: a name string or a table of TOOL_KEYS; ConfigError if bad."""
-        if isinstance(entry, str):
-            entry = {"name": entry}
-        if not isinstance(entry, dict):
-            raise ConfigError(f"{where}: expected a tool name or a table, got {describe(entry)}")
-        options = resolve_config(TOOL_KEYS, entry, where=where)
+        options = resolve_config(TOOL_KEYS, {"name": entry} if isinstance(entry, str) else entry, where=where)
         name: str = options["name"]
-        if not name.strip():
-            raise ConfigError(f"{where}.name: must not be empty")
         min_version = None
         if options["min_version"] is not None:
             match = _MIN_VERSION.match(options["min_version"].strip())
@@ -79,19 +79,13 @@ class ToolSpec:
                     f'{where}.min_version: expected a version like "1.10", got {describe(options["min_version"])}'
                 )
             min_version = _components(match.group(1))
-        args = options["version_args"]
-        if not all(isinstance(arg, str) for arg in args):
-            raise ConfigError(f"{where}.version_args: expected a list of strings, got {describe(args)}")
         regex = None
         if options["version_regex"] is not None:
             try:
                 regex = re.compile(options["version_regex"])
             except re.error as exc:
                 raise ConfigError(f"{where}.version_regex: invalid regular expression: {exc}") from None
-        timeout = float(options["timeout"])
-        if timeout <= 0:
-            raise ConfigError(f"{where}.timeout: must be greater than 0, got {describe(options['timeout'])}")
-        return cls(name, min_version, tuple(args), regex, timeout)
+        return cls(name, min_version, tuple(options["version_args"]), regex, float(options["timeout"]))
 
 
 class ToolValidator(Validator):
@@ -109,6 +103,7 @@ class ToolValidator(Validator):
             list,
             [],
             "Tools to check: names, or tables with name, min_version, version_args, version_regex, timeout",
+            items=(str, dict),
         ),
     )
 
@@ -130,7 +125,7 @@ class ToolValidator(Validator):
 
 def check_tool(spec: ToolSpec) -> Issue | None:
     """The issue with one tool, or None when it is present (and recent enough)."""
-    from gryt_validators import _process
+    from gryt.command import run_short_command
 
     path = shutil.which(spec.name)
     if path is None:
@@ -139,7 +134,7 @@ def check_tool(spec: ToolSpec) -> Issue | None:
         return None
     required = format_version(spec.min_version)
     command = " ".join((spec.name, *spec.version_args))
-    result = _process.run([path, *spec.version_args], timeout=spec.timeout, label=command)
+    result = run_short_command([path, *spec.version_args], timeout=spec.timeout, label=f"`{command}`")
     error = result.error
     if error is None and result.returncode != 0:
         detail = result.first_line()

@@ -21,7 +21,7 @@ CONFIG_KEYS = (
     ConfigKey("token_env_var", str, DEFAULT_TOKEN_ENV_VAR, "Environment variable holding the auth token"),
     ConfigKey("header", str, "Authorization", "Header that carries the token"),
     ConfigKey("scheme", str, "Bearer", 'Prefix of the header value ("" sends the bare token)'),
-    ConfigKey("timeout", float, 10.0, "Seconds to wait for the webhook to answer"),
+    ConfigKey("timeout", float, 10.0, "Seconds to wait for the webhook to answer", positive=True),
 )
 
 
