@@ -18,9 +18,6 @@ from typing import Any
 
 from gryt.data import Data, to_json
 
-RUN_STATUSES = ("running", "success", "error", "invalid_env", "auth_failed", "interrupted")
-
-
 _second: tuple[int, str] = (-1, "")
 """The last whole second formatted by `now_iso` (formatting is most of its cost)."""
 
@@ -373,12 +370,6 @@ class Recorder:
                 "output_json": to_json(dict(result)),
             },
         )
-
-    def list_runs(self, limit: int = 20, pipeline: str | None = None) -> list[dict[str, Any]]:
-        return list_runs(self.data, limit=limit, pipeline=pipeline) if self.data is not None else []
-
-    def get_run(self, run_id: str) -> dict[str, Any] | None:
-        return get_run(self.data, run_id) if self.data is not None else None
 
 
 def list_runs(data: Data, limit: int = 20, pipeline: str | None = None) -> list[dict[str, Any]]:
