@@ -5,7 +5,6 @@ from __future__ import annotations
 import calendar
 import os
 import re
-import sqlite3
 import stat
 import sys
 import threading
@@ -19,7 +18,7 @@ from hypothesis import strategies as st
 
 from gryt import CommandStep, Pipeline, Runner, SqliteData
 from gryt.context import RunContext
-from gryt.data import MAX_VARIABLES, MIGRATIONS
+from gryt.data import MAX_VARIABLES
 from gryt.history import BATCH_DELAY, Recorder, get_run, now_iso
 from gryt.masking import Masker
 from gryt.process import Capture, LazyLog, run_command
@@ -140,22 +139,6 @@ def test_capture_of_text_and_ascii_bytes_matches_the_plain_definition(
     assert capture.cut == cut
     assert capture.text() == expected
     assert capture.cut == cut
-
-
-def test_fresh_database_schema_equals_the_migrated_one(tmp_path: Path) -> None:
-    migrated = sqlite3.connect(tmp_path / "migrated.db", isolation_level=None)
-    for migration in MIGRATIONS:
-        if callable(migration):
-            migration(migrated)
-        else:
-            for statement in migration:
-                migrated.execute(statement)
-    SqliteData(tmp_path / "fresh.db").close()
-    fresh = sqlite3.connect(tmp_path / "fresh.db")
-    query = "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name != 'schema_version' ORDER BY name"
-    assert fresh.execute(query).fetchall() == migrated.execute(query).fetchall()
-    migrated.close()
-    fresh.close()
 
 
 def test_insert_many_keeps_order_across_column_sets(tmp_path: Path) -> None:

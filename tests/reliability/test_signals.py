@@ -252,7 +252,7 @@ def test_second_sigint_skips_the_grace_period(project: Project) -> None:
                 [("stubborn", project.cmd("stubborn", "stubborn")), ("after", project.cmd("touch", "after"))],
             )
         ],
-        prelude="import gryt.process\n\ngryt.process.KILL_GRACE = 60.0\n",
+        prelude="import gryt.process.control\n\ngryt.process.control.KILL_GRACE = 60.0\n",
     )
     gryt = project.spawn("run", "signals")
     project.wait_for_file("stubborn.started")

@@ -1,25 +1,25 @@
 """The run store: a thread-safe SQLite database holding every pipeline, runner, step and auth result.
 
-`SqliteData` opens (or creates) the database, applies forward schema migrations, and offers a small API
-(`insert`, `upsert`, `update`, `query`, `create_table`, `transaction`). Table and column names are checked
-against an identifier pattern; values are always bound as parameters. The schema is documented in
-`docs/data.md`; `gryt.history` is the one module that knows what the run tables mean.
+`SqliteData` opens (or creates) the database, brings it to the run-history schema (`gryt.history`
+owns that schema and its migrations), and offers a small API (`insert`, `upsert`, `update`, `query`,
+`create_table`, `transaction`). Table and column names are checked against an identifier pattern;
+values are always bound as parameters. The schema is documented in `docs/data.md`.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from gryt.errors import ConfigError
+from gryt.history import ensure_schema, to_json
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _COLUMN_TYPE = re.compile(r"^(?:[A-Za-z0-9_ (),.+-]|'[^';]*')+$")
@@ -43,12 +43,6 @@ def _check_column_type(name: str, declaration: str) -> str:
 
 
 _PLAIN = (str, int, float, type(None), bytes)
-_JSON = json.JSONEncoder(default=str, ensure_ascii=False)
-
-
-def to_json(value: Any) -> str:
-    """JSON as gryt stores it: UTF-8 text kept as is, anything unknown written as its `str()`."""
-    return _JSON.encode(value)
 
 
 def encode_value(value: Any) -> Any:
@@ -56,7 +50,7 @@ def encode_value(value: Any) -> Any:
     if type(value) in _PLAIN:
         return value
     if isinstance(value, (dict, list, tuple)):
-        return _JSON.encode(value)
+        return to_json(value)
     if isinstance(value, Path):
         return str(value)
     return value
@@ -110,182 +104,6 @@ class Data(ABC):
         self.close()
 
 
-# Forward migrations: index i brings a database from schema version i to i + 1. Never edit a released
-# entry; append a new one. Each entry is a list of SQL statements or a callable taking the connection.
-_V1_TABLES = [
-    """CREATE TABLE IF NOT EXISTS pipelines (
-        pipeline_id TEXT PRIMARY KEY,
-        name TEXT,
-        start_timestamp TEXT,
-        end_timestamp TEXT,
-        status TEXT,
-        config_json TEXT
-    )""",
-    """CREATE TABLE IF NOT EXISTS runners (
-        runner_id TEXT NOT NULL,
-        pipeline_id TEXT NOT NULL,
-        name TEXT,
-        status TEXT,
-        start_timestamp TEXT,
-        end_timestamp TEXT,
-        PRIMARY KEY (pipeline_id, runner_id)
-    )""",
-    """CREATE TABLE IF NOT EXISTS steps_output (
-        step_id TEXT PRIMARY KEY,
-        runner_id TEXT,
-        name TEXT,
-        output_json TEXT,
-        status TEXT,
-        duration REAL,
-        timestamp DATETIME DEFAULT CURRENT_TIMESTAMP
-    )""",
-    """CREATE TABLE IF NOT EXISTS versions (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        version TEXT NOT NULL,
-        tag TEXT,
-        commit_sha TEXT,
-        message TEXT,
-        timestamp DATETIME DEFAULT CURRENT_TIMESTAMP
-    )""",
-    """CREATE TABLE IF NOT EXISTS auth_output (
-        auth_id TEXT PRIMARY KEY,
-        name TEXT,
-        output_json TEXT,
-        status TEXT,
-        duration REAL,
-        timestamp DATETIME DEFAULT CURRENT_TIMESTAMP
-    )""",
-]
-
-
-def _add_missing_columns(conn: sqlite3.Connection, table: str, columns: Mapping[str, str]) -> None:
-    present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
-    for name, declaration in columns.items():
-        if name not in present:
-            conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
-
-
-def _migrate_v2(conn: sqlite3.Connection) -> None:
-    """History tables, run ownership (pid/host) and the indexes `runs list` needs."""
-    _add_missing_columns(
-        conn, "pipelines", {"pid": "INTEGER", "host": "TEXT", "duration": "REAL", "error": "TEXT"}
-    )
-    _add_missing_columns(conn, "runners", {"duration": "REAL", "needs_json": "TEXT"})
-    _add_missing_columns(conn, "versions", {"pipeline_id": "TEXT"})
-    conn.execute(
-        """CREATE TABLE IF NOT EXISTS step_runs (
-            id INTEGER PRIMARY KEY,
-            pipeline_id TEXT NOT NULL,
-            runner_id TEXT,
-            step_id TEXT NOT NULL,
-            name TEXT,
-            status TEXT,
-            returncode INTEGER,
-            attempts INTEGER,
-            timed_out INTEGER,
-            duration REAL,
-            start_timestamp TEXT,
-            end_timestamp TEXT,
-            output_json TEXT,
-            log_path TEXT
-        )"""
-    )
-    conn.execute(
-        """CREATE TABLE IF NOT EXISTS auth_runs (
-            id INTEGER PRIMARY KEY,
-            pipeline_id TEXT NOT NULL,
-            auth_id TEXT NOT NULL,
-            name TEXT,
-            status TEXT,
-            duration REAL,
-            start_timestamp TEXT,
-            end_timestamp TEXT,
-            output_json TEXT
-        )"""
-    )
-    conn.execute(
-        """CREATE TRIGGER IF NOT EXISTS step_runs_latest AFTER INSERT ON step_runs BEGIN
-            INSERT INTO steps_output (step_id, runner_id, name, output_json, status, duration, timestamp)
-            VALUES (NEW.step_id, NEW.runner_id, NEW.name, NEW.output_json, NEW.status, NEW.duration,
-                    CURRENT_TIMESTAMP)
-            ON CONFLICT (step_id) DO UPDATE SET runner_id = excluded.runner_id, name = excluded.name,
-                output_json = excluded.output_json, status = excluded.status,
-                duration = excluded.duration, timestamp = excluded.timestamp;
-        END"""
-    )
-    conn.execute(
-        """CREATE TRIGGER IF NOT EXISTS auth_runs_latest AFTER INSERT ON auth_runs BEGIN
-            INSERT INTO auth_output (auth_id, name, output_json, status, duration, timestamp)
-            VALUES (NEW.auth_id, NEW.name, NEW.output_json, NEW.status, NEW.duration, CURRENT_TIMESTAMP)
-            ON CONFLICT (auth_id) DO UPDATE SET name = excluded.name, output_json = excluded.output_json,
-                status = excluded.status, duration = excluded.duration, timestamp = excluded.timestamp;
-        END"""
-    )
-    for statement in (
-        "CREATE INDEX IF NOT EXISTS idx_pipelines_start ON pipelines (start_timestamp)",
-        "CREATE INDEX IF NOT EXISTS idx_pipelines_name_start ON pipelines (name, start_timestamp)",
-        "CREATE INDEX IF NOT EXISTS idx_runners_pipeline ON runners (pipeline_id, start_timestamp)",
-        "CREATE INDEX IF NOT EXISTS idx_step_runs_pipeline ON step_runs (pipeline_id, start_timestamp)",
-        "CREATE INDEX IF NOT EXISTS idx_auth_runs_pipeline ON auth_runs (pipeline_id, start_timestamp)",
-    ):
-        conn.execute(statement)
-
-
-def _migrate_v3(conn: sqlite3.Connection) -> None:
-    """Keep what a run found besides its steps: environment issues, published artifacts, warnings."""
-    _add_missing_columns(
-        conn, "pipelines", {"issues_json": "TEXT", "destinations_json": "TEXT", "warnings_json": "TEXT"}
-    )
-
-
-Migration = Sequence[str] | Callable[[sqlite3.Connection], None]
-MIGRATIONS: list[Migration] = [_V1_TABLES, _migrate_v2, _migrate_v3]
-SCHEMA_VERSION = len(MIGRATIONS)
-
-
-def _apply(conn: sqlite3.Connection, migrations: Sequence[Migration]) -> None:
-    for migration in migrations:
-        if callable(migration):
-            migration(conn)
-        else:
-            for statement in migration:
-                conn.execute(statement)
-
-
-def _is_empty(conn: sqlite3.Connection) -> bool:
-    """True for a database holding nothing but the schema_version table (a new file)."""
-    row = conn.execute(
-        "SELECT COUNT(*) FROM sqlite_master WHERE name != 'schema_version' AND name NOT LIKE 'sqlite_%'"
-    ).fetchone()
-    return row is not None and row[0] == 0
-
-
-_fresh: dict[tuple[int, ...], list[str]] = {}
-
-
-def _fresh_schema() -> list[str]:
-    """The statements creating the current schema at once, derived from MIGRATIONS in memory.
-
-    A new database gets these instead of every migration in turn (one CREATE per object rather than
-    tables altered column by column): the same schema, faster to write to a file.
-    """
-    key = tuple(id(m) for m in MIGRATIONS)
-    statements = _fresh.get(key)
-    if statements is None:
-        conn = sqlite3.connect(":memory:", isolation_level=None)
-        try:
-            _apply(conn, MIGRATIONS)
-            rows = conn.execute(
-                "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'"
-                " AND name != 'schema_version' ORDER BY rowid"
-            ).fetchall()
-        finally:
-            conn.close()
-        statements = [row[0] for row in rows]
-        _fresh[key] = statements
-    return statements
-
-
 class SqliteData(Data):
     """SQLite-backed store, safe to share between threads (one connection, one re-entrant lock).
 
@@ -327,7 +145,7 @@ class SqliteData(Data):
                 conn.execute("PRAGMA synchronous = NORMAL")
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA foreign_keys = ON")
-            self._migrate(conn)
+            ensure_schema(conn)
         except sqlite3.DatabaseError as exc:
             conn.close()
             reason = str(exc)
@@ -335,40 +153,6 @@ class SqliteData(Data):
                 raise ConfigError(f"{target}: not a SQLite database (or it is corrupted)") from None
             raise ConfigError(f"{target}: cannot use database ({reason})") from None
         return conn
-
-    @staticmethod
-    def _current_version(conn: sqlite3.Connection) -> int:
-        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-        return int(row[0]) if row is not None and row[0] is not None else 0
-
-    def _migrate(self, conn: sqlite3.Connection) -> None:
-        """Apply every migration newer than the database's schema version, each in its own transaction."""
-        if self._current_version(conn) >= SCHEMA_VERSION:
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            version = self._current_version(conn)
-            if version > SCHEMA_VERSION:
-                conn.execute("ROLLBACK")
-                return
-            if version == 0 and _is_empty(conn):
-                for statement in _fresh_schema():
-                    conn.execute(statement)
-            else:
-                _apply(conn, MIGRATIONS[version:])
-            conn.execute("DELETE FROM schema_version")
-            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-
-    @property
-    def schema_version(self) -> int:
-        rows = self.query("SELECT MAX(version) AS v FROM schema_version")
-        return int(rows[0]["v"])
 
     def _execute(self, sql: str, params: Any = (), *, many: bool = False) -> sqlite3.Cursor:
         with self._lock:

@@ -26,12 +26,6 @@ class PluginError(GrytError):
     """A plugin type that is unknown, disabled or provided by a broken plugin (exit 2)."""
 
 
-class PipelineFailed(GrytError):
-    """The pipeline ran and failed (exit 1)."""
-
-    exit_code = 1
-
-
 class Interrupted(GrytError):
     """The run was stopped by SIGINT (exit 130) or SIGTERM (exit 143)."""
 

@@ -28,7 +28,6 @@ class RunnerState:
     started: float | None = None
     ended: float | None = None
     failed: bool = False
-    skipped: int = 0
 
 
 def runner_ids(pipeline: Any) -> list[tuple[str, int]]:
@@ -74,10 +73,7 @@ class _Tracker(Hook):
         with self.lock:
             state = self._state(context)
             state.done += 1
-            status = result.get("status")
-            if status == "skipped":
-                state.skipped += 1
-            elif status != "success":
+            if result.get("status") not in ("success", "skipped"):
                 state.failed = True
             if state.total and state.done >= state.total:
                 state.ended = time.monotonic()

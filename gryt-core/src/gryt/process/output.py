@@ -1,0 +1,249 @@
+"""A command's output: decoded, masked, then kept as head + tail, logged and shown.
+
+Each stream goes through an incremental UTF-8 decoder (invalid bytes become U+FFFD) and a streaming
+masker that holds back just enough characters that a secret split across two reads is still caught.
+The masked text then goes to the live display (when shown), to the full log file (when given), and to
+a head + tail buffer that keeps at most `max_output` characters per stream in memory. A read of pure
+ASCII is its own text: when no secret is registered and nothing is shown, such bytes skip decoding and
+go to the log and the head/tail buffer as they are (only the kept head and tail are decoded at the end).
+"""
+
+from __future__ import annotations
+
+import codecs
+import threading
+from collections import deque
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+from gryt.masking import MASK, Masker
+
+DEFAULT_MAX_OUTPUT = 1024 * 1024
+"""Characters of each stream kept in results and the database (head and tail halves)."""
+CHUNK = 64 * 1024
+"""First read size; a stream whose reads come back full grows its reads (and its pipe) up to
+`gryt.process.pump.PIPE_SIZE`."""
+
+_display_lock = threading.Lock()
+_Utf8Decoder = codecs.getincrementaldecoder("utf-8")
+
+
+class StreamMasker:
+    """Masks secrets in a stream of text chunks, holding back `longest - 1` characters between chunks."""
+
+    def __init__(self, masker: Masker | None) -> None:
+        self.masker = masker
+        self.pending = ""
+
+    def feed(self, text: str) -> str:
+        pattern = self.masker.pattern if self.masker is not None else None
+        if pattern is None or self.masker is None:
+            out, self.pending = self.pending + text, ""
+            return out
+        text = self.pending + text
+        cut = len(text) - (self.masker.longest - 1)
+        if cut <= 0:
+            self.pending = text
+            return ""
+        parts: list[str] = []
+        pos = 0
+        for match in pattern.finditer(text):
+            if match.start() >= cut:
+                break
+            parts.append(text[pos : match.start()])
+            parts.append(MASK)
+            pos = match.end()
+        cut = max(cut, pos)
+        parts.append(text[pos:cut])
+        self.pending = text[cut:]
+        return "".join(parts)
+
+    def flush(self) -> str:
+        text, self.pending = self.pending, ""
+        return self.masker.mask(text) if self.masker is not None else text
+
+
+class Capture:
+    """Keeps the first and last `limit / 2` characters of a stream and counts what was cut between.
+
+    Pieces are text, or bytes that are pure ASCII (one byte per character), decoded only if kept. The
+    tail drops whole pieces as it grows and trims the oldest kept piece once, in `text()`.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.head_limit = limit // 2
+        self.tail_limit = limit - self.head_limit
+        self.head: list[str | bytes] = []
+        self.head_len = 0
+        self.tail: deque[str | bytes] = deque()
+        self.tail_len = 0
+        self.dropped = 0
+
+    def add(self, piece: str | bytes) -> None:
+        if self.head_len < self.head_limit:
+            room = self.head_limit - self.head_len
+            if len(piece) <= room:
+                self.head.append(piece)
+                self.head_len += len(piece)
+                return
+            self.head.append(piece[:room])
+            self.head_len += room
+            piece = piece[room:]
+        if not piece:
+            return
+        tail = self.tail
+        tail.append(piece)
+        self.tail_len += len(piece)
+        while self.tail_len - len(tail[0]) >= self.tail_limit:
+            first = tail.popleft()
+            self.tail_len -= len(first)
+            self.dropped += len(first)
+
+    @property
+    def cut(self) -> int:
+        """Characters between the head and the tail that are no longer kept."""
+        return self.dropped + max(0, self.tail_len - self.tail_limit)
+
+    def text(self) -> str:
+        excess = self.tail_len - self.tail_limit
+        if excess > 0:
+            self.tail[0] = self.tail[0][excess:]
+            self.tail_len -= excess
+            self.dropped += excess
+        head = _join(self.head)
+        tail = _join(self.tail)
+        if not self.dropped:
+            return head + tail
+        return f"{head}\n[gryt: {self.dropped} characters cut here]\n{tail}"
+
+
+def _join(pieces: Sequence[str | bytes] | deque[str | bytes]) -> str:
+    return "".join(p if isinstance(p, str) else p.decode("ascii") for p in pieces)
+
+
+class LazyLog:
+    """A UTF-8 log file created on the first write (steps without output leave no empty file)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = path
+        self._file: IO[bytes] | None = None
+        self._lock = threading.Lock()
+        self.written = False
+
+    def write(self, text: str) -> None:
+        if text:
+            self.write_bytes(text.encode("utf-8", "replace"))
+
+    def write_bytes(self, data: bytes) -> None:
+        """Append `data`, which must already be valid UTF-8 (ASCII bytes, or text encoded by `write`)."""
+        if not data:
+            return
+        with self._lock:
+            if self._file is None:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                self._file = open(self.path, "ab")  # noqa: SIM115 - closed in close()
+            self._file.write(data)
+            self.written = True
+
+    def close(self) -> None:
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
+
+class Stream:
+    """One output pipe: decode, mask, then fan out to capture, log and display."""
+
+    def __init__(
+        self,
+        name: str,
+        masker: Masker | None,
+        *,
+        limit: int,
+        log: LazyLog | None,
+        display: IO[str] | None,
+        prefix: str | None,
+    ) -> None:
+        self.name = name
+        self.secrets = masker
+        self.decoder: codecs.IncrementalDecoder | None = None
+        self.masker = StreamMasker(masker)
+        self.limit = limit
+        self.capture: Capture | None = None
+        """Created on the first output (most commands of a CI run print little or nothing)."""
+        self.log = log
+        self.display = display
+        self.prefix = prefix
+        self.partial = ""
+        self.read_size = CHUNK
+        self.capacity = CHUNK
+        """The pipe's buffer size as far as gryt knows (grown to PIPE_SIZE for a steady writer)."""
+        self.grown = False
+        self.last_read = 0.0
+        self.raw = display is None
+        """ASCII reads may bypass decoding: nothing is shown (and, checked per read, nothing to mask)."""
+        self.undecoded = False
+        """The decoder holds the first bytes of an unfinished character."""
+
+    def feed(self, data: bytes) -> None:
+        if (
+            self.raw
+            and not self.undecoded
+            and (self.secrets is None or self.secrets.pattern is None)
+            and data.isascii()
+        ):
+            if self.capture is None:
+                self.capture = Capture(self.limit)
+            self.capture.add(data)
+            if self.log is not None:
+                self.log.write_bytes(data)
+            return
+        if self.decoder is None:
+            self.decoder = _Utf8Decoder(errors="replace")
+        text = self.decoder.decode(data)
+        self.undecoded = bool(self.decoder.getstate()[0])
+        self._emit(self.masker.feed(text))
+
+    def finish(self) -> None:
+        if self.decoder is None and not self.masker.pending:
+            return  # only raw reads (or none): nothing held back
+        tail = self.decoder.decode(b"", final=True) if self.decoder is not None else ""
+        self._emit(self.masker.feed(tail) + self.masker.flush())
+        if self.display is not None and self.partial:
+            self._show(f"{self.prefix or ''}{self.partial}\n")
+            self.partial = ""
+
+    def _emit(self, text: str) -> None:
+        if not text:
+            return
+        if self.capture is None:
+            self.capture = Capture(self.limit)
+        self.capture.add(text)
+        if self.log is not None:
+            self.log.write(text)
+        if self.display is None:
+            return
+        if self.prefix is None:
+            self._show(text)
+            return
+        lines = (self.partial + text).split("\n")
+        self.partial = lines.pop()
+        if lines:
+            self._show("".join(f"{self.prefix}{line}\n" for line in lines))
+
+    def text(self) -> str:
+        """What the result keeps of this stream: all of it, or its head and tail around a cut marker."""
+        return self.capture.text() if self.capture is not None else ""
+
+    @property
+    def cut(self) -> int:
+        return self.capture.cut if self.capture is not None else 0
+
+    def _show(self, text: str) -> None:
+        if self.display is None:
+            return
+        with _display_lock:
+            self.display.write(text)
+            self.display.flush()
