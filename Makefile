@@ -17,7 +17,8 @@ $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("gryt needs Python >= 3.10, found " + sys.version.split()[0]) if sys.version_info < (3, 10) else None'
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(BIN)/python requirements-dev.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+# Each package's __init__.py holds its version (hatchling reads it into the metadata): a change reinstalls.
+$(STAMP): $(BIN)/python requirements-dev.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml $(wildcard $(p)/src/*/__init__.py))
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt $(foreach p,$(PACKAGES),-e ./$(p))
 	touch $(STAMP)
