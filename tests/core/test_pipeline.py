@@ -569,8 +569,12 @@ def test_interrupt_from_timer_thread(tmp_path: Path) -> None:
 
 
 SIGINT_CHILD = """
+import signal
 import sys
 from gryt import CommandStep, Pipeline, Runner, SqliteData
+# Python leaves SIGINT ignored when it starts with it ignored (pytest run with `&` or nohup): raise
+# KeyboardInterrupt on SIGINT as an interactive start would.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 data = SqliteData(sys.argv[1])
 steps = [CommandStep("slow", {"cmd": ["sh", "-c", "echo started; sleep 20; touch " + sys.argv[2]]}),
          CommandStep("after", {"cmd": ["true"]})]
