@@ -12,10 +12,10 @@ from gryt import __version__
 from gryt.errors import ConfigError
 from gryt.scaffold import SCAFFOLD_KINDS, core_requirement, create_plugin, derive_names
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ImportError:  # Python 3.10
-    import tomli as tomllib
+else:  # pragma: no cover - Python 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 
 @pytest.mark.parametrize(
