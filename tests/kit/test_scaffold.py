@@ -118,6 +118,8 @@ def test_writes_a_publishable_project(tmp_path, kind):
     assert meta["project"]["entry-points"]["gryt"] == {"acme": "gryt_acme.plugin"}
     assert any(req.startswith("pytest") for req in meta["project"]["optional-dependencies"]["test"])
     assert meta["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == ["src/gryt_acme"]
+    assert "version" not in meta["project"] and meta["project"]["dynamic"] == ["version"]
+    assert meta["tool"]["hatch"]["version"] == {"path": "src/gryt_acme/__init__.py"}
 
     for path in root.rglob("*.py"):
         text = path.read_text()
