@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.util
+import subprocess
 import sys
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from build.util import project_wheel_metadata
 
 from gryt import plugins
+from gryt.discovery import Distribution
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -70,5 +72,21 @@ def test_runtime_version_is_the_installed_version(distribution: str) -> None:
     )
 
 
-def test_core_version_used_by_the_compatibility_check_is_the_installed_one() -> None:
-    assert plugins._core_version() == importlib.metadata.version("gryt-core")
+def test_gryt_version_shows_the_installed_version() -> None:
+    gryt = Path(sys.executable).with_name("gryt")
+    done = subprocess.run([gryt, "--version"], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.splitlines()[0] == f"gryt-core {importlib.metadata.version('gryt-core')}"
+
+
+def test_the_plugin_compatibility_check_runs_with_the_installed_version(tmp_path: Path) -> None:
+    installed = importlib.metadata.version("gryt-core")
+
+    def requiring(specifier: str) -> Distribution:
+        folder = tmp_path / f"probe{len(list(tmp_path.iterdir()))}-1.0.dist-info"
+        folder.mkdir()
+        (folder / "METADATA").write_text(f"Name: probe\nVersion: 1.0\nRequires-Dist: gryt-core{specifier}\n")
+        return Distribution(folder)
+
+    assert plugins.incompatibility(requiring(f"=={installed}")) is None
+    reason = plugins.incompatibility(requiring(f"!={installed}"))
+    assert reason is not None and reason.endswith(f"(running {installed})")
