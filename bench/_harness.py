@@ -11,7 +11,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -43,7 +43,7 @@ def parse_args(description: str) -> argparse.Namespace:
     return args
 
 
-def interleave(variants: dict[str, Callable[[], object]], repeat: int) -> dict[str, Sample]:
+def interleave(variants: Mapping[str, Callable[[], object]], repeat: int) -> dict[str, Sample]:
     """Run each variant `repeat` times, alternating between them, and keep every wall time."""
     samples = {name: Sample(name, []) for name in variants}
     for _ in range(repeat):

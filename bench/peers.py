@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 from _harness import ROOT, VENV_BIN, finish, header, interleave, parse_args, ratio_line
@@ -63,7 +64,7 @@ def main() -> None:
         write_projects(tmp, n)
         env = {**os.environ, "NO_COLOR": "1"}
 
-        def command(*argv: str) -> object:
+        def command(*argv: str) -> Callable[[], None]:
             def run() -> None:
                 subprocess.run(
                     argv, cwd=tmp, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

@@ -13,6 +13,7 @@ import os
 import subprocess
 import tempfile
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 from _harness import ROOT, VENV_BIN, finish, header, interleave, parse_args, ratio_line
@@ -82,7 +83,7 @@ def main() -> None:
         gryt = os.path.join(VENV_BIN, "gryt")
         python = os.path.join(VENV_BIN, "python")
 
-        def command(*argv: str) -> object:
+        def command(*argv: str) -> Callable[[], None]:
             def run() -> None:
                 subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL, cwd=tmp)
 

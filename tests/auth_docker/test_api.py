@@ -36,7 +36,8 @@ def login(
 
 
 def read_config(path: str | Path) -> dict[str, Any]:
-    return json.loads(Path(path).read_text())
+    config: dict[str, Any] = json.loads(Path(path).read_text())
+    return config
 
 
 def test_basic_login_writes_run_scoped_config_and_cleanup_removes_it(

@@ -130,7 +130,8 @@ def test_registered_through_the_plugin_manager() -> None:
 
     manager = get_manager()
     assert manager.registry.get("auth", "docker-registry") is DockerRegistryAuth
-    assert manager.registry.provider("auth", "docker-registry").distribution == "gryt-auth-docker"
+    provider = manager.registry.provider("auth", "docker-registry")
+    assert provider is not None and provider.distribution == "gryt-auth-docker"
     from gryt.auth import DockerRegistryAuth as Imported
 
     assert Imported is DockerRegistryAuth

@@ -68,6 +68,7 @@ def test_toml_builds_every_section(project: Path) -> None:
     assert loaded.parallel is True and loaded.max_parallel == 2 == pipe.max_parallel
     assert loaded.artifacts == ["dist/*.whl"]
     assert pipe.secrets == ["MY_TOKEN"]
+    assert pipe.runtime is not None
     assert type(pipe.runtime).name == "local" and pipe.runtime.env == {"CI": "1"}
     assert [type(v).name for v in loaded.validators] == ["env-vars"]
     assert [r.id for r in pipe.runners] == ["test", "build"]

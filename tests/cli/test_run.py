@@ -10,6 +10,7 @@ import subprocess
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -128,11 +129,12 @@ def test_parallel_settings_precedence(gryt, project: Path) -> None:
         '[pipeline]\nparallel = false\nmax_parallel = 2\n[[runners]]\nsteps = [{ cmd = ["true"] }]\n',
     )
 
-    def config_of(*args: str) -> dict:
+    def config_of(*args: str) -> dict[str, Any]:
         done = gryt("run", *args, "--json", cwd=project)
         assert done.code == 0, done.stderr
         shown = gryt("runs", "show", json.loads(done.stdout)["run_id"], "--json", cwd=project)
-        return json.loads(shown.stdout)["config"]
+        config: dict[str, Any] = json.loads(shown.stdout)["config"]
+        return config
 
     from_project, from_pipeline = config_of("p"), config_of("q")
     assert (from_project["parallel"], from_project["max_parallel"]) == (True, 3)

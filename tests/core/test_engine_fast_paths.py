@@ -186,20 +186,28 @@ def test_background_rows_appear_while_the_run_goes_and_close_waits_for_all(tmp_p
 
 
 def test_parallel_recorders_on_two_databases_keep_their_rows_apart(tmp_path: Path) -> None:
+    failures: dict[str, BaseException] = {}
+
     def run(name: str) -> None:
-        with SqliteData(tmp_path / f"{name}.db") as data:
-            steps = [CommandStep(f"{name}{i}", {"cmd": ["true"]}) for i in range(15)]
-            result = Pipeline([Runner(steps, id="r")], data=data, name=name).execute()
-            assert result["status"] == "success"
-            run_row = get_run(data, result["run_id"])
-            assert run_row is not None
-            assert [s["step_id"] for s in run_row["steps"]] == [f"{name}{i}" for i in range(15)]
+        try:
+            with SqliteData(tmp_path / f"{name}.db") as data:
+                steps = [CommandStep(f"{name}{i}", {"cmd": ["true"]}) for i in range(15)]
+                result = Pipeline([Runner(steps, id="r")], data=data, name=name).execute()
+                assert result["status"] == "success"
+                run_row = get_run(data, result["run_id"])
+                assert run_row is not None
+                assert [s["step_id"] for s in run_row["steps"]] == [f"{name}{i}" for i in range(15)]
+        except BaseException as exc:  # an assertion in a thread only warns: hand it to the test's thread
+            failures[name] = exc
 
     threads = [threading.Thread(target=run, args=(name,)) for name in ("a", "b")]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+        assert not thread.is_alive(), "a pipeline thread did not finish within 60 s"
+    for exc in failures.values():
+        raise exc
     for name in ("a", "b"):
         with SqliteData(tmp_path / f"{name}.db") as data:
             assert data.query("SELECT COUNT(*) AS n FROM step_runs") == [{"n": 15}]

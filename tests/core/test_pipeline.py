@@ -67,13 +67,13 @@ class TokenAuth(Auth):
     name = "token"
 
     def __init__(
-        self, id: str, config: dict | None = None, fail: bool = False, log: list | None = None
+        self, id: str, config: dict[str, Any] | None = None, fail: bool = False, log: list[str] | None = None
     ) -> None:
         super().__init__(id, config)
         self.fail = fail
         self.log = log if log is not None else []
 
-    def authenticate(self) -> dict:
+    def authenticate(self) -> dict[str, Any]:
         self.log.append(f"auth:{self.id}")
         if self.fail:
             return {"status": "error", "error": "bad token"}
@@ -89,7 +89,7 @@ class TokenAuth(Auth):
 class TrackingRuntime(Runtime):
     name = "tracking"
 
-    def __init__(self, log: list, fail: bool = False) -> None:
+    def __init__(self, log: list[str], fail: bool = False) -> None:
         super().__init__()
         self.log = log
         self.fail = fail
@@ -107,7 +107,7 @@ class TrackingRuntime(Runtime):
 class Fixed(Validator):
     name = "fixed"
 
-    def __init__(self, issues: list[Issue], log: list | None = None) -> None:
+    def __init__(self, issues: list[Issue], log: list[str] | None = None) -> None:
         super().__init__()
         self.issues = issues
         self.log = log if log is not None else []
@@ -150,14 +150,14 @@ def test_standalone_runner_records_its_own_run(tmp_path: Path) -> None:
 class Exploding(Step):
     name = "exploding"
 
-    def run(self) -> dict:
+    def run(self) -> dict[str, Any]:
         raise ValueError("kaboom\nsecond line")
 
 
 class Invalid(Step):
     name = "invalid"
 
-    def run(self) -> dict:
+    def run(self) -> dict[str, Any]:
         raise AssertionError("never runs")
 
     def validate(self) -> bool:
@@ -569,8 +569,12 @@ def test_interrupt_from_timer_thread(tmp_path: Path) -> None:
 
 
 SIGINT_CHILD = """
+import signal
 import sys
 from gryt import CommandStep, Pipeline, Runner, SqliteData
+# Python leaves SIGINT ignored when it starts with it ignored (pytest run with `&` or nohup): raise
+# KeyboardInterrupt on SIGINT as an interactive start would.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 data = SqliteData(sys.argv[1])
 steps = [CommandStep("slow", {"cmd": ["sh", "-c", "echo started; sleep 20; touch " + sys.argv[2]]}),
          CommandStep("after", {"cmd": ["true"]})]

@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ from gryt.step import CommandStep
 PY = sys.executable
 
 
-def run(config: dict, context: RunContext | None = None) -> dict:
+def run(config: dict[str, Any], context: RunContext | None = None) -> dict[str, Any]:
     step = CommandStep("s", config)
     step.context = context
     return step.run()
@@ -62,7 +63,7 @@ def test_failure_has_error_and_returncode() -> None:
         ({"cmd": ["true"], "timout": 3}, 'did you mean "timeout"'),
     ],
 )
-def test_bad_config(config: dict, message: str) -> None:
+def test_bad_config(config: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         CommandStep("s", config)
 

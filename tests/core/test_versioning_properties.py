@@ -136,6 +136,10 @@ def test_precedence_matches_the_semver_specification() -> None:
 
 @fast
 @given(versions, st.sampled_from(LEVELS), labels)
+@example(Version(1, 2, 4, ("rc", "2")), "prerelease", "rc")
+@example(Version(1, 2, 4, ("rc",)), "prerelease", "rc")
+@example(Version(1, 2, 4, ("beta", "3")), "prerelease", "rc")
+@example(Version(1, 2, 4, ("beta", "3")), "prerelease", "alpha")
 def test_bumping_is_monotonic(version: Version, level: str, label: str | None) -> None:
     try:
         new = bump(version, level, label)
@@ -143,12 +147,19 @@ def test_bumping_is_monotonic(version: Version, level: str, label: str | None) -
         assert_clean(error)
         # The only refusal: switching to a prerelease label that would sort lower.
         assert level == "prerelease" and label is not None and version.prerelease
+        assert Version(version.major, version.minor, version.patch, (*label.split("."), "1")) <= version
         return
     assert new > version
     assert new.build == ()
     assert parse_version(format_version(new)) == new
     if label is not None:
-        assert format_version(new).endswith(f"-{label}.1") or level == "prerelease"
+        # The label, then a count: 1, or one more when `prerelease` continues the current label.
+        current = version.prerelease
+        numbered = bool(current) and current[-1].isdigit()
+        base = current[:-1] if numbered else current
+        continues = level == "prerelease" and base == tuple(label.split("."))
+        count = int(current[-1]) + 1 if continues and numbered else 1
+        assert format_version(new).endswith(f"-{label}.{count}")
 
 
 @fast

@@ -12,10 +12,10 @@ from gryt import __version__
 from gryt.errors import ConfigError
 from gryt.scaffold import SCAFFOLD_KINDS, core_requirement, create_plugin, derive_names
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ImportError:  # Python 3.10
-    import tomli as tomllib
+else:  # pragma: no cover - Python 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 
 @pytest.mark.parametrize(
@@ -118,6 +118,8 @@ def test_writes_a_publishable_project(tmp_path, kind):
     assert meta["project"]["entry-points"]["gryt"] == {"acme": "gryt_acme.plugin"}
     assert any(req.startswith("pytest") for req in meta["project"]["optional-dependencies"]["test"])
     assert meta["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == ["src/gryt_acme"]
+    assert "version" not in meta["project"] and meta["project"]["dynamic"] == ["version"]
+    assert meta["tool"]["hatch"]["version"] == {"path": "src/gryt_acme/__init__.py"}
 
     for path in root.rglob("*.py"):
         text = path.read_text()

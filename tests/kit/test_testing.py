@@ -18,10 +18,10 @@ from gryt import plugins
 from gryt.errors import PluginError
 from gryt.testing import GrytProject, assert_valid_plugin, dump_toml, isolated_manager
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ImportError:  # Python 3.10
-    import tomli as tomllib
+else:  # pragma: no cover - Python 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 pytest_plugins = ["gryt.testing"]
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["FlyAuth"]
+__version__ = "0.1.0"
+
+__all__ = ["FlyAuth", "__version__"]
 
 
 def __getattr__(name: str) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+"""gryt-core's version, written only here: hatchling reads it into the metadata ([tool.hatch.version])."""
 
 _EXPORTS = {
     "Auth": "gryt.auth",
