@@ -142,7 +142,7 @@ def test_a_timeout_with_a_bogus_pid_raises_instead_of_signalling_it(monkeypatch:
             started.append(self.pid)
             self.pid = 1
 
-    monkeypatch.setattr(command.subprocess, "Popen", BogusPid)
+    monkeypatch.setattr(subprocess, "Popen", BogusPid)
     monkeypatch.setattr(os, "killpg", lambda group, sig: signalled.append(group))
     try:
         with pytest.raises(ValueError, match="refusing to signal process group 1"):

@@ -24,10 +24,10 @@ from gryt.testing import isolated_manager
 class Recorder:
     """A plugin object whose `gryt_step_start` appends its name to a shared list."""
 
-    def __init__(self, name: str, calls: list[str], **opts: bool) -> None:
+    def __init__(self, name: str, calls: list[str], *, tryfirst: bool = False, trylast: bool = False) -> None:
         self.name = name
 
-        @hookimpl(**opts)
+        @hookimpl(tryfirst=tryfirst, trylast=trylast)
         def gryt_step_start(step: Any) -> None:
             calls.append(name)
 
@@ -53,10 +53,10 @@ def test_lifecycle_hooks_are_called_in_pluggys_order() -> None:
     assert calls == by_pluggy == ["tryfirst", "last-plain", "first-plain", "trylast"]
 
 
-@pytest.mark.parametrize("opts", [{"hookwrapper": True}, {"wrapper": True}])
-def test_a_wrapper_marks_the_plugin_error_with_one_line(opts: dict[str, bool]) -> None:
+@pytest.mark.parametrize("old_style", [True, False])
+def test_a_wrapper_marks_the_plugin_error_with_one_line(old_style: bool) -> None:
     class Wrapping:
-        @hookimpl(**opts)
+        @hookimpl(hookwrapper=old_style, wrapper=not old_style)
         def gryt_step_end(self, step: Any) -> Any:
             yield
 

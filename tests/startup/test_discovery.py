@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import importlib.metadata
 import inspect
+import os
 import re
 import sys
 import textwrap
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging.requirements import InvalidRequirement, Requirement
@@ -42,20 +44,27 @@ def write_dist(
         (info / name).write_text(text)
 
 
+def field(dist: importlib.metadata.Distribution, name: str) -> str | None:
+    """A METADATA field or None, read without the DeprecationWarning `dist.metadata[name]` gives on 3.12+."""
+    values = dist.metadata.get_all(name)
+    return str(values[0]) if values else None
+
+
 def reference_scan(groups: list[str], path: list[str]) -> dict[str, list[tuple[Any, ...]]]:
-    """What `importlib.metadata` says: first distribution of each name wins, entry points of `groups`."""
+    """What `importlib.metadata` says: first distribution of each name wins, entry points of `groups` of
+    those with a Name and a Version."""
     found: dict[str, list[tuple[Any, ...]]] = {g: [] for g in groups}
     seen = set()
     for dist in importlib.metadata.distributions(path=path):
-        try:
-            key = discovery.canonical_name(getattr(dist, "_normalized_name", None) or dist.name)
-        except (KeyError, TypeError):
+        name = getattr(dist, "_normalized_name", None) or field(dist, "Name")
+        if name is None:
             continue
+        key = discovery.canonical_name(name)
         if key in seen:
             continue
         seen.add(key)
         eps = [ep for ep in dist.entry_points if ep.group in found]
-        if not eps or not dist.name:
+        if not eps or not field(dist, "Name") or not field(dist, "Version"):
             continue
         for ep in eps:
             found[ep.group].append(describe(ep))
@@ -67,6 +76,7 @@ def describe(ep: Any) -> tuple[Any, ...]:
     return (ep.name, ep.value, dist.name, dist.version, dist.requires, str(dist.locate_file("x")))
 
 
+@pytest.mark.filterwarnings("error::DeprecationWarning")
 def test_scan_finds_what_importlib_metadata_finds(tmp_path: Path) -> None:
     first, second = tmp_path / "first", tmp_path / "second"
     write_dist(
@@ -116,6 +126,8 @@ def test_scan_finds_what_importlib_metadata_finds(tmp_path: Path) -> None:
         "[gryt]\nfolded = folded\n",
     )
     write_dist(second, "nameless-1.0.dist-info", "Version: 1.0\n", "[gryt]\nnameless = x\n")
+    write_dist(second, "versionless-1.0.dist-info", "Name: versionless\n", "[gryt]\nversionless = x\n")
+    write_dist(second, "bare-1.0.dist-info", None, "[gryt]\nbare = x\n")
     write_dist(
         second, "UPPER-1.0.DIST-INFO", "Name: upper\nVersion: 1.0\n", "[gryt.commands]\nup = upper:app\n"
     )
@@ -134,12 +146,15 @@ def test_scan_finds_what_importlib_metadata_finds(tmp_path: Path) -> None:
     found = discovery.scan(GROUPS, path)
     assert {g: sorted(describe(ep) for ep in eps) for g, eps in found.items()} == reference_scan(GROUPS, path)
     names = [ep.name for ep in found["gryt"]]
-    assert names == sorted(names) and "shadowed" not in names and "nameless" not in names
+    assert names == sorted(names)
+    assert not {"shadowed", "nameless", "versionless", "bare"} & set(names)
     assert {"alpha", "spaced", "beta", "folded", "pkginfo", "zipped"} <= set(names)
 
 
+@pytest.mark.filterwarnings("error::DeprecationWarning")
 def test_scan_asks_a_custom_distribution_finder(tmp_path: Path, monkeypatch: Any) -> None:
     write_dist(tmp_path, "custom-1.0.dist-info", "Name: custom\nVersion: 1.0\n", "[gryt]\ncustom = custom\n")
+    write_dist(tmp_path, "anonymous-1.0.dist-info", "Version: 1.0\n", "[gryt]\nanonymous = anonymous\n")
 
     class Finder:
         @staticmethod
@@ -148,7 +163,9 @@ def test_scan_asks_a_custom_distribution_finder(tmp_path: Path, monkeypatch: Any
 
         @staticmethod
         def find_distributions(context: Any = None) -> list[Any]:
-            return [importlib.metadata.Distribution.at(tmp_path / "custom-1.0.dist-info")]
+            return [
+                importlib.metadata.Distribution.at(tmp_path / name) for name in sorted(os.listdir(tmp_path))
+            ]
 
     monkeypatch.setattr(sys, "meta_path", [*sys.meta_path, Finder()])
     found = discovery.scan(["gryt"], [str(tmp_path / "empty")])

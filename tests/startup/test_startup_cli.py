@@ -1,4 +1,7 @@
-"""What `gryt --help`, `gryt --version` and `gryt plugins list` import, and Typer behaving as before."""
+"""What `gryt --help`, `gryt --version` and `gryt plugins list` import, and Typer behaving as before.
+
+Each runs with DeprecationWarnings as errors, next to a distribution whose METADATA has no Name: reading
+a missing field as `importlib.metadata`'s `metadata[name]` warns on Python 3.12 and 3.13."""
 
 from __future__ import annotations
 
@@ -23,8 +26,15 @@ SLOW_TO_IMPORT = {"pluggy", "importlib.metadata", "importlib_metadata", "email",
 
 
 def make_site(root: Path) -> Path:
-    """One plugin distribution (a step type, a requirement on gryt-core) with one plugin command."""
+    """One plugin distribution (a step type, a requirement on gryt-core) with one plugin command, and one
+    without a Name, whose plugin is skipped."""
     site = root / "site"
+    nameless = site / "gryt_nameless-1.0.dist-info"
+    nameless.mkdir(parents=True)
+    (nameless / "METADATA").write_text("Metadata-Version: 2.1\nVersion: 1.0\n")
+    (nameless / "entry_points.txt").write_text(
+        "[gryt]\nnameless = nowhere\n[gryt.commands]\nnope = nowhere:app\n"
+    )
     info = site / "gryt_quick-1.2.0.dist-info"
     info.mkdir(parents=True)
     (info / "METADATA").write_text(
@@ -60,7 +70,7 @@ def run_gryt(tmp_path: Path, *args: str, **env: str) -> tuple[str, set[str]]:
     out = tmp_path / "modules.json"
     base = {k: v for k, v in os.environ.items() if not k.startswith("GRYT_")}
     done = subprocess.run(
-        [sys.executable, "-c", DRIVER, *args],
+        [sys.executable, "-W", "error::DeprecationWarning", "-c", DRIVER, *args],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -85,7 +95,7 @@ def test_help_and_version_read_metadata_without_slow_imports(tmp_path: Path, arg
     stdout, slow = run_gryt(tmp_path, *args)
     assert slow == set()
     if args == ["--help"]:
-        assert "quick-cmd" in stdout and "gryt-quick 1.2.0" in stdout
+        assert "quick-cmd" in stdout and "gryt-quick 1.2.0" in stdout and "nope" not in stdout
     else:
         assert "quick-1.2.0" in stdout
 
@@ -95,8 +105,22 @@ def test_plugins_list_checks_a_plain_requirement_without_packaging_or_pydantic(t
         tmp_path, "plugins", "list", GRYT_DISABLE_PLUGIN_AUTOLOAD="1", GRYT_PLUGINS="quick"
     )
     assert slow == {"pluggy"}
+    assert "nameless" not in stdout
     quick = next(line for line in stdout.splitlines() if " quick " in line)
     assert "gryt-quick" in quick and " ok " in quick and "steps: quick" in quick
+
+
+def test_distributions_without_metadata_are_skipped_without_warnings(tmp_path: Path) -> None:
+    bare = make_site(tmp_path) / "gryt_bare-1.0.dist-info"
+    bare.mkdir()
+    (bare / "entry_points.txt").write_text(
+        "[gryt]\nbare = nowhere\n[gryt.commands]\nbare-cmd = nowhere:app\n"
+    )
+    listing, _ = run_gryt(tmp_path, "plugins", "list")
+    version, _ = run_gryt(tmp_path, "--version")
+    help_text, _ = run_gryt(tmp_path, "--help")
+    assert " quick " in listing and "quick-1.2.0" in version and "quick-cmd" in help_text
+    assert not any("bare" in out or "nameless" in out for out in (listing, version, help_text))
 
 
 def test_builtin_commands_are_listed_as_typer_builds_them() -> None:

@@ -105,13 +105,13 @@ class Distribution:
 
     @property
     def name(self) -> str:
-        """The `Name` of METADATA."""
-        return self._field("Name")  # type: ignore[no-any-return]
+        """The `Name` of METADATA; KeyError without one."""
+        return self._field("Name")
 
     @property
     def version(self) -> str:
-        """The `Version` of METADATA."""
-        return self._field("Version")  # type: ignore[no-any-return]
+        """The `Version` of METADATA; KeyError without one."""
+        return self._field("Version")
 
     @property
     def requires(self) -> list[str] | None:
@@ -125,11 +125,22 @@ class Distribution:
         requires = self._importlib().requires
         return list(requires) if requires else None
 
-    def _field(self, name: str) -> Any:
+    def _field(self, name: str) -> str:
+        """The Name or Version of METADATA, KeyError when it has none (as in importlib-metadata >= 8).
+
+        Headers read simply are read as the `email` parser reads them, so one missing there is missing.
+        Otherwise `importlib.metadata` is asked with `get_all`: its `metadata[name]` returns None for a
+        missing field, with a DeprecationWarning since Python 3.12.
+        """
         headers = self._read_headers()
-        if headers is not None and name.lower() in headers:
+        if headers is not None:
+            if name.lower() not in headers:
+                raise KeyError(name)
             return headers[name.lower()][0]
-        return self._importlib().metadata[name]
+        values = self._importlib().metadata.get_all(name)
+        if not values:
+            raise KeyError(name)
+        return str(values[0])
 
     def _read_headers(self) -> dict[str, list[str]] | None:
         """The Name, Version and Requires-Dist headers of METADATA, or None when `importlib.metadata`
@@ -270,7 +281,8 @@ def scan(groups: Sequence[str], path: Sequence[str] | None = None) -> dict[str, 
     """Entry points of `groups` from the installed distributions (metadata only: imports no plugin).
 
     Like `importlib.metadata.entry_points()`, the first distribution of a given name on the path wins;
-    a distribution without a name is skipped. Sorted by entry point name, then distribution name.
+    one without a Name or Version in its metadata is skipped (gryt could not name its plugins). Sorted by
+    entry point name, then distribution name.
     """
     found: dict[str, list[EntryPoint]] = {g: [] for g in groups}
     seen: set[str] = set()
@@ -286,10 +298,10 @@ def scan(groups: Sequence[str], path: Sequence[str] | None = None) -> dict[str, 
         if not eps:
             continue
         try:
-            name = dist.name
+            named = bool(dist.name and dist.version)
         except (KeyError, TypeError):
             continue
-        if name:
+        if named:
             for ep in eps:
                 found[ep.group].append(ep)
     for eps in found.values():
