@@ -2,7 +2,7 @@
 with the first-party distributions plus 51 synthetic plugins installed (55 plugins), versus a minimal Typer
 app's `--help` in the same venv. Targets: `--help` <= 1.3x, `--version` <= 1.3x, `plugins list` <= 1.6x.
 
-`--metadata-variants` also runs every gryt command with `gryt.discovery.scan` done by `importlib_metadata`
+`--metadata-variants` also runs every gryt command with `gryt.plugins.discovery.scan` done by `importlib_metadata`
 (the current release from the package index, installed into a scratch folder with pip) and by the standard
 library's `importlib.metadata`, and gives them as ratios to the working tree's hand-written reader too: the
 measurement behind keeping that reader (docs/performance.md, "Plugin discovery").
@@ -75,7 +75,7 @@ METADATA_SCAN = textwrap.dedent(
         return {{g: [ep for *_, ep in sorted(eps, key=lambda t: t[:2])] for g, eps in found.items()}}
     """
 )
-"""Appended to a copy of gryt/discovery.py, replacing its `scan` (which everything else calls)."""
+"""Appended to a copy of gryt/plugins/discovery.py, replacing its `scan` (which everything else calls)."""
 
 COMMANDS: list[tuple[str, str, tuple[str, ...], float | None]] = [
     ("gryt --help", "help", ("--help",), 1.3),
@@ -136,7 +136,7 @@ def metadata_variants(tmp: Path) -> dict[str, str]:
     ):
         source = tmp / module / "src"
         shutil.copytree(Path(ROOT, "gryt-core/src"), source, ignore=shutil.ignore_patterns("__pycache__"))
-        with (source / "gryt" / "discovery.py").open("a") as discovery:
+        with (source / "gryt" / "plugins" / "discovery.py").open("a") as discovery:
             discovery.write(METADATA_SCAN.format(module=module))
         compileall.compile_dir(source, quiet=1)
         variants[label] = f"{prefix}{source}{os.pathsep}"

@@ -14,7 +14,7 @@ import pytest
 from build.util import project_wheel_metadata
 
 from gryt import plugins
-from gryt.discovery import Distribution
+from gryt.plugins.discovery import Distribution
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -1,4 +1,4 @@
-"""`gryt.discovery` finds what `importlib.metadata` finds, and the start-up shortcuts decide as before."""
+"""`gryt.plugins.discovery` finds what `importlib.metadata` finds, and the start-up shortcuts decide as before."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 
-from gryt import discovery, plugins
-from gryt.plugins import checks
+from gryt import plugins
+from gryt.plugins import checks, discovery
 
 GROUPS = ["gryt", "gryt.commands", "console_scripts"]
 

@@ -29,9 +29,9 @@ import pytest
 
 from gryt import plugins as _plugins
 from gryt.config import ConfigKey
-from gryt.discovery import ENTRY_POINT_GROUP
 from gryt.errors import PluginError
 from gryt.plugins import PluginInfo, PluginManager
+from gryt.plugins.discovery import ENTRY_POINT_GROUP
 from gryt.plugins.kinds import KINDS
 from gryt.project import expand_artifacts, in_folder
 

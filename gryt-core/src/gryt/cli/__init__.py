@@ -45,7 +45,7 @@ app = typer.Typer(
 
 def _version_callback(value: bool) -> None:
     if value:
-        from gryt.discovery import installed_plugin_versions
+        from gryt.plugins.discovery import installed_plugin_versions
 
         typer.echo(f"gryt-core {__version__}")
         typer.echo(f"plugins: {', '.join(installed_plugin_versions()) or 'none'}")

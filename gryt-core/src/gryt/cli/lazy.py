@@ -19,7 +19,7 @@ from typer.core import TyperCommand, TyperGroup
 from gryt.errors import PluginError, one_line
 
 if TYPE_CHECKING:
-    from gryt.discovery import EntryPoint
+    from gryt.plugins.discovery import EntryPoint
 
 PANEL = "Plugin commands"
 
@@ -43,8 +43,7 @@ def plugin_commands(env: Mapping[str, str] | None = None) -> dict[str, CommandEn
     A command is hidden when its name or a `gryt` plugin of its distribution is disabled
     (GRYT_DISABLE_PLUGINS, `disable_plugins`), or when autoload is off and neither is in GRYT_PLUGINS.
     """
-    from gryt import discovery
-    from gryt.plugins import switches
+    from gryt.plugins import discovery, switches
 
     environ = os.environ if env is None else env
     found = discovery.scan([discovery.COMMANDS_GROUP, discovery.ENTRY_POINT_GROUP])
@@ -68,14 +67,14 @@ def load_command(entry: CommandEntry) -> Any:
     Accepts a Typer app, a click command of Typer's click, or any click-compatible object with a
     `main(args, prog_name, standalone_mode)` method (run as a pass-through). Failures are PluginError.
     """
-    from gryt import discovery
+    from gryt.plugins import switches
     from gryt.plugins.manager import StrictPluginError
 
     origin = f'plugin command "{entry.name}" ({entry.distribution} {entry.version})'
     try:
         obj = entry.entry_point.load()
     except (Exception, SystemExit) as exc:
-        if discovery.env_flag(os.environ, discovery.ENV_STRICT):
+        if switches.env_flag(os.environ, switches.ENV_STRICT):
             raise StrictPluginError(f"{origin} failed to load") from exc
         raise PluginError(f"{origin} failed to load: {one_line(exc)}") from exc
     if isinstance(obj, typer.Typer):

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from gryt import hookspecs
 from gryt.config import did_you_mean
-from gryt.discovery import CORE_DISTRIBUTION, canonical_name
 from gryt.errors import PluginError
+from gryt.plugins.discovery import CORE_DISTRIBUTION, canonical_name
 from gryt.plugins.kinds import KINDS, Kind
 
 if TYPE_CHECKING:
-    from gryt.discovery import Distribution
+    from gryt.plugins.discovery import Distribution
 
 TYPE_NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 

@@ -22,27 +22,29 @@ import pluggy
 
 from gryt import hookspecs
 from gryt.config import did_you_mean
-from gryt.discovery import (
+from gryt.errors import PluginError, one_line
+from gryt.plugins import switches
+from gryt.plugins.checks import HOOK_ARGS, check_hookimpls, check_type, core_version, incompatibility
+from gryt.plugins.discovery import (
     BUILTINS,
     CORE_DISTRIBUTION,
     ENTRY_POINT_GROUP,
+    canonical_name,
+    scan,
+)
+from gryt.plugins.kinds import KINDS
+from gryt.plugins.registry import FIRST_PARTY, PluginInfo, Registry
+from gryt.plugins.switches import (
     ENV_ALLOW,
     ENV_DISABLE,
     ENV_DISABLE_AUTOLOAD,
     ENV_STRICT,
-    canonical_name,
     env_flag,
     env_names,
-    scan,
 )
-from gryt.errors import PluginError, one_line
-from gryt.plugins import switches
-from gryt.plugins.checks import HOOK_ARGS, check_hookimpls, check_type, core_version, incompatibility
-from gryt.plugins.kinds import KINDS
-from gryt.plugins.registry import FIRST_PARTY, PluginInfo, Registry
 
 if TYPE_CHECKING:
-    from gryt.discovery import Distribution, EntryPoint
+    from gryt.plugins.discovery import Distribution, EntryPoint
 
 
 class StrictPluginError(RuntimeError):

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from gryt.config import did_you_mean
-from gryt.discovery import canonical_name
 from gryt.errors import PluginError
 from gryt.plugins.checks import check_type, kind_of
+from gryt.plugins.discovery import canonical_name
 from gryt.plugins.kinds import KINDS
 
 

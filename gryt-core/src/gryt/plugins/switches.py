@@ -8,9 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from gryt.discovery import ENV_ALLOW, ENV_DISABLE, ENV_DISABLE_AUTOLOAD, env_flag, env_names
+ENV_DISABLE_AUTOLOAD = "GRYT_DISABLE_PLUGIN_AUTOLOAD"
+ENV_ALLOW = "GRYT_PLUGINS"
+ENV_DISABLE = "GRYT_DISABLE_PLUGINS"
+ENV_STRICT = "GRYT_STRICT_PLUGINS"
+
+_TRUE = {"1", "true", "yes", "on"}
 
 _configured: tuple[str, ...] = ()
+
+
+def env_flag(env: Mapping[str, str], name: str) -> bool:
+    """Whether environment variable `name` is set to a true value (1, true, yes, on)."""
+    return env.get(name, "").strip().lower() in _TRUE
+
+
+def env_names(env: Mapping[str, str], name: str) -> list[str]:
+    """The comma-separated names in environment variable `name`."""
+    return [part.strip() for part in env.get(name, "").split(",") if part.strip()]
 
 
 def set_configured_disable(names: Iterable[str]) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,26 +27,10 @@ COMMANDS_GROUP = "gryt.commands"
 BUILTINS = "builtins"
 CORE_DISTRIBUTION = "gryt-core"
 
-ENV_DISABLE_AUTOLOAD = "GRYT_DISABLE_PLUGIN_AUTOLOAD"
-ENV_ALLOW = "GRYT_PLUGINS"
-ENV_DISABLE = "GRYT_DISABLE_PLUGINS"
-ENV_STRICT = "GRYT_STRICT_PLUGINS"
-
-_TRUE = {"1", "true", "yes", "on"}
 _INFO_SUFFIXES = (".dist-info", ".egg-info")
 _HEADER = re.compile(r"[\041-\071\073-\176]*:")
 _ENTRY_POINT = re.compile(r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?((?P<extras>\[.*\])\s*)?$")
 """The syntax of an entry point value, as `importlib.metadata.EntryPoint.pattern` has it."""
-
-
-def env_flag(env: Mapping[str, str], name: str) -> bool:
-    """Whether environment variable `name` is set to a true value (1, true, yes, on)."""
-    return env.get(name, "").strip().lower() in _TRUE
-
-
-def env_names(env: Mapping[str, str], name: str) -> list[str]:
-    """The comma-separated names in environment variable `name`."""
-    return [part.strip() for part in env.get(name, "").split(",") if part.strip()]
 
 
 def canonical_name(name: str) -> str:
