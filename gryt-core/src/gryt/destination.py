@@ -16,16 +16,14 @@ from gryt.typeinfo import Registrable
 
 if TYPE_CHECKING:
     from gryt.context import RunContext
-    from gryt.hook import Hook
 
 
 class Destination(Registrable, ABC):
     """Publish artifacts somewhere; one result dict per artifact with `artifact` and `status`."""
 
-    def __init__(self, id: str, config: dict[str, Any] | None = None, hook: Hook | None = None) -> None:
+    def __init__(self, id: str, config: dict[str, Any] | None = None) -> None:
         self.id = id
         self.config: dict[str, Any] = resolve_config(self.config_keys, config, where=id)
-        self.hook = hook
         self.context: RunContext | None = None
 
     @abstractmethod
@@ -50,8 +48,8 @@ class CommandDestination(Destination):
         ConfigKey("timeout", (int, float), None, "Seconds before the command is killed"),
     )
 
-    def __init__(self, id: str, config: dict[str, Any] | None = None, hook: Hook | None = None) -> None:
-        super().__init__(id, config, hook)
+    def __init__(self, id: str, config: dict[str, Any] | None = None) -> None:
+        super().__init__(id, config)
         cmd = self.config["cmd"]
         if isinstance(cmd, str) and not self.config["shell"]:
             raise ConfigError(f"{id}.cmd: a string needs shell = true; or give a list of arguments")
