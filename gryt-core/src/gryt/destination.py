@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from gryt.config import ConfigKey, resolve_config
 from gryt.errors import ConfigError
+from gryt.status import ERROR, SUCCESS
 from gryt.typeinfo import Registrable
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ class Destination(Registrable, ABC):
 
 
 def _error(artifact: Path, message: str) -> dict[str, Any]:
-    return {"artifact": str(artifact), "status": "error", "error": message}
+    return {"artifact": str(artifact), "status": ERROR, "error": message}
 
 
 class CommandDestination(Destination):
@@ -87,7 +88,7 @@ class CommandDestination(Destination):
             )
             result: dict[str, Any] = {
                 "artifact": str(artifact),
-                "status": "success" if out.ok else "error",
+                "status": SUCCESS if out.ok else ERROR,
                 "returncode": out.returncode,
                 "stdout": out.stdout,
                 "stderr": out.stderr,
@@ -123,5 +124,5 @@ class DirectoryDestination(Destination):
             except OSError as exc:
                 results.append(_error(artifact, f"cannot copy to {target}: {exc.strerror or exc}"))
                 continue
-            results.append({"artifact": str(artifact), "status": "success", "path": str(target)})
+            results.append({"artifact": str(artifact), "status": SUCCESS, "path": str(target)})
         return results

@@ -17,9 +17,7 @@ from itertools import groupby
 from typing import Any
 
 from gryt.data import Data, to_json
-
-RUN_STATUSES = ("running", "success", "error", "invalid_env", "auth_failed", "interrupted")
-
+from gryt.status import ERROR, RUNNING, RunStatus, StepStatus
 
 _second: tuple[int, str] = (-1, "")
 """The last whole second formatted by `now_iso` (formatting is most of its cost)."""
@@ -66,7 +64,7 @@ def _run_view(row: Mapping[str, Any]) -> dict[str, Any]:
     for key in ("issues", "destinations", "warnings"):
         view[key] = _decode(view.pop(f"{key}_json", None))
     abandoned = False
-    if view.get("status") == "running" and view.get("pid") and view.get("host") == socket.gethostname():
+    if view.get("status") == RUNNING and view.get("pid") and view.get("host") == socket.gethostname():
         abandoned = not _pid_alive(int(view["pid"]))
     view["abandoned"] = abandoned
     return view
@@ -229,7 +227,7 @@ class Recorder:
                 "pipeline_id": run_id,
                 "name": name,
                 "start_timestamp": now_iso(),
-                "status": "running",
+                "status": RUNNING,
                 "config_json": dict(config or {}),
                 "pid": os.getpid(),
                 "host": socket.gethostname(),
@@ -239,7 +237,7 @@ class Recorder:
     def run_finished(
         self,
         run_id: str,
-        status: str,
+        status: RunStatus,
         *,
         duration: float | None = None,
         error: str | None = None,
@@ -277,7 +275,7 @@ class Recorder:
                 "pipeline_id": run_id,
                 "runner_id": runner_id,
                 "name": name or runner_id,
-                "status": "running",
+                "status": RUNNING,
                 "start_timestamp": now_iso(),
                 "needs_json": list(needs),
             },
@@ -288,7 +286,7 @@ class Recorder:
         self,
         run_id: str,
         runner_id: str,
-        status: str,
+        status: StepStatus,
         *,
         duration: float | None = None,
         name: str | None = None,
@@ -333,7 +331,7 @@ class Recorder:
                 "runner_id": runner_id,
                 "step_id": step_id,
                 "name": step_type,
-                "status": str(result.get("status", "error")),
+                "status": str(result.get("status", ERROR)),
                 "returncode": result.get("returncode"),
                 "attempts": result.get("attempts"),
                 "timed_out": 1 if result.get("timed_out") else 0,
@@ -366,7 +364,7 @@ class Recorder:
                 "pipeline_id": run_id,
                 "auth_id": auth_id,
                 "name": auth_type,
-                "status": str(result.get("status", "error")),
+                "status": str(result.get("status", ERROR)),
                 "duration": duration,
                 "start_timestamp": start_timestamp or end,
                 "end_timestamp": end,

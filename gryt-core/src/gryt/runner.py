@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from gryt.errors import ConfigError, one_line
 from gryt.history import Recorder, now_iso
 from gryt.hook import EventDispatcher
-from gryt.status import ERROR, INTERRUPTED, SKIPPED, SUCCESS, StepStatus
+from gryt.status import ERROR, INTERRUPTED, SKIPPED, SUCCESS, RunStatus, StepStatus
 from gryt.step import Step, empty_result
 
 if TYPE_CHECKING:
@@ -95,7 +95,9 @@ class Runner:
             results = self._execute(context.for_runner(self.id), events, recorder)
         finally:
             if standalone:
-                status = self.status or INTERRUPTED
+                status: RunStatus = INTERRUPTED
+                if self.status in (SUCCESS, ERROR):  # a standalone runner never skips
+                    status = self.status
                 error = None if status == SUCCESS else f"runner {self.id} {status}"
                 recorder.run_finished(
                     context.run_id, status, duration=time.monotonic() - started, error=error

@@ -6,7 +6,7 @@ comparison and assignment, and the constants spare the code from spelling them o
 
 from __future__ import annotations
 
-from typing import Final, Literal, get_args
+from typing import Final, Literal
 
 StepStatus = Literal["success", "error", "skipped", "interrupted"]
 """A step's result; a runner ends with one of these too."""
@@ -24,6 +24,3 @@ INTERRUPTED: Final = "interrupted"
 RUNNING: Final = "running"
 INVALID_ENV: Final = "invalid_env"
 AUTH_FAILED: Final = "auth_failed"
-
-RUN_STATUSES: Final[tuple[RunStatus, ...]] = get_args(RunStatus)
-STEP_STATUSES: Final[tuple[StepStatus, ...]] = get_args(StepStatus)

@@ -31,13 +31,14 @@ def env_validate(
     """Run only the pipeline's validators; exit 1 when the environment has issues."""
     with reporting(debug):
         from gryt.project import display_path, in_folder
+        from gryt.status import INVALID_ENV
         from gryt.validators import run_validators
 
         project, path, loaded = load_at_root(pipeline)
         with in_folder(project.root):
             report = run_validators(loaded.validators)
         issues = [issue for _label, found in report for issue in found]
-        status = "invalid_env" if issues else "ok"
+        status = INVALID_ENV if issues else "ok"
         if as_json:
             print_json({"status": status, "issues": issues})
         else:
