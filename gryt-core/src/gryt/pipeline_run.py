@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -88,12 +88,16 @@ class Schedule:
 
     def next(self) -> tuple[Runner, str] | None:
         """The next decided runner and why it is skipped ("" when it may start), or None: none yet."""
-        if not self._decided:
-            return None
-        index, reason = heapq.heappop(self._decided)
+        while self._decided:
+            index, reason = heapq.heappop(self._decided)
+            if not self._taken[index]:
+                self._take(index)
+                return self.order[index], reason
+        return None
+
+    def _take(self, index: int) -> None:
         self._taken[index] = True
         self._left -= 1
-        return self.order[index], reason
 
     def ended(self, runner: Runner) -> None:
         """`runner` finished (with `runner.status`) or was skipped: decide what waited on it."""
@@ -101,13 +105,13 @@ class Schedule:
         for index in self._waiting.pop(runner.id, ()):
             self._advance(index)
 
-    def take_rest(self) -> list[Runner]:
-        """Every runner neither started nor skipped yet, in order; they count as taken afterwards."""
-        rest = [r for i, r in enumerate(self.order) if not self._taken[i]]
-        self._taken = [True] * len(self.order)
-        self._decided.clear()
-        self._left = 0
-        return rest
+    def rest(self) -> Iterator[Runner]:
+        """Every runner neither started nor skipped yet, in order, each taken as it is handed out (a
+        KeyboardInterrupt while they are recorded leaves the others for the next call)."""
+        for index, runner in enumerate(self.order):
+            if not self._taken[index]:
+                self._take(index)
+                yield runner
 
 
 class PipelineRun:
@@ -259,7 +263,7 @@ class PipelineRun:
         return True
 
     def _interrupt_rest(self, schedule: Schedule) -> None:
-        for runner in schedule.take_rest():
+        for runner in schedule.rest():
             self._skip(runner, INTERRUPTED, "run interrupted before this runner started")
             schedule.ended(runner)
 
@@ -357,7 +361,7 @@ class PipelineRun:
         if not self.schedule:
             return
         status: StepStatus = INTERRUPTED if self.ctx.cancel.is_set() else SKIPPED
-        for runner in self.schedule.take_rest():
+        for runner in self.schedule.rest():
             self._skip(runner, status, f"run ended before runner {runner.id!r} started")
 
     def _publish(self, artifacts: Iterable[str | Path] | None) -> None:
