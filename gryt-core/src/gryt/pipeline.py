@@ -5,6 +5,9 @@ anything else happens, `pipeline_start` included) -> `pipeline_start` -> auth st
 failure ends the run as `auth_failed`) -> `runtime.provision()` -> runners -> destinations (only when
 every runner succeeded) -> `runtime.teardown()` and `cleanup()` of every successful auth step, always ->
 `pipeline_end` (called for every run, also `invalid_env` and `interrupted`).
+
+`Pipeline` is the configuration and checks it when built (`needs_order` is the one check of the `needs`
+graph, the TOML loader's too); each `execute()` is a `gryt.pipeline_run.PipelineRun`.
 """
 
 from __future__ import annotations
