@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -103,7 +104,7 @@ def test_fresh_database_schema_equals_the_migrated_one(tmp_path: Path) -> None:
     fresh.close()
 
 
-def _record_run(recorder: Recorder, run_id: str, status: str = "success") -> None:
+def _record_run(recorder: Recorder, run_id: str, status: Literal["success", "error"] = "success") -> None:
     recorder.run_started(run_id, "ci", {"runners": ["build"]})
     recorder.runner_started(run_id, "build", needs=["setup"])
     for step in ("compile", "test"):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from gryt.config import resolve_config
 from gryt.masking import Masker
+from gryt.status import SUCCESS
 from gryt.typeinfo import Registrable
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ def _recording(authenticate: Callable[[Auth], dict[str, Any]]) -> Callable[[Auth
     def wrapper(self: Auth) -> dict[str, Any]:
         self._authenticated = False
         result = authenticate(self)
-        self._authenticated = isinstance(result, dict) and result.get("status") == "success"
+        self._authenticated = isinstance(result, dict) and result.get("status") == SUCCESS
         return result
 
     return wrapper

@@ -11,20 +11,19 @@ from typing import TYPE_CHECKING, Any
 
 from gryt.config import ConfigKey, resolve_config
 from gryt.errors import ConfigError
+from gryt.status import ERROR, SUCCESS
 from gryt.typeinfo import Registrable
 
 if TYPE_CHECKING:
     from gryt.context import RunContext
-    from gryt.hook import Hook
 
 
 class Destination(Registrable, ABC):
     """Publish artifacts somewhere; one result dict per artifact with `artifact` and `status`."""
 
-    def __init__(self, id: str, config: dict[str, Any] | None = None, hook: Hook | None = None) -> None:
+    def __init__(self, id: str, config: dict[str, Any] | None = None) -> None:
         self.id = id
         self.config: dict[str, Any] = resolve_config(self.config_keys, config, where=id)
-        self.hook = hook
         self.context: RunContext | None = None
 
     @abstractmethod
@@ -33,7 +32,7 @@ class Destination(Registrable, ABC):
 
 
 def _error(artifact: Path, message: str) -> dict[str, Any]:
-    return {"artifact": str(artifact), "status": "error", "error": message}
+    return {"artifact": str(artifact), "status": ERROR, "error": message}
 
 
 class CommandDestination(Destination):
@@ -53,8 +52,8 @@ class CommandDestination(Destination):
         ),
     )
 
-    def __init__(self, id: str, config: dict[str, Any] | None = None, hook: Hook | None = None) -> None:
-        super().__init__(id, config, hook)
+    def __init__(self, id: str, config: dict[str, Any] | None = None) -> None:
+        super().__init__(id, config)
         cmd = self.config["cmd"]
         if isinstance(cmd, str) and not self.config["shell"]:
             raise ConfigError(f"{id}.cmd: a string needs shell = true; or give a list of arguments")
@@ -89,7 +88,7 @@ class CommandDestination(Destination):
             )
             result: dict[str, Any] = {
                 "artifact": str(artifact),
-                "status": "success" if out.ok else "error",
+                "status": SUCCESS if out.ok else ERROR,
                 "returncode": out.returncode,
                 "stdout": out.stdout,
                 "stderr": out.stderr,
@@ -125,5 +124,5 @@ class DirectoryDestination(Destination):
             except OSError as exc:
                 results.append(_error(artifact, f"cannot copy to {target}: {exc.strerror or exc}"))
                 continue
-            results.append({"artifact": str(artifact), "status": "success", "path": str(target)})
+            results.append({"artifact": str(artifact), "status": SUCCESS, "path": str(target)})
         return results

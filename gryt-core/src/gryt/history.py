@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
+from gryt.status import ERROR, RUNNING, RunStatus, StepStatus
+
 if TYPE_CHECKING:
     from gryt.data import Data
 
@@ -290,7 +292,7 @@ def _run_view(row: Mapping[str, Any]) -> dict[str, Any]:
     for key in ("issues", "destinations", "warnings"):
         view[key] = _decode(view.pop(f"{key}_json", None))
     abandoned = False
-    if view.get("status") == "running" and view.get("pid") and view.get("host") == socket.gethostname():
+    if view.get("status") == RUNNING and view.get("pid") and view.get("host") == socket.gethostname():
         abandoned = not _pid_alive(int(view["pid"]))
     view["abandoned"] = abandoned
     return view
@@ -453,7 +455,7 @@ class Recorder:
                 "pipeline_id": run_id,
                 "name": name,
                 "start_timestamp": now_iso(),
-                "status": "running",
+                "status": RUNNING,
                 "config_json": dict(config or {}),
                 "pid": os.getpid(),
                 "host": socket.gethostname(),
@@ -463,7 +465,7 @@ class Recorder:
     def run_finished(
         self,
         run_id: str,
-        status: str,
+        status: RunStatus,
         *,
         duration: float | None = None,
         error: str | None = None,
@@ -501,7 +503,7 @@ class Recorder:
                 "pipeline_id": run_id,
                 "runner_id": runner_id,
                 "name": name or runner_id,
-                "status": "running",
+                "status": RUNNING,
                 "start_timestamp": now_iso(),
                 "needs_json": list(needs),
             },
@@ -512,7 +514,7 @@ class Recorder:
         self,
         run_id: str,
         runner_id: str,
-        status: str,
+        status: StepStatus,
         *,
         duration: float | None = None,
         name: str | None = None,
@@ -557,7 +559,7 @@ class Recorder:
                 "runner_id": runner_id,
                 "step_id": step_id,
                 "name": step_type,
-                "status": str(result.get("status", "error")),
+                "status": str(result.get("status", ERROR)),
                 "returncode": result.get("returncode"),
                 "attempts": result.get("attempts"),
                 "timed_out": 1 if result.get("timed_out") else 0,
@@ -590,7 +592,7 @@ class Recorder:
                 "pipeline_id": run_id,
                 "auth_id": auth_id,
                 "name": auth_type,
-                "status": str(result.get("status", "error")),
+                "status": str(result.get("status", ERROR)),
                 "duration": duration,
                 "start_timestamp": start_timestamp or end,
                 "end_timestamp": end,

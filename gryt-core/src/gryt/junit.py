@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from gryt.status import SKIPPED, SUCCESS
+
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 OUTPUT_LIMIT = 64 * 1024
 """Characters of stdout/stderr kept per testcase (the tail: that is where failures show)."""
@@ -50,10 +52,10 @@ def build_junit(result: Mapping[str, Any], pipeline_name: str = "gryt") -> ET.El
             counts["tests"] += 1
             status = step.get("status")
             reason = _clean(step.get("error") or "")
-            if status == "skipped":
+            if status == SKIPPED:
                 counts["skipped"] += 1
                 ET.SubElement(case, "skipped", message=reason or "skipped")
-            elif status != "success":
+            elif status != SUCCESS:
                 counts["failures"] += 1
                 message = reason or f"step {status}"
                 failure = ET.SubElement(case, "failure", message=message, type=_clean(status or "error"))

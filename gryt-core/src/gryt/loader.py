@@ -321,31 +321,21 @@ def _build_runners(b: _Builder, tables: list[Any]) -> list[Any]:
 
 
 def _check_needs(b: _Builder, runners: list[tuple[str, str, list[str]]]) -> None:
-    """Unknown needs (with did-you-mean), self-needs and cycles, reported with the key path."""
-    ids = [rid for _where, rid, _needs in runners]
-    graph = {rid: needs for _where, rid, needs in runners}
-    for where, rid, needs in runners:
-        for need in needs:
-            if need == rid:
-                raise b.fail(f"{where}.needs", f'runner "{rid}" cannot need itself')
-            if need not in graph:
-                hint = did_you_mean(need, ids)
-                raise b.fail(f"{where}.needs", f'unknown runner "{need}"{hint}; runners: {", ".join(ids)}')
-    state: dict[str, int] = {}
+    """The pipeline's needs check (`needs_order`), its errors reworded with the key path and a hint."""
+    from gryt.pipeline import NeedsError, needs_order
 
-    def visit(node: str, trail: list[str]) -> None:
-        state[node] = 1
-        for need in graph[node]:
-            if state.get(need) == 1:
-                cycle = [*trail[trail.index(need) :], need] if need in trail else [node, need]
-                raise b.fail("runners", f"needs form a cycle: {' -> '.join(cycle)}")
-            if need not in state:
-                visit(need, [*trail, need])
-        state[node] = 2
-
-    for rid in ids:
-        if rid not in state:
-            visit(rid, [rid])
+    try:
+        needs_order({rid: needs for _where, rid, needs in runners})
+    except NeedsError as exc:
+        if exc.kind == "cycle":
+            raise b.fail("runners", f"needs form a cycle: {' -> '.join(exc.cycle)}") from None
+        where = next(where for where, rid, _needs in runners if rid == exc.runner)
+        if exc.kind == "self":
+            raise b.fail(f"{where}.needs", f'runner "{exc.runner}" cannot need itself') from None
+        hint = did_you_mean(exc.need, exc.known)
+        raise b.fail(
+            f"{where}.needs", f'unknown runner "{exc.need}"{hint}; runners: {", ".join(exc.known)}'
+        ) from None
 
 
 def _ident(table: dict[str, Any], default: Any) -> Any:

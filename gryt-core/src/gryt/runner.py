@@ -9,13 +9,15 @@ from typing import TYPE_CHECKING, Any
 from gryt.errors import ConfigError, one_line
 from gryt.events import EventDispatcher
 from gryt.history import Recorder, now_iso
+from gryt.status import ERROR, INTERRUPTED, SKIPPED, SUCCESS, RunStatus, StepStatus
 from gryt.step import Step, empty_result
 
 if TYPE_CHECKING:
     from gryt.context import RunContext
     from gryt.data import Data
 
-FAILED = ("error",)
+FAILED: tuple[StepStatus, ...] = (ERROR,)
+"""Step statuses that count as a failure (fail_fast stops the runner there)."""
 
 
 def log_dir_for(data: Data | None, run_id: str) -> Any:
@@ -51,7 +53,7 @@ class Runner:
         self.id: str = id or "runner_0"
         self.auto_id = id is None
         self.needs: tuple[str, ...] = (needs,) if isinstance(needs, str) else tuple(needs)
-        self.status: str | None = None
+        self.status: StepStatus | None = None
         seen: set[str] = set()
         for step in self.steps:
             if not isinstance(step, Step):
@@ -93,8 +95,10 @@ class Runner:
             results = self._execute(context.for_runner(self.id), events, recorder)
         finally:
             if standalone:
-                status = self.status or "interrupted"
-                error = None if status == "success" else f"runner {self.id} {status}"
+                status: RunStatus = INTERRUPTED
+                if self.status in (SUCCESS, ERROR):  # a standalone runner never skips
+                    status = self.status
+                error = None if status == SUCCESS else f"runner {self.id} {status}"
                 recorder.run_finished(
                     context.run_id, status, duration=time.monotonic() - started, error=error
                 )
@@ -114,10 +118,10 @@ class Runner:
         keyboard = False
         for step in self.steps:
             if ctx.cancel.is_set():
-                result = empty_result("interrupted", "run interrupted before this step started")
+                result = empty_result(INTERRUPTED, "run interrupted before this step started")
                 self._finish(step, result, ctx, events, recorder, start_ts=None)
             elif failed is not None and self.fail_fast:
-                result = empty_result("skipped", f"step {failed!r} failed (fail_fast)")
+                result = empty_result(SKIPPED, f"step {failed!r} failed (fail_fast)")
                 self._finish(step, result, ctx, events, recorder, start_ts=None)
             else:
                 try:
@@ -127,18 +131,18 @@ class Runner:
                     from gryt.process import control_for
 
                     control_for(ctx.cancel).interrupt()
-                    result = empty_result("interrupted", "interrupted (KeyboardInterrupt)")
+                    result = empty_result(INTERRUPTED, "interrupted (KeyboardInterrupt)")
                     self._finish(step, result, ctx, events, recorder, start_ts=None)
                 if result.get("status") in FAILED and failed is None:
                     failed = step.id
             results[step.id] = result
         statuses = {r.get("status") for r in results.values()}
-        if "interrupted" in statuses or keyboard:
-            self.status = "interrupted"
+        if INTERRUPTED in statuses or keyboard:
+            self.status = INTERRUPTED
         elif failed is not None or statuses & set(FAILED):
-            self.status = "error"
+            self.status = ERROR
         else:
-            self.status = "success"
+            self.status = SUCCESS
         recorder.runner_finished(run_id, self.id, self.status, duration=time.monotonic() - started)
         if keyboard:
             raise KeyboardInterrupt
@@ -151,11 +155,11 @@ class Runner:
         try:
             valid = step.validate()
         except Exception as exc:  # noqa: BLE001 - a broken step is an error result, never a crash
-            result = empty_result("error", f"validate() raised {one_line(exc)}")
+            result = empty_result(ERROR, f"validate() raised {one_line(exc)}")
             self._finish(step, result, ctx, events, recorder, start_ts=None)
             return result
         if not valid:
-            result = empty_result("skipped", "validate() returned False")
+            result = empty_result(SKIPPED, "validate() returned False")
             self._finish(step, result, ctx, events, recorder, start_ts=None)
             return result
         events.step_start(step, ctx, extra=step.hook)
@@ -164,13 +168,13 @@ class Runner:
         try:
             raw = step.run()
         except Exception as exc:  # noqa: BLE001 - an exception in run() becomes an error result
-            raw = empty_result("error", f"run() raised {one_line(exc)}")
+            raw = empty_result(ERROR, f"run() raised {one_line(exc)}")
             raw["attempts"] = 1
         if not isinstance(raw, dict):
-            raw = empty_result("error", f"run() returned {type(raw).__name__}, not a result dict")
+            raw = empty_result(ERROR, f"run() returned {type(raw).__name__}, not a result dict")
         result = dict(raw)
         if "status" not in result:
-            result["status"] = "error"
+            result["status"] = ERROR
             result.setdefault("error", "run() returned a result without status")
         result.setdefault("duration", round(time.monotonic() - t0, 6))
         self._finish(step, result, ctx, events, recorder, start_ts=start_ts)
@@ -204,7 +208,7 @@ class Runner:
 
     def skip(
         self,
-        status: str,
+        status: StepStatus,
         reason: str,
         ctx: RunContext,
         events: EventDispatcher,

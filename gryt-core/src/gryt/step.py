@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from gryt.config import ConfigKey, resolve_config
 from gryt.errors import ConfigError
 from gryt.process import DEFAULT_MAX_OUTPUT, LazyLog, run_command
+from gryt.status import ERROR, INTERRUPTED, SUCCESS, StepStatus
 from gryt.typeinfo import Registrable
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ def _log_file(context: RunContext, step_id: str) -> str | None:
     return f"{context.log_dir}/{_log_name(context.runner_id, step_id)}.log"
 
 
-def empty_result(status: str, reason: str) -> dict[str, Any]:
+def empty_result(status: StepStatus, reason: str) -> dict[str, Any]:
     """The result of a step that did not run (`skipped`, `interrupted`) or failed before starting."""
     return {
         "status": status,
@@ -243,7 +244,7 @@ class CommandStep(Step):
             if log is not None:
                 log.close()
         self.log_path = Path(path) if path is not None and log is not None and log.written else None
-        status = "success" if out.ok else ("interrupted" if out.interrupted else "error")
+        status: StepStatus = SUCCESS if out.ok else (INTERRUPTED if out.interrupted else ERROR)
         result: dict[str, Any] = {
             "status": status,
             "returncode": out.returncode,
@@ -253,7 +254,7 @@ class CommandStep(Step):
             "attempts": attempts,
             "timed_out": out.timed_out,
         }
-        if status != "success":
+        if status != SUCCESS:
             result["error"] = masker.mask(out.error or "failed")
         if out.truncated:
             result["truncated"] = dict(out.truncated)

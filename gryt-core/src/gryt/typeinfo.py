@@ -16,3 +16,8 @@ class Registrable:
     name: ClassVar[str] = ""
     summary: ClassVar[str] = ""
     config_keys: ClassVar[tuple[ConfigKey, ...] | None] = None
+
+
+def type_name(obj: object) -> str:
+    """The registered type name of a plugin object (`env-vars`), else its class name: how runs name it."""
+    return getattr(type(obj), "name", "") or type(obj).__name__

@@ -7,11 +7,13 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from gryt.config import resolve_config
-from gryt.typeinfo import Registrable
+from gryt.errors import one_line
+from gryt.typeinfo import Registrable, type_name
 
 
 @dataclass
@@ -38,6 +40,26 @@ class Validator(Registrable, ABC):
     @abstractmethod
     def run(self) -> list[Issue]:
         """Return every issue found (empty when the environment is fine)."""
+
+
+def run_validators(validators: Iterable[Validator]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Run every validator: its type name and the issue dicts it found, in order. A validator that raises,
+    or returns something other than a list, is reported as one `validator_error` issue; the rest still run.
+
+    The one way validators run: before a pipeline (`Pipeline.execute`) and in `gryt env-validate`.
+    """
+    report: list[tuple[str, list[dict[str, Any]]]] = []
+    for validator in validators:
+        label = type_name(validator)
+        try:
+            found = validator.run()
+            if not isinstance(found, list):
+                raise TypeError(f"run() returned {type(found).__name__}, not a list of Issue")
+            issues = [i.to_dict() if isinstance(i, Issue) else dict(i) for i in found]
+        except Exception as exc:  # noqa: BLE001 - a broken validator is an issue, the others still run
+            issues = [Issue(kind="validator_error", name=label, message=one_line(exc)).to_dict()]
+        report.append((label, issues))
+    return report
 
 
 def __getattr__(name: str) -> Any:

@@ -16,26 +16,6 @@ from gryt.cli._common import (
 )
 
 
-def _run_validators(validators: list[Any]) -> list[tuple[str, list[dict[str, Any]]]]:
-    """(validator type, issue dicts) per validator; a crashing validator becomes one issue."""
-    report = []
-    for validator in validators:
-        label = getattr(validator, "name", "") or type(validator).__name__
-        try:
-            issues = [i.to_dict() if hasattr(i, "to_dict") else dict(i) for i in validator.run()]
-        except Exception as exc:  # noqa: BLE001 - a broken validator is reported as an issue, not a crash
-            issues = [
-                {
-                    "kind": "validator_error",
-                    "name": label,
-                    "message": f"{type(exc).__name__}: {exc}",
-                    "details": None,
-                }
-            ]
-        report.append((label, issues))
-    return report
-
-
 def env_validate(
     pipeline: Annotated[
         str,
@@ -51,12 +31,14 @@ def env_validate(
     """Run only the pipeline's validators; exit 1 when the environment has issues."""
     with reporting(debug):
         from gryt.project import display_path, in_folder
+        from gryt.status import INVALID_ENV
+        from gryt.validators import run_validators
 
         project, path, loaded = load_at_root(pipeline)
         with in_folder(project.root):
-            report = _run_validators(loaded.validators)
+            report = run_validators(loaded.validators)
         issues = [issue for _label, found in report for issue in found]
-        status = "invalid_env" if issues else "ok"
+        status = INVALID_ENV if issues else "ok"
         if as_json:
             print_json({"status": status, "issues": issues})
         else:

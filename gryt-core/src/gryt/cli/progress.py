@@ -13,6 +13,7 @@ from typing import IO, Any
 
 from gryt.cli._common import escape, format_duration
 from gryt.hook import Hook
+from gryt.status import SKIPPED, SUCCESS
 
 TAIL_LINES = 20
 
@@ -73,7 +74,7 @@ class _Tracker(Hook):
         with self.lock:
             state = self._state(context)
             state.done += 1
-            if result.get("status") not in ("success", "skipped"):
+            if result.get("status") not in (SUCCESS, SKIPPED):
                 state.failed = True
             if state.total and state.done >= state.total:
                 state.ended = time.monotonic()
@@ -84,16 +85,16 @@ class _Tracker(Hook):
 def _step_line(step: Any, result: dict[str, Any]) -> str:
     status = str(result.get("status"))
     parts = [status]
-    if status not in ("success", "skipped") and result.get("returncode") is not None:
+    if status not in (SUCCESS, SKIPPED) and result.get("returncode") is not None:
         parts.append(f"exit {result.get('returncode')}")
     if result.get("timed_out"):
         parts.append("timed out")
     attempts = result.get("attempts")
     if isinstance(attempts, int) and attempts > 1:
         parts.append(f"{attempts} attempts")
-    if status != "skipped":
+    if status != SKIPPED:
         parts.append(format_duration(result.get("duration")))
-    if status != "success" and result.get("error"):
+    if status != SUCCESS and result.get("error"):
         parts.append(f"- {result.get('error')}")
     return " ".join(parts)
 
@@ -193,7 +194,7 @@ class LiveProgress(_Tracker):
 
     def on_step_end(self, step: Any, result: dict[str, Any], context: Any = None) -> None:
         state = self.step_ended(step, result, context)
-        if result.get("status") not in ("success", "skipped") and self.live is not None:
+        if result.get("status") not in (SUCCESS, SKIPPED) and self.live is not None:
             self.live.console.print(
                 f"[red]x[/red] {escape(state.id)}/{escape(getattr(step, 'id', step))} {escape(_step_line(step, result))}"
             )
@@ -215,7 +216,7 @@ def failed_steps(result: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]
     out = []
     for rid, steps in (result.get("runners") or {}).items():
         for sid, step in (steps or {}).items():
-            if isinstance(step, dict) and step.get("status") not in ("success", "skipped"):
+            if isinstance(step, dict) and step.get("status") not in (SUCCESS, SKIPPED):
                 out.append((str(rid), str(sid), step))
     return out
 
@@ -239,7 +240,7 @@ def render_summary(result: dict[str, Any], console: Any, elapsed: float) -> None
                 escape(rid),
                 escape(sid),
                 styled(str(step.get("status"))),
-                format_duration(step.get("duration")) if step.get("status") != "skipped" else "-",
+                format_duration(step.get("duration")) if step.get("status") != SKIPPED else "-",
                 str(attempts) if attempts is not None else "-",
             )
     if table.row_count:
@@ -263,11 +264,11 @@ def _print_outcome(result: dict[str, Any], console: Any, elapsed: float) -> None
     for issue in result.get("issues") or []:
         console.print(f"[red]issue[/red] {escape(issue.get('name'))}: {escape(issue.get('message'))}")
     for auth_id, auth in (result.get("auth") or {}).items():
-        if isinstance(auth, dict) and auth.get("status") not in ("success", None):
+        if isinstance(auth, dict) and auth.get("status") not in (SUCCESS, None):
             console.print(f"[red]auth {escape(auth_id)} failed[/red]: {escape(auth.get('error') or '')}")
     for dest_id, items in (result.get("destinations") or {}).items():
         for item in items or []:
-            if isinstance(item, dict) and item.get("status") != "success":
+            if isinstance(item, dict) and item.get("status") != SUCCESS:
                 console.print(
                     f"[red]destination {escape(dest_id)}[/red]: {escape(item.get('artifact'))}: "
                     f"{escape(item.get('error') or item.get('status'))}"
@@ -290,11 +291,11 @@ def render_plain_summary(result: dict[str, Any], stream: IO[str], elapsed: float
     for issue in result.get("issues") or []:
         lines.append(f"issue {issue.get('name')}: {issue.get('message')}")
     for auth_id, auth in (result.get("auth") or {}).items():
-        if isinstance(auth, dict) and auth.get("status") not in ("success", None):
+        if isinstance(auth, dict) and auth.get("status") not in (SUCCESS, None):
             lines.append(f"auth {auth_id} failed: {auth.get('error') or ''}")
     for dest_id, items in (result.get("destinations") or {}).items():
         for item in items or []:
-            if isinstance(item, dict) and item.get("status") != "success":
+            if isinstance(item, dict) and item.get("status") != SUCCESS:
                 lines.append(
                     f"destination {dest_id}: {item.get('artifact')}: {item.get('error') or item.get('status')}"
                 )

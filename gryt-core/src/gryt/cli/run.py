@@ -24,8 +24,9 @@ from gryt.cli._common import (
     print_json,
     reporting,
 )
+from gryt.status import INTERRUPTED, SUCCESS
 
-EXIT_CODES = {"success": 0, "interrupted": 130}
+EXIT_CODES: dict[str, int] = {SUCCESS: 0, INTERRUPTED: 130}
 """Pipeline status -> exit code; every other status (error, invalid_env, auth_failed) exits 1."""
 
 
@@ -178,7 +179,7 @@ def _run(opts: RunOptions) -> int:
     else:
         _summary(result, elapsed)
     status = str(result.get("status"))
-    if status == "interrupted" and signal_code is not None:
+    if status == INTERRUPTED and signal_code is not None:
         return signal_code
     return EXIT_CODES.get(status, 1)
 
@@ -230,7 +231,7 @@ def _execute(
             stop_descendants(force=lambda: True)
             code = SIGNAL_EXIT.get(state["signal"], 130)
             raise Interrupted("terminated" if code == 143 else "interrupted", exit_code=code) from None
-        if result.get("status") == "interrupted":
+        if result.get("status") == INTERRUPTED:
             # what escaped the step groups (setsid daemons, reparented to gryt): a second signal skips the grace
             stop_descendants(force=lambda: state["count"] > 1)
     signal_code = SIGNAL_EXIT.get(state["signal"], 130) if state["signal"] is not None else None

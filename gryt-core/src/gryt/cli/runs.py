@@ -17,6 +17,7 @@ from gryt.cli._common import (
     print_json,
     reporting,
 )
+from gryt.status import AUTH_FAILED, ERROR, INTERRUPTED, INVALID_ENV, RUNNING, SKIPPED, SUCCESS
 
 app = typer.Typer(
     name="runs",
@@ -26,14 +27,14 @@ app = typer.Typer(
 )
 
 STATUS_STYLES = {
-    "success": "green",
-    "error": "red",
-    "invalid_env": "red",
-    "auth_failed": "red",
-    "interrupted": "yellow",
-    "running": "cyan",
+    SUCCESS: "green",
+    ERROR: "red",
+    INVALID_ENV: "red",
+    AUTH_FAILED: "red",
+    INTERRUPTED: "yellow",
+    RUNNING: "cyan",
     "abandoned": "magenta",
-    "skipped": "dim",
+    SKIPPED: "dim",
 }
 
 

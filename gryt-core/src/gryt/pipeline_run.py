@@ -1,0 +1,420 @@
+"""One execution of a `Pipeline`: the run's context, event dispatcher, recorder and results in one object,
+and the schedule that decides which runner starts next.
+
+`Pipeline` is the configuration a user builds; `Pipeline.execute()` creates a `PipelineRun` and returns
+what its `execute()` returns. The order of the phases is described in `gryt.pipeline`.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gryt.errors import one_line
+from gryt.events import EventDispatcher
+from gryt.history import Recorder, now_iso
+from gryt.process import control_for
+from gryt.status import (
+    AUTH_FAILED,
+    ERROR,
+    INTERRUPTED,
+    INVALID_ENV,
+    SKIPPED,
+    SUCCESS,
+    RunStatus,
+    StepStatus,
+)
+from gryt.typeinfo import type_name
+from gryt.validators import run_validators
+
+if TYPE_CHECKING:
+    from gryt.auth import Auth
+    from gryt.context import RunContext
+    from gryt.pipeline import Pipeline
+    from gryt.runner import Runner
+
+SIGNAL_POLL = 0.1
+"""Seconds between checks for pending signals while the main thread waits for runners."""
+
+RunnerResults = dict[str, dict[str, Any]]
+
+
+class Schedule:
+    """Which of the selected runners may start next, updated as runners end.
+
+    Runners come out in topological order (declaration order, each after its needs), the order a
+    sequential run uses; a runner is decided once every need before its first unmet one succeeded: ready,
+    or to be skipped because that need ended otherwise. Each runner waits on one need at a time and
+    moves past each need once, so scheduling costs O(runners + needs) for the whole run.
+    """
+
+    def __init__(self, order: list[Runner]) -> None:
+        self.order = order
+        position = {r.id: i for i, r in enumerate(order)}
+        self._needs = [[n for n in r.needs if n in position] for r in order]  # outside the selection: met
+        self._cursor = [0] * len(order)
+        self._taken = [False] * len(order)
+        self._left = len(order)
+        self._ended: dict[str, StepStatus | None] = {}
+        self._waiting: dict[str, list[int]] = {}
+        self._decided: list[tuple[int, str]] = []  # heap of (position, skip reason or "")
+        for index in range(len(order)):
+            self._advance(index)
+
+    def _advance(self, index: int) -> None:
+        needs = self._needs[index]
+        cursor = self._cursor[index]
+        while cursor < len(needs):
+            need = needs[cursor]
+            if need not in self._ended:
+                self._cursor[index] = cursor
+                self._waiting.setdefault(need, []).append(index)
+                return
+            status = self._ended[need]
+            if status != SUCCESS:
+                heapq.heappush(self._decided, (index, f"needs runner {need!r}, which ended with {status}"))
+                return
+            cursor += 1
+        heapq.heappush(self._decided, (index, ""))
+
+    def __bool__(self) -> bool:
+        """True while some runner was neither started nor skipped."""
+        return self._left > 0
+
+    def next(self) -> tuple[Runner, str] | None:
+        """The next decided runner and why it is skipped ("" when it may start), or None: none yet."""
+        while self._decided:
+            index, reason = heapq.heappop(self._decided)
+            if not self._taken[index]:
+                self._take(index)
+                return self.order[index], reason
+        return None
+
+    def _take(self, index: int) -> None:
+        self._taken[index] = True
+        self._left -= 1
+
+    def ended(self, runner: Runner) -> None:
+        """`runner` finished (with `runner.status`) or was skipped: decide what waited on it."""
+        self._ended[runner.id] = runner.status
+        for index in self._waiting.pop(runner.id, ()):
+            self._advance(index)
+
+    def rest(self) -> Iterator[Runner]:
+        """Every runner neither started nor skipped yet, in order, each taken as it is handed out (a
+        KeyboardInterrupt while they are recorded leaves the others for the next call)."""
+        for index, runner in enumerate(self.order):
+            if not self._taken[index]:
+                self._take(index)
+                yield runner
+
+
+class PipelineRun:
+    """The state of one `Pipeline.execute()` call, and the phases that run it."""
+
+    def __init__(self, pipeline: Pipeline, ctx: RunContext, order: list[Runner], *, parallel: bool) -> None:
+        self.pipeline = pipeline
+        self.ctx = ctx
+        self.runners = order
+        """The selected runners, each after its needs."""
+        self.parallel = parallel
+        self.events = EventDispatcher(pipeline.hooks, ctx.masker)
+        self.recorder = Recorder(pipeline.data, background=True)
+        self.status: RunStatus | None = None
+        self.error: str | None = None
+        self.keyboard = False
+        self.provisioned = False
+        self.issues: list[dict[str, Any]] = []
+        self.authenticated: list[Auth] = []
+        self.auth_results: dict[str, dict[str, Any]] = {}
+        self.runner_results: dict[str, RunnerResults] = {}
+        self.destination_results: dict[str, list[dict[str, Any]]] = {}
+        self.schedule: Schedule | None = None
+
+    def execute(self, artifacts: Iterable[str | Path] | None) -> dict[str, Any]:
+        """Run every phase and return the result dict (see `Pipeline.execute`)."""
+        pipeline, ctx, events, recorder = self.pipeline, self.ctx, self.events, self.recorder
+        control = control_for(ctx.cancel)
+        for name in pipeline.secrets:
+            ctx.add_secret(os.environ.get(name))
+        started = time.monotonic()
+        secrets_at_start = ctx.masker.pattern
+        recorder.run_started(ctx.run_id, pipeline.name, ctx.masker.mask_obj(pipeline.describe(self.parallel)))
+
+        self.issues = [issue for _label, found in run_validators(pipeline.validators) for issue in found]
+        if self.issues:
+            self.status = INVALID_ENV
+            self.error = f"{len(self.issues)} environment issue(s); first: {self.issues[0].get('message')}"
+        else:
+            try:
+                self._run(artifacts)
+            except KeyboardInterrupt:
+                self.keyboard = True
+                control.interrupt()
+            finally:
+                self._finish()
+                self._skip_rest()
+        if self.status is None:
+            self.status = self._final_status()
+        result: dict[str, Any] = {
+            "status": self.status,
+            "run_id": ctx.run_id,
+            "runners": self.runner_results,
+            "auth": self.auth_results,
+            "issues": self.issues,
+            "destinations": self.destination_results,
+        }
+        if self.status != SUCCESS:
+            result["error"] = self.error or self._describe_failure()
+        result = ctx.masker.mask_obj(result)
+        recorder.close()
+        for problem in recorder.errors:
+            events.warn(problem)
+        events.pipeline_end(pipeline, result, ctx)
+        result["warnings"] = list(events.warnings)
+        extra: dict[str, Any] = {
+            "issues": result["issues"],
+            "destinations": result["destinations"],
+            "warnings": result["warnings"],
+        }
+        if ctx.masker.pattern is not secrets_at_start:  # secrets declared during the run: re-mask
+            extra["config"] = pipeline.describe(self.parallel)
+        recorder.run_finished(
+            ctx.run_id,
+            self.status,
+            duration=round(time.monotonic() - started, 6),
+            error=result.get("error"),
+            extra=ctx.masker.mask_obj(extra),
+        )
+        if self.keyboard:
+            raise KeyboardInterrupt
+        return result
+
+    def _run(self, artifacts: Iterable[str | Path] | None) -> None:
+        pipeline, ctx = self.pipeline, self.ctx
+        self.events.pipeline_start(pipeline, ctx)
+        self.schedule = Schedule(self.runners)
+        if not self._authenticate() or ctx.cancel.is_set():
+            return
+        runtime = pipeline.runtime
+        if runtime is not None:
+            self.provisioned = True
+            try:
+                runtime.provision()
+            except Exception as exc:  # noqa: BLE001 - reported as the run's error, teardown still runs
+                self.status = ERROR
+                self.error = f"runtime {type_name(runtime)} failed to provision: {one_line(exc)}"
+                self.events.error(f"runtime:{type_name(runtime)}", self.error, ctx)
+                return
+            ctx.env.update({str(k): str(v) for k, v in (runtime.env or {}).items()})
+            ctx.cwd = getattr(runtime, "cwd", None)
+        for name in pipeline.secrets:
+            ctx.add_secret(ctx.env.get(name))
+        if self.parallel:
+            self._run_parallel(self.schedule)
+        else:
+            self._run_sequential(self.schedule)
+        if not ctx.cancel.is_set() and all(r.status == SUCCESS for r in self.runners):
+            self._publish(artifacts)
+
+    def _authenticate(self) -> bool:
+        ctx = self.ctx
+        for auth in self.pipeline.auth_steps:
+            if ctx.cancel.is_set():
+                return False
+            auth.context = ctx
+            start_ts = now_iso()
+            t0 = time.monotonic()
+            try:
+                raw: Any = auth.authenticate()
+            except Exception as exc:  # noqa: BLE001 - an auth plugin bug is an auth failure
+                raw = {"status": ERROR, "error": one_line(exc)}
+            for value in getattr(auth, "secrets", []):
+                ctx.add_secret(value)
+            for key, value in getattr(auth, "exported_env", {}).items():
+                ctx.env.setdefault(key, value)
+            result = dict(raw) if isinstance(raw, dict) else {"status": ERROR, "error": "no result dict"}
+            if result.get("status") not in (SUCCESS, ERROR):
+                result["error"] = result.get("error") or f"unexpected status {result.get('status')!r}"
+                result["status"] = ERROR
+            result.setdefault("duration", round(time.monotonic() - t0, 6))
+            result = ctx.masker.mask_obj(result)
+            self.auth_results[auth.id] = result
+            self.recorder.auth_finished(
+                ctx.run_id,
+                auth.id,
+                type_name(auth),
+                result,
+                duration=result["duration"],
+                start_timestamp=start_ts,
+            )
+            if result["status"] == SUCCESS:
+                self.authenticated.append(auth)
+                continue
+            self.status = AUTH_FAILED
+            self.error = f"auth step {auth.id!r} failed: {result.get('error') or 'no reason given'}"
+            self.events.error(f"auth:{auth.id}", self.error, ctx)
+            return False
+        return True
+
+    def _interrupt_rest(self, schedule: Schedule) -> None:
+        for runner in schedule.rest():
+            self._skip(runner, INTERRUPTED, "run interrupted before this runner started")
+            schedule.ended(runner)
+
+    def _skip(self, runner: Runner, status: StepStatus, reason: str) -> None:
+        self.runner_results[runner.id] = runner.skip(status, reason, self.ctx, self.events, self.recorder)
+
+    def _run_sequential(self, schedule: Schedule) -> None:
+        ctx = self.ctx
+        while True:
+            if ctx.cancel.is_set():
+                self._interrupt_rest(schedule)
+                return
+            decided = schedule.next()
+            if decided is None:
+                return
+            runner, reason = decided
+            if reason:
+                self._skip(runner, SKIPPED, reason)
+            else:
+                try:
+                    self.runner_results[runner.id] = runner.execute(
+                        context=ctx, events=self.events, recorder=self.recorder
+                    )
+                except KeyboardInterrupt:
+                    self.keyboard = True
+                    control_for(ctx.cancel).interrupt()
+                    self.runner_results[runner.id] = {}
+                except Exception as exc:  # noqa: BLE001 - a crashed runner fails the run, others go on
+                    self._crashed(runner, exc)
+            schedule.ended(runner)
+
+    def _crashed(self, runner: Runner, exc: Exception) -> None:
+        runner.status = ERROR
+        self.runner_results[runner.id] = {}
+        self.events.error(f"runner:{runner.id}", exc, self.ctx)
+
+    def _run_parallel(self, schedule: Schedule) -> None:
+        limit = self.pipeline.max_parallel or max(1, len(self.runners))
+        control = control_for(self.ctx.cancel)
+        running: dict[Future[RunnerResults], Runner] = {}
+        with ThreadPoolExecutor(max_workers=limit, thread_name_prefix="gryt-runner") as pool:
+            while schedule or running:
+                try:
+                    if not self._schedule(schedule, pool, running, limit):
+                        break
+                except KeyboardInterrupt:
+                    control.interrupt(force=self.keyboard)
+                    self.keyboard = True
+
+    def _schedule(
+        self,
+        schedule: Schedule,
+        pool: ThreadPoolExecutor,
+        running: dict[Future[RunnerResults], Runner],
+        limit: int,
+    ) -> bool:
+        """Start every runner that is ready, then wait for one to finish; False when nothing is left."""
+        ctx = self.ctx
+        while True:
+            if ctx.cancel.is_set():
+                self._interrupt_rest(schedule)
+                break
+            if len(running) >= limit:
+                break
+            decided = schedule.next()
+            if decided is None:
+                break
+            runner, reason = decided
+            if reason:
+                self._skip(runner, SKIPPED, reason)
+                schedule.ended(runner)
+                continue
+            future = pool.submit(runner.execute, context=ctx, events=self.events, recorder=self.recorder)
+            running[future] = runner
+        if not running:
+            if schedule:  # needs can no longer be met (cannot happen after the cycle check)
+                self._skip_rest()
+            return False
+        done: set[Future[RunnerResults]] = set()
+        while not done:
+            # Wait in slices: a signal the kernel delivers to a worker thread only runs its Python
+            # handler (KeyboardInterrupt) once the main thread gets back to the interpreter.
+            done, _ = wait(list(running), timeout=SIGNAL_POLL, return_when=FIRST_COMPLETED)
+        for future in done:
+            runner = running.pop(future)
+            try:
+                self.runner_results[runner.id] = future.result()
+            except Exception as exc:  # noqa: BLE001 - a crashed runner fails the run, others go on
+                self._crashed(runner, exc)
+            schedule.ended(runner)
+        return True
+
+    def _skip_rest(self) -> None:
+        """Record the runners the run ended without starting (none before the schedule exists)."""
+        if not self.schedule:
+            return
+        status: StepStatus = INTERRUPTED if self.ctx.cancel.is_set() else SKIPPED
+        for runner in self.schedule.rest():
+            self._skip(runner, status, f"run ended before runner {runner.id!r} started")
+
+    def _publish(self, artifacts: Iterable[str | Path] | None) -> None:
+        ctx = self.ctx
+        paths = [Path(a) for a in (artifacts or [])]
+        for destination in self.pipeline.destinations:
+            destination.context = ctx
+            try:
+                published = destination.publish(paths)
+                if not isinstance(published, list):
+                    raise TypeError(f"publish() returned {type(published).__name__}, not a list")
+            except Exception as exc:  # noqa: BLE001 - a destination bug is a failed publish, not a crash
+                published = [{"artifact": None, "status": ERROR, "error": one_line(exc)}]
+                self.events.error(f"destination:{destination.id}", exc, ctx)
+            self.destination_results[destination.id] = ctx.masker.mask_obj(
+                [dict(p) for p in published if isinstance(p, dict)]
+            )
+
+    def _finish(self) -> None:
+        """Teardown and auth cleanup, always; their errors are warnings."""
+        runtime = self.pipeline.runtime
+        if self.provisioned and runtime is not None:
+            try:
+                runtime.teardown()
+            except Exception as exc:  # noqa: BLE001 - teardown problems must not hide the run's result
+                self.events.warn(f"runtime {type_name(runtime)} teardown failed: {one_line(exc)}")
+        for auth in reversed(self.authenticated):
+            try:
+                auth.cleanup()
+            except Exception as exc:  # noqa: BLE001 - cleanup problems must not hide the run's result
+                self.events.warn(f"auth step {auth.id!r} cleanup failed: {one_line(exc)}")
+
+    def _final_status(self) -> RunStatus:
+        if self.keyboard or self.ctx.cancel.is_set():
+            return INTERRUPTED
+        if any(r.status != SUCCESS for r in self.runners):
+            return ERROR
+        for published in self.destination_results.values():
+            if any(p.get("status") != SUCCESS for p in published):
+                return ERROR
+        return SUCCESS
+
+    def _describe_failure(self) -> str:
+        if self.keyboard:
+            return "interrupted (KeyboardInterrupt)"
+        for runner_id, steps in self.runner_results.items():
+            for step_id, result in steps.items():
+                if result.get("status") == INTERRUPTED:
+                    return "interrupted"
+                if result.get("status") == ERROR:
+                    return f"step {runner_id}/{step_id} failed: {result.get('error') or 'error'}"
+        for dest_id, published in self.destination_results.items():
+            for item in published:
+                if item.get("status") != SUCCESS:
+                    return f"destination {dest_id!r} failed: {item.get('error') or 'error'}"
+        return "interrupted" if self.status == INTERRUPTED else "a runner failed"

@@ -1,0 +1,26 @@
+"""The statuses of runs, runners, steps, auth steps and published artifacts: one vocabulary.
+
+They are plain strings (as stored in the database and in JSON); the Literal types let mypy check every
+comparison and assignment, and the constants spare the code from spelling them out.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+StepStatus = Literal["success", "error", "skipped", "interrupted"]
+"""A step's result; a runner ends with one of these too."""
+
+RunStatus = Literal["running", "success", "error", "invalid_env", "auth_failed", "interrupted"]
+"""A pipeline run: `running` until it ends, then one of the others."""
+
+OutcomeStatus = Literal["success", "error"]
+"""An auth step's result and each published artifact's."""
+
+SUCCESS: Final = "success"
+ERROR: Final = "error"
+SKIPPED: Final = "skipped"
+INTERRUPTED: Final = "interrupted"
+RUNNING: Final = "running"
+INVALID_ENV: Final = "invalid_env"
+AUTH_FAILED: Final = "auth_failed"
