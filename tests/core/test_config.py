@@ -135,3 +135,9 @@ def test_values_within_the_constraints_pass_unchanged() -> None:
         "timeout": None,
         "retries": 0,
     }
+
+
+def test_an_unknown_key_with_a_line_break_is_reported_on_one_line() -> None:
+    with pytest.raises(ConfigError) as caught:
+        resolve_config((ConfigKey("name", str),), {"na\nme": 1}, where="step")
+    assert str(caught.value) == 'step."na\\nme": unknown key (did you mean "name"?); accepted keys: name'

@@ -150,8 +150,9 @@ def resolve_config(
     for name in given:
         if name not in known:
             accepted = ", ".join(sorted(known)) or "none"
+            shown = name if name.isprintable() else json.dumps(name)
             raise ConfigError(
-                f"{prefix}{name}: unknown key{did_you_mean(name, list(known))}; accepted keys: {accepted}"
+                f"{prefix}{shown}: unknown key{did_you_mean(name, list(known))}; accepted keys: {accepted}"
             )
     resolved: dict[str, Any] = {}
     for key in keys:
