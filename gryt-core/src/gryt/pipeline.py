@@ -266,6 +266,10 @@ class Pipeline:
             raise KeyboardInterrupt
         return result
 
+    def validate_environment(self) -> list[dict[str, Any]]:
+        """Run only the validators and return their issues (`execute()`'s `issues`); empty means ready."""
+        return self._validate()
+
     def _validate(self) -> list[dict[str, Any]]:
         issues: list[Issue] = []
         for validator in self.validators:
@@ -335,7 +339,7 @@ class Pipeline:
             for key, value in getattr(auth, "exported_env", {}).items():
                 ctx.env.setdefault(key, value)
             result = dict(raw) if isinstance(raw, dict) else {"status": "error", "error": "no result dict"}
-            if result.get("status") not in ("success", "error"):
+            if result.get("status") not in ("success", "error", "skipped"):
                 result["error"] = result.get("error") or f"unexpected status {result.get('status')!r}"
                 result["status"] = "error"
             result.setdefault("duration", round(time.monotonic() - t0, 6))
@@ -349,6 +353,8 @@ class Pipeline:
                 duration=result["duration"],
                 start_timestamp=start_ts,
             )
+            if result["status"] == "skipped":  # logged in before this run: not this run's to clean up
+                continue
             if result["status"] == "success":
                 state.authenticated.append(auth)
                 continue
