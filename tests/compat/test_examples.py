@@ -76,6 +76,7 @@ def test_env_validation_reports_every_issue_and_runs_nothing(tmp_path: Path) -> 
     done, db = run_example("env_validation", tmp_path)
     assert done.returncode == 1, done.stderr
     assert done.stdout.splitlines() == [
+        "environment: invalid_env",
         "issue (env_var_missing): environment variable GRYT_COMPAT_TOKEN is not set",
         "issue (env_var_missing): environment variable GRYT_COMPAT_USER is not set",
         "not run: 2 issue(s)",
@@ -94,7 +95,7 @@ def test_env_validation_runs_once_the_environment_is_complete(tmp_path: Path) ->
         "env_validation", tmp_path, GRYT_COMPAT_TOKEN="t0ken-value", GRYT_COMPAT_USER="bob"
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["publishing as bob", "pipeline: success"]
+    assert done.stdout.splitlines() == ["environment: ok", "publishing as bob", "pipeline: success"]
     with SqliteData(db) as data:
         [run] = list_runs(data)
         recorded = get_run(data, run["run_id"])

@@ -198,18 +198,17 @@ def test_validate_environment_reports_without_running(tmp_path: Path) -> None:
     with SqliteData(tmp_path / "gryt.db") as data:
         pipeline = Pipeline([Runner([step])], data=data, validators=[Missing()])
         report = pipeline.validate_environment()
-        assert report == [
-            {
-                "kind": "env_var_missing",
-                "name": "SEED_NOPE",
-                "message": "SEED_NOPE is not set",
-                "details": None,
-            }
-        ]
+        issue = {
+            "kind": "env_var_missing",
+            "name": "SEED_NOPE",
+            "message": "SEED_NOPE is not set",
+            "details": None,
+        }
+        assert report == {"status": "invalid_env", "issues": [issue]}
         assert list_runs(data) == [] and not marker.exists()
-        assert Pipeline([Runner([step])]).validate_environment() == []
+        assert Pipeline([Runner([step])]).validate_environment() == {"status": "ok", "issues": []}
         assert not marker.exists()
-        assert pipeline.execute()["issues"] == report
+        assert pipeline.execute()["issues"] == report["issues"]
 
 
 def test_familiar_top_level_imports_resolve_lazily() -> None:

@@ -266,9 +266,10 @@ class Pipeline:
             raise KeyboardInterrupt
         return result
 
-    def validate_environment(self) -> list[dict[str, Any]]:
-        """Run only the validators and return their issues (`execute()`'s `issues`); empty means ready."""
-        return self._validate()
+    def validate_environment(self) -> dict[str, Any]:
+        """Run only the validators: `{"status": "ok" | "invalid_env", "issues": [...]}` (gryt-ci 1.x's report)."""
+        issues = self._validate()
+        return {"status": "invalid_env" if issues else "ok", "issues": issues}
 
     def _validate(self) -> list[dict[str, Any]]:
         issues: list[Issue] = []

@@ -24,7 +24,9 @@ def main(db_path: str) -> int:
             ToolValidator(tools=["sh"]),
         ],
     )
-    for issue in pipeline.validate_environment():
+    report = pipeline.validate_environment()
+    print(f"environment: {report['status']}")
+    for issue in report["issues"]:
         print(f"issue ({issue['kind']}): {issue['message']}")
     result = pipeline.execute()
     if result["status"] == "invalid_env":
