@@ -80,7 +80,7 @@ def dead_server() -> Iterator[str]:
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}/events"
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/events/"
     stop.set()
     thread.join()
     for conn in held:
@@ -131,15 +131,23 @@ steps = [
         "pipeline_end",
     ]
     paths = [path for path, _, _, _ in received.requests]
-    assert paths == ["/base"] * 5 + ["/base/done"]
+    assert paths == [
+        "/base/pipeline_start",
+        "/base/step_start",
+        "/base/step_end",
+        "/base/step_start",
+        "/base/step_end",
+        "/base/done",
+    ]
     for _, headers, body, _ in received.requests:
         assert headers["Authorization"] == TOKEN and headers["X-Team"] == "infra"
         assert "hook-s3cret-token" not in json.dumps(body)
         assert body["payload"]["run_id"] == result["run_id"]
     step_end = received.requests[2][2]["payload"]
-    assert step_end["step_id"] == "leak" and step_end["runner_id"] == "build"
+    assert step_end["id"] == "leak" and step_end["runner_id"] == "build"
     assert step_end["result"]["stdout"].strip() == "token=***"
-    assert received.requests[-1][2]["payload"]["result"]["status"] == "success"
+    assert received.requests[0][2]["payload"]["runners"] == 1
+    assert received.requests[-1][2]["payload"]["results"]["status"] == "success"
 
 
 def test_a_server_that_never_answers_does_not_slow_the_run(dead_server: str, tmp_path: Path) -> None:

@@ -70,8 +70,8 @@ def encode_event(event: str, payload: dict[str, Any], limit: int) -> bytes:
 
 
 class HttpHook(Hook):
-    """POST `{"event": ..., "payload": {...}}` for every pipeline, step and error event to `base_url`
-    (or `base_url` + `paths[event]`), from a background thread; gryt-ci 1.x's `HttpHook`, non-blocking."""
+    """POST `{"event": ..., "payload": {...}}` for every pipeline, step and error event to `base_url` +
+    `paths[event]` (default `/<event>`), from a background thread; gryt-ci 1.x's `HttpHook`, non-blocking."""
 
     name = "http"
     summary = "POST every pipeline/step event as JSON to a URL, in the background"
@@ -79,8 +79,8 @@ class HttpHook(Hook):
         ConfigKey("base_url", str, None, "http(s) URL events are posted to", required=True),
         ConfigKey("headers", dict, {}, "Extra request headers with plain values (secrets: headers_env)"),
         ConfigKey("headers_env", dict, {}, "Header name -> environment variable holding its (secret) value"),
-        ConfigKey("timeout", (int, float), 5.0, "Seconds one request may take"),
-        ConfigKey("paths", dict, {}, "Event name -> path appended to base_url (default: base_url)"),
+        ConfigKey("timeout", (int, float), 10.0, "Seconds one request may take"),
+        ConfigKey("paths", dict, {}, "Event name -> path appended to base_url (default: /<event name>)"),
         ConfigKey("max_queue", int, 1000, "Events waiting to be sent; when full the oldest is dropped"),
         ConfigKey("max_payload", int, 65536, "Bytes of JSON per event; long strings are cut to fit"),
         ConfigKey("flush_timeout", (int, float), 1.0, "Seconds the run's end waits for unsent events"),
@@ -90,7 +90,7 @@ class HttpHook(Hook):
         self,
         base_url: str | None = None,
         headers: Mapping[str, str] | None = None,
-        timeout: float = 5.0,
+        timeout: float = 10.0,
         paths: Mapping[str, str] | None = None,
         **options: Any,
     ) -> None:
@@ -133,15 +133,19 @@ class HttpHook(Hook):
         with self._cond:
             self._warned_full = False
         missing = self._read_header_env(context)
-        self._post("pipeline_start", {"pipeline": getattr(pipeline, "name", None)}, context)
+        payload = {
+            "pipeline": getattr(pipeline, "name", None),
+            "runners": len(getattr(pipeline, "runners", [])),
+        }
+        self._post("pipeline_start", payload, context)
         if missing:
             raise HttpHookError(f"{', '.join(missing)} not set: events are sent without those headers")
 
     def on_step_start(self, step: Any, context: RunContext | None = None) -> None:
-        self._post("step_start", {"step_id": getattr(step, "id", None)}, context)
+        self._post("step_start", {"id": getattr(step, "id", None)}, context)
 
     def on_step_end(self, step: Any, result: dict[str, Any], context: RunContext | None = None) -> None:
-        self._post("step_end", {"step_id": getattr(step, "id", None), "result": result}, context)
+        self._post("step_end", {"id": getattr(step, "id", None), "result": result}, context)
 
     def on_error(self, scope: str, error: BaseException | str, context: RunContext | None = None) -> None:
         self._post(
@@ -153,7 +157,7 @@ class HttpHook(Hook):
     def on_pipeline_end(
         self, pipeline: Any, results: dict[str, Any], context: RunContext | None = None
     ) -> None:
-        self._post("pipeline_end", {"pipeline": getattr(pipeline, "name", None), "result": results}, context)
+        self._post("pipeline_end", {"pipeline": getattr(pipeline, "name", None), "results": results}, context)
         delivered = self.flush(self.options["flush_timeout"])
         problems = self._take_problems()
         if not delivered:
@@ -190,8 +194,7 @@ class HttpHook(Hook):
         if context is not None:
             payload = {"run_id": context.run_id, "runner_id": context.runner_id, **payload}
         body = encode_event(event, self.masker.mask_obj(payload), self.options["max_payload"])
-        path = self.options["paths"].get(event)
-        url = f"{self.base_url.rstrip('/')}/{path.lstrip('/')}" if path else self.base_url
+        url = f"{self.base_url.rstrip('/')}/{self.options['paths'].get(event, event).lstrip('/')}"
         first_drop = False
         with self._cond:
             if len(self._queue) >= self.options["max_queue"]:
