@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from gryt.data import Data
 
 
+AUTHENTICATED = ("success", "skipped")
+"""Auth result statuses after which the service is logged in (`skipped`: it already was)."""
+
+
 class Auth(Registrable, ABC):
     """Authenticate to one service. Subclasses implement `authenticate()` and, if they write
     credentials anywhere, `cleanup()`.
@@ -98,11 +102,9 @@ class Auth(Registrable, ABC):
         from gryt.history import Recorder
         from gryt.masking import Masker
 
-        masker = Masker(self.secrets)
-        if self.context is not None:
-            masker = self.context.masker
-            for value in self.secrets:
-                masker.add(value)
+        masker = self.context.masker if self.context is not None else Masker()
+        for value in self.secrets:
+            masker.add(value)
         masked: dict[str, Any] = masker.mask_obj(dict(result))
         masked.setdefault("duration", duration)
         kind = getattr(type(self), "name", "") or type(self).__name__
@@ -121,10 +123,6 @@ class Auth(Registrable, ABC):
             if failed
             else None,
         )
-
-
-AUTHENTICATED = ("success", "skipped")
-"""Auth result statuses after which the service is logged in (`skipped`: it already was)."""
 
 
 def _recording(authenticate: Callable[[Auth], dict[str, Any]]) -> Callable[[Auth], dict[str, Any]]:
