@@ -337,18 +337,21 @@ def test_keep_uses_the_users_credential_helper(
     auth.cleanup()
 
 
-def test_authenticating_again_replaces_the_previous_config(
+def test_authenticating_again_is_skipped_until_cleanup(
     basic_registry: Registry, user_env: UserEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     user_env.docker_dir.mkdir()
     (user_env.docker_dir / "config.json").write_text(json.dumps({"detachKeys": "ctrl-x"}))
     auth, context, first = login(basic_registry, monkeypatch)
     first_dir = Path(context.env["DOCKER_CONFIG"])
+    assert first["status"] == "success"
+    assert auth.authenticate()["status"] == "skipped"
+    assert Path(context.env["DOCKER_CONFIG"]) == first_dir and first_dir.exists()
+    auth.cleanup()
+    assert not first_dir.exists()
     assert auth.authenticate()["status"] == "success"
     second_dir = Path(context.env["DOCKER_CONFIG"])
-    assert first["status"] == "success"
     assert second_dir != first_dir
-    assert not first_dir.exists()
     assert read_config(second_dir / "config.json")["detachKeys"] == "ctrl-x"
     auth.cleanup()
     user_env.assert_no_credential(USERNAME, basic_registry.token)

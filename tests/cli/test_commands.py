@@ -109,6 +109,10 @@ def test_version_current_and_bump_with_tag(gryt, repo: Path) -> None:
     assert nxt.stdout.strip() == "v1.3.0"
     assert _git(repo, "tag", "--list") == "v1.2.3"
 
+    refused = gryt("version", "bump", "patch", "--tag", cwd=repo, env=GIT_ENV)
+    assert refused.code == 2 and "HEAD is already tagged v1.2.3" in refused.stderr
+    write(repo / "README.md", "hello again\n")
+    _git(repo, "commit", "-q", "-am", "second")
     tagged = gryt("version", "bump", "patch", "--tag", "-m", "Patch release", cwd=repo, env=GIT_ENV)
     assert tagged.code == 0, tagged.stderr
     assert tagged.stdout.strip() == "v1.2.4"

@@ -37,6 +37,7 @@ def test_is_authenticated_follows_the_last_result() -> None:
     assert not auth.is_authenticated()
     assert auth.authenticate() == {"status": "success"}
     assert auth.is_authenticated()
+    auth.cleanup()  # logged out: the next call logs in again instead of reporting skipped
     auth.authenticate()
     assert not auth.is_authenticated()
     auth.authenticate()
@@ -46,6 +47,7 @@ def test_is_authenticated_follows_the_last_result() -> None:
 def test_a_raising_login_is_not_authenticated() -> None:
     auth = Scripted(["success", RuntimeError("network down")])
     auth.authenticate()
+    auth.cleanup()
     with pytest.raises(RuntimeError):
         auth.authenticate()
     assert not auth.is_authenticated()

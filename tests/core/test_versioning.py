@@ -108,8 +108,19 @@ def test_style_follows_the_highest_tag(tmp_path: Path) -> None:
     assert versioning.bump_version("patch") == "1.0.1"
 
 
-def test_non_semver_tags_are_ignored(tmp_path: Path) -> None:
-    noise = ("v2", "3.0", "v01.2.3", "4.0.0.1", "release-9.0.0", "V5.0.0", "6.0.0-", "latest", "7.0.0-rc.01")
+def test_non_version_tags_are_ignored(tmp_path: Path) -> None:
+    noise = (
+        "v2",
+        "3",
+        "v01.2.3",
+        "4.0rc",
+        "release-9.0.0",
+        "V5.0.0",
+        "6.0.0-",
+        "latest",
+        "7.0.0-rc.01",
+        "8.0.RC1",
+    )
     versioning = SimpleVersioning(make_repo(tmp_path / "repo", tags=("v1.4.0", *noise)))
     assert versioning.current_version() == "v1.4.0"
     assert versioning.bump_version("minor") == "v1.5.0"
@@ -178,7 +189,9 @@ def test_tag_release_refuses_existing_tags(tmp_path: Path) -> None:
     assert tag_names(repo) == {"v1.0.0", "2.0.0"}
 
 
-@pytest.mark.parametrize("bad", ["1.2", "v1.2.3.4", "01.2.3", "1.2.3-", "", " 1.2.3", "1.2.3\n", "latest"])
+@pytest.mark.parametrize(
+    "bad", ["1", "v1.2rc", "1.2.post", "01.2.3", "1.2.3-", "", " 1.2.3", "1.2.3\n", "latest"]
+)
 def test_tag_release_validates_the_version(tmp_path: Path, bad: str) -> None:
     repo = make_repo(tmp_path / "repo")
     with pytest.raises(ConfigError, match="invalid version") as caught:
@@ -271,3 +284,79 @@ def test_git_location_variables_do_not_redirect(tmp_path: Path, monkeypatch: pyt
     other = make_repo(tmp_path / "other", tags=("v9.0.0",))
     monkeypatch.setenv("GIT_DIR", str(other / ".git"))
     assert SimpleVersioning(ours).current_version() == "v1.0.0"
+
+
+def test_gryt_ci_1x_release_shortcuts(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", commits=2, tags=("v1.2.3",))
+    versioning = SimpleVersioning(repo)
+    assert versioning.bump_version() == "v1.2.4"  # no level means patch
+    head = git(repo, "rev-parse", "HEAD")
+    assert versioning.get_last_commit_hash() == head
+    release = versioning.tag_with_last_commit("Hotfix")
+    assert release == {"version": "1.2.4", "tag": "v1.2.4", "commit": head}  # the next patch, not the hash
+    assert git(repo, "tag", "-l", "--format=%(contents:subject)", "v1.2.4") == "Hotfix"
+    with pytest.raises(VersioningError, match="has no commits yet"):
+        SimpleVersioning(make_repo(tmp_path / "empty", commits=0)).get_last_commit_hash()
+
+
+@pytest.mark.parametrize(
+    ("tags", "current", "bumps"),
+    [
+        (("26.1", "26.2.0rc1"), "26.2.0rc1", {"patch": "26.2.0", "minor": "26.2.0", "major": "27.0.0"}),
+        (("v26.2.0rc1",), "v26.2.0rc1", {"prerelease": "v26.2.0rc2", "patch": "v26.2.0"}),
+        (
+            ("26.1", "26.2"),
+            "26.2",
+            {"patch": "26.2.1", "minor": "26.3", "major": "27.0", "prerelease": "26.2.1rc1"},
+        ),
+        (("1.0", "1.0.post1"), "1.0.post1", {"patch": "1.0.1", "minor": "1.1"}),
+        (("2.0.dev3",), "2.0.dev3", {"patch": "2.0", "prerelease": "2.0rc1"}),
+        (("1.9.0", "1.10rc2"), "1.10rc2", {"minor": "1.10", "patch": "1.10"}),
+    ],
+)
+def test_pep440_tags(tmp_path: Path, tags: tuple[str, ...], current: str, bumps: dict[str, str]) -> None:
+    versioning = SimpleVersioning(make_repo(tmp_path / "repo", tags=tags))
+    assert versioning.current_version() == current
+    for level, expected in bumps.items():
+        assert versioning.bump_version(level) == expected, level
+    assert versioning.bump_version("minor", prerelease="beta").split("b")[-1] == "1"
+
+
+def test_pep440_release_cycle_is_always_higher(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", tags=("26.2.0rc1",))
+    versioning = SimpleVersioning(repo)
+    for level, expected in [("prerelease", "26.2.0rc2"), ("patch", "26.2.0"), ("patch", "26.2.1")]:
+        version = versioning.bump_version(level)
+        assert version == expected
+        versioning.tag_release(version)
+        assert versioning.current_version() == expected
+    with pytest.raises(VersioningError, match=r"already tagged as 26\.2\.1"):
+        versioning.tag_release("26.2.1.0")  # the same release as PEP 440 compares it
+    with pytest.raises(ConfigError, match="use a, b or rc"):
+        versioning.bump_version("prerelease", prerelease="gamma")
+    with pytest.raises(ConfigError, match="would not be higher"):
+        SimpleVersioning(make_repo(tmp_path / "rc", tags=("1.0rc1",))).bump_version("prerelease", "a")
+
+
+def test_semver_and_pep440_tags_are_ordered_together(tmp_path: Path) -> None:
+    versioning = SimpleVersioning(make_repo(tmp_path / "repo", tags=("v1.2.3", "1.3rc1", "1.2.9")))
+    assert versioning.current_version() == "1.3rc1"
+    assert versioning.bump_version("patch") == "1.3"
+    git(tmp_path / "repo", "tag", "v1.3.0")
+    assert versioning.current_version() == "v1.3.0"  # 1.3 released, as written
+    assert versioning.bump_version("prerelease") == "v1.3.1rc1"  # a PEP 440 project stays PEP 440
+
+
+def test_check_release_refuses_dirty_trees_and_tagged_heads(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", tags=("v1.0.0", "latest"))
+    versioning = SimpleVersioning(repo)
+    with pytest.raises(VersioningError, match=r"HEAD is already tagged v1\.0\.0;") as caught:
+        versioning.check_release()
+    assert_one_line(caught.value)
+    (repo / "file.txt").write_text("new\n")
+    git(repo, "commit", "-q", "-am", "next")
+    (repo / "untracked.txt").write_text("build output\n")
+    versioning.check_release()  # untracked files do not count
+    (repo / "file.txt").write_text("edited\n")
+    with pytest.raises(VersioningError, match=r"uncommitted changes \(file\.txt\)"):
+        versioning.check_release()

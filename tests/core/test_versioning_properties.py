@@ -11,10 +11,15 @@ from hypothesis import strategies as st
 from gryt.errors import ConfigError
 from gryt.versioning import (
     LEVELS,
+    PHASES,
+    Pep440Version,
     Version,
+    _order_key,
     bump,
+    bump_pep440,
     compare_versions,
     format_version,
+    parse_pep440,
     parse_version,
     split_tag,
 )
@@ -221,3 +226,29 @@ def test_documented_examples() -> None:
     assert format_version(bump(parse_version("1.2.3+build.9"), "patch")) == "1.2.4"
     with pytest.raises(ConfigError, match="would not be higher"):
         bump(parse_version("1.2.4-beta.3"), "prerelease", "alpha")
+
+
+pep440_versions = st.builds(
+    Pep440Version,
+    st.lists(st.integers(min_value=0, max_value=10**6), min_size=2, max_size=5).map(tuple),
+    st.one_of(st.none(), st.tuples(st.sampled_from(PHASES), st.integers(min_value=0, max_value=99))),
+    st.one_of(st.none(), st.integers(min_value=0, max_value=99)),
+    st.one_of(st.none(), st.integers(min_value=0, max_value=99)),
+)
+
+
+@fast
+@given(
+    pep440_versions, st.sampled_from(LEVELS), st.one_of(st.none(), st.sampled_from(["a", "b", "rc", "beta"]))
+)
+def test_pep440_bumps_are_higher_and_round_trip(
+    version: Pep440Version, level: str, label: str | None
+) -> None:
+    assert parse_pep440(str(version)) == version
+    try:
+        new = bump_pep440(version, level, label)
+    except ConfigError as exc:
+        assert level == "prerelease" and "would not be higher" in str(exc)
+        return
+    assert _order_key(new) > _order_key(version), (str(version), level, label, str(new))
+    assert parse_pep440(str(new)) == new

@@ -355,6 +355,13 @@ def test_familiar_imports_resolve_through_the_registry(site):
         from gryt.validators import ToolValidator  # noqa: F401
     with pytest.raises(ImportError, match="cannot import name 'NoSuchThing'"):
         from gryt.auth import NoSuchThing  # noqa: F401
+    with pytest.raises(ImportError) as exc:
+        from gryt import FlyAuth as TopLevelFlyAuth  # noqa: F401
+    assert str(exc.value) == (
+        "cannot import name 'FlyAuth' from 'gryt': it is provided by gryt-auth-fly, which is not installed: pip install gryt-auth-fly"
+    )
+    with pytest.raises(ImportError, match=r"from 'gryt': .*pip install gryt-validators$"):
+        from gryt import EnvVarValidator  # noqa: F401
     from gryt import LocalRuntime
 
     assert LocalRuntime is plugins.get_manager().registry.get("runtimes", "local")

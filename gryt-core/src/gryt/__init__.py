@@ -36,6 +36,9 @@ _EXPORTS = {
     "hookimpl": "gryt.hookspecs",
 }
 
+_PLUGIN_EXPORTS = ("EnvVarValidator", "ToolValidator", "FlyAuth", "DockerRegistryAuth")
+"""Plugin classes importable from `gryt` like in gryt-ci 1.x, resolved through the plugin registry."""
+
 __all__ = [
     "Auth",
     "CommandDestination",
@@ -72,6 +75,10 @@ def __getattr__(name: str) -> Any:
     module imports pluggy, is only imported by the plugins that use it."""
     module = _EXPORTS.get(name)
     if module is None:
+        if name in _PLUGIN_EXPORTS:  # a missing plugin raises ImportError naming what to install
+            from gryt.plugins.manager import import_type
+
+            return import_type(name, __name__)
         raise AttributeError(f"module 'gryt' has no attribute {name!r}")
     import importlib
 

@@ -30,5 +30,7 @@ def gryt_register_destinations(register: Register) -> None:
 @hookimpl
 def gryt_register_hooks(register: Register) -> None:
     from gryt.hook import PrintHook
+    from gryt.http_hook import HttpHook
 
     register(PrintHook)
+    register(HttpHook)

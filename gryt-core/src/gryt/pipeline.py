@@ -22,7 +22,9 @@ from gryt.hook import Hook
 from gryt.pipeline_run import PipelineRun
 from gryt.process import control_for
 from gryt.runner import Runner, log_dir_for
+from gryt.status import INVALID_ENV
 from gryt.typeinfo import type_name
+from gryt.validators import run_validators
 
 if TYPE_CHECKING:
     from gryt.auth import Auth
@@ -236,3 +238,8 @@ class Pipeline:
         selected = {id(r) for r in runners}
         order = [r for r in self._order if id(r) in selected]
         return PipelineRun(self, ctx, order, parallel=parallel).execute(artifacts)
+
+    def validate_environment(self) -> dict[str, Any]:
+        """Run only the validators: `{"status": "ok" | "invalid_env", "issues": [...]}` (gryt-ci 1.x's report)."""
+        issues = [issue for _label, found in run_validators(self.validators) for issue in found]
+        return {"status": INVALID_ENV if issues else "ok", "issues": issues}

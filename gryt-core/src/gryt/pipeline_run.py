@@ -239,7 +239,7 @@ class PipelineRun:
             for key, value in getattr(auth, "exported_env", {}).items():
                 ctx.env.setdefault(key, value)
             result = dict(raw) if isinstance(raw, dict) else {"status": ERROR, "error": "no result dict"}
-            if result.get("status") not in (SUCCESS, ERROR):
+            if result.get("status") not in (SUCCESS, ERROR, SKIPPED):
                 result["error"] = result.get("error") or f"unexpected status {result.get('status')!r}"
                 result["status"] = ERROR
             result.setdefault("duration", round(time.monotonic() - t0, 6))
@@ -253,6 +253,8 @@ class PipelineRun:
                 duration=result["duration"],
                 start_timestamp=start_ts,
             )
+            if result["status"] == SKIPPED:  # logged in before this run: not this run's to clean up
+                continue
             if result["status"] == SUCCESS:
                 self.authenticated.append(auth)
                 continue

@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 class Step(Registrable, ABC):
     """A unit of work. `run()` returns a result dict with at least `status`.
 
-    The runner sets `context` before `run()`; a step used on its own gets a fresh context.
+    The runner sets `context` before `run()`; a step used on its own gets a fresh context. `data` is
+    the step's own store if it was given one, else the run's (`context.data`): one Data shared by
+    every step of a run, so `self.data.insert(...)` works in any step the runner runs.
     """
 
     def __init__(
@@ -36,9 +38,21 @@ class Step(Registrable, ABC):
     ) -> None:
         self.id = id
         self.config: dict[str, Any] = resolve_config(self.config_keys, config, where=id)
-        self.data = data
+        self._data = data
         self.hook = hook
         self.context: RunContext | None = None
+
+    @property
+    def data(self) -> Data | None:
+        """The step's own store, else the one of the run the runner is running it in."""
+        own: Data | None = getattr(self, "_data", None)
+        if own is not None:
+            return own
+        return self.context.data if self.context is not None else None
+
+    @data.setter
+    def data(self, value: Data | None) -> None:
+        self._data = value
 
     @abstractmethod
     def run(self) -> dict[str, Any]:

@@ -1,7 +1,9 @@
-"""Semantic versions read from git tags: find the current one, compute the next, tag a release.
+"""Versions read from git tags: find the current one, compute the next, tag a release.
 
-The pure helpers (`parse_version`, `split_tag`, `format_version`, `compare_versions`, `bump`) know
-nothing about git; `SimpleVersioning` applies them to a repository's tags through the `git` command.
+Tags are semver (`1.2.3`, `1.2.4-rc.1`) or PEP 440 as Python projects write them (`26.2`, `26.2.0rc1`,
+`1.0.post1`). The pure helpers (`parse_version`, `parse_pep440`, `split_tag`, `format_version`,
+`compare_versions`, `bump`, `bump_pep440`) know nothing about git; `SimpleVersioning` applies them to a
+repository's tags through the `git` command.
 """
 
 from __future__ import annotations
@@ -23,13 +25,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LEVELS",
+    "Pep440Version",
     "SimpleVersioning",
     "Version",
     "Versioning",
     "VersioningError",
     "bump",
+    "bump_pep440",
     "compare_versions",
     "format_version",
+    "parse_pep440",
     "parse_version",
     "split_tag",
 ]
@@ -299,6 +304,168 @@ def bump(version: Version, level: str, prerelease: str | None = None) -> Version
     return _increment(version.core, level)
 
 
+_PEP440 = re.compile(
+    rf"(?P<release>(?:{_NUMBER})(?:\.(?:{_NUMBER}))+)"
+    rf"(?:(?P<phase>a|b|rc)(?P<pre>{_NUMBER}))?"
+    rf"(?:\.post(?P<post>{_NUMBER}))?"
+    rf"(?:\.dev(?P<dev>{_NUMBER}))?"
+)
+PHASES = ("a", "b", "rc")
+_PHASE_ALIASES = {"a": "a", "alpha": "a", "b": "b", "beta": "b", "rc": "rc", "c": "rc"}
+_EXPECTED_ANY = "expected semver such as 1.2.3 or 1.2.4-rc.1, or PEP 440 such as 26.2, 26.2.0rc1 or 1.0.post1"
+
+
+@dataclass(frozen=True)
+class Pep440Version:
+    """A PEP 440 version in canonical form without epoch or local part: `26.2`, `26.2.0rc1`, `1.0.post1.dev2`."""
+
+    release: tuple[int, ...]
+    pre: tuple[str, int] | None = None
+    post: int | None = None
+    dev: int | None = None
+
+    def __str__(self) -> str:
+        text = ".".join(str(part) for part in self.release)
+        if self.pre is not None:
+            text += f"{self.pre[0]}{self.pre[1]}"
+        if self.post is not None:
+            text += f".post{self.post}"
+        if self.dev is not None:
+            text += f".dev{self.dev}"
+        return text
+
+    @property
+    def is_prerelease(self) -> bool:
+        return self.pre is not None or self.dev is not None
+
+    def precedence_key(self) -> tuple[object, ...]:
+        """PEP 440 ordering: `1.0.dev1 < 1.0a1 < 1.0rc1.dev1 < 1.0rc1 < 1.0 == 1.0.0 < 1.0.post1`."""
+        dev = self.dev if self.dev is not None else float("inf")
+        post = -1 if self.post is None else self.post
+        if self.pre is not None:
+            return (_stripped(self.release), 1, (1, (PHASES.index(self.pre[0]), self.pre[1])), post, dev)
+        stage = 0 if self.post is None and self.dev is not None else 2
+        return (_stripped(self.release), stage, (0, ()), post, dev)
+
+
+def _stripped(release: tuple[int, ...]) -> tuple[int, ...]:
+    """`release` without trailing zeros: 1.2 and 1.2.0 are the same release (PEP 440)."""
+    end = len(release)
+    while end > 1 and release[end - 1] == 0:
+        end -= 1
+    return release[:end]
+
+
+def parse_pep440(text: str) -> Pep440Version:
+    """Parse a canonical PEP 440 version of two or more numbers (no `v`, epoch or local part)."""
+    if not isinstance(text, str):
+        raise ConfigError(f"version must be a string, got {type(text).__name__}")
+    match = _PEP440.fullmatch(text)
+    if match is None:
+        raise ConfigError(f"invalid PEP 440 version {_show(text)} ({_EXPECTED_ANY})")
+    return Pep440Version(
+        tuple(int(part) for part in match["release"].split(".")),
+        (match["phase"], int(match["pre"])) if match["phase"] else None,
+        int(match["post"]) if match["post"] is not None else None,
+        int(match["dev"]) if match["dev"] is not None else None,
+    )
+
+
+AnyVersion = Version | Pep440Version
+
+
+def _order_key(version: AnyVersion) -> tuple[object, ...]:
+    """One ordering for semver and PEP 440 tags: by release numbers, then prerelease before release.
+
+    Semver and PEP 440 prereleases of the same release compare semver first (mixing both styles for
+    one release is not something to rely on, but the order stays deterministic).
+    """
+    if isinstance(version, Pep440Version):
+        return version.precedence_key()
+    release = _stripped((version.major, version.minor, version.patch))
+    if not version.prerelease:
+        return (release, 2, (0, ()), -1, float("inf"))
+    return (release, 1, (0, version.precedence_key()[4]), -1, float("inf"))
+
+
+def _parse_any(text: str) -> AnyVersion:
+    """Semver first (`1.2.3` is semver), else PEP 440; ConfigError says why neither fits."""
+    try:
+        return parse_version(text)
+    except ConfigError as semver_error:
+        if isinstance(text, str) and _PEP440.fullmatch(text):
+            return parse_pep440(text)
+        reason = str(semver_error).split(": ", 1)[-1].split(" (expected", 1)[0]
+        raise ConfigError(f"invalid version {_show(text)}: {reason} ({_EXPECTED_ANY})") from None
+
+
+def _split_any(tag: str) -> tuple[str, AnyVersion]:
+    if not isinstance(tag, str):
+        raise ConfigError(f"version must be a string, got {type(tag).__name__}")
+    prefix = TAG_PREFIX if tag.startswith(TAG_PREFIX) else ""
+    return prefix, _parse_any(tag[len(prefix) :])
+
+
+def _pep440_phase(label: str) -> str:
+    phase = _PHASE_ALIASES.get(label) if isinstance(label, str) else None
+    if phase is None:
+        raise ConfigError(
+            f"invalid prerelease label {_show(str(label))} for a PEP 440 version; use a, b or rc"
+        )
+    return phase
+
+
+def _pep440_increment(release: tuple[int, ...], level: str) -> tuple[int, ...]:
+    """The next release at `level`, keeping the number of components (patch adds a third)."""
+    width = max(len(release), 3 if level == "patch" else 2)
+    padded = release + (0,) * (width - len(release))
+    index = LEVELS.index(level)
+    return (*padded[:index], padded[index] + 1, *(0,) * (width - index - 1))
+
+
+def bump_pep440(version: Pep440Version, level: str, prerelease: str | None = None) -> Pep440Version:
+    """The next PEP 440 version, always higher; the rules mirror `bump` for semver.
+
+    A prerelease or dev release is released by the level it belongs to (`26.2.0rc1` patch -> `26.2.0`,
+    `26.2rc1` minor -> `26.2`); otherwise the level is incremented (`1.0.post1` patch -> `1.0.1`).
+    `prerelease` counts up (`26.2.0rc1` -> `26.2.0rc2`; `26.2` -> `26.2.1rc1`); a label (`a`, `b`,
+    `rc`, or `alpha`/`beta`) starts a prerelease of the next version at any level.
+    """
+    _check_level(level)
+    phase = _pep440_phase(prerelease) if prerelease is not None else None
+    pending = version.is_prerelease and version.post is None
+    if level == "prerelease":
+        if version.pre is not None and version.post is None:
+            current_phase, number = version.pre
+            if phase is None or phase == current_phase:
+                return Pep440Version(version.release, (current_phase, number + 1))
+            candidate = Pep440Version(version.release, (phase, 1))
+            if _order_key(candidate) <= _order_key(version):
+                raise ConfigError(
+                    f"prerelease {candidate} would not be higher than {version}; "
+                    "use a label that sorts later (a < b < rc) or bump major, minor or patch"
+                )
+            return candidate
+        if pending:  # a dev release of the final version: its first candidate
+            return Pep440Version(version.release, (phase or "rc", 1))
+        return Pep440Version(_pep440_increment(version.release, "patch"), (phase or "rc", 1))
+    if phase is not None:
+        return Pep440Version(_pep440_increment(version.release, level), (phase, 1))
+    if pending and all(part == 0 for part in version.release[LEVELS.index(level) + 1 :]):
+        return Pep440Version(version.release)  # the prerelease belongs to this level: release it
+    return Pep440Version(_pep440_increment(version.release, level))
+
+
+def _bump_any(version: AnyVersion, level: str, prerelease: str | None) -> AnyVersion:
+    if isinstance(version, Pep440Version):
+        return bump_pep440(version, level, prerelease)
+    return bump(version, level, prerelease)
+
+
+def _format_any(version: AnyVersion, prefix: str = "") -> str:
+    return format_version(version, prefix) if isinstance(version, Version) else f"{prefix}{version}"
+
+
 class Versioning(ABC):
     """Where a project's version comes from and how a release is marked."""
 
@@ -319,14 +486,14 @@ class Versioning(ABC):
 class _Tag:
     name: str
     prefix: str
-    version: Version
+    version: AnyVersion
 
 
 class SimpleVersioning(Versioning):
-    """Semver from git tags (`v1.2.3` or `1.2.3`; other tags are ignored); no tags means 0.0.0.
+    """Versions from git tags (`v1.2.3`, `1.2.3`, PEP 440 `26.2.0rc1`; others are ignored); none means 0.0.0.
 
-    New versions follow the style of the highest tag: `v` prefixed when it is. With `data`, every
-    tagged release is recorded in the `versions` table.
+    New versions follow the style of the highest tag: `v` prefixed when it is, PEP 440 when it is. With
+    `data`, every tagged release is recorded in the `versions` table.
     """
 
     def __init__(self, repo: str | os.PathLike[str] = ".", data: Data | None = None) -> None:
@@ -389,35 +556,69 @@ class SimpleVersioning(Versioning):
             raise self._failure(args[0], proc.stderr)
         return proc.stdout
 
-    def _tags(self) -> list[_Tag]:
-        """Every semver tag of the repository; other tags are skipped."""
-        output = self._git("for-each-ref", "--format=%(refname:strip=2)", "refs/tags")
+    def _tags(self, *refs: str) -> list[_Tag]:
+        """Every version tag of the repository (or those pointing at `refs`); other tags are skipped.
+
+        Once any tag is PEP 440 only (`26.2`, `26.2.0rc1`), the project is a PEP 440 one: its plain
+        `X.Y.Z` tags are read as PEP 440 too, so the next prerelease is `26.2.1rc1`, not `26.2.1-rc.1`.
+        """
+        points_at = [arg for ref in refs for arg in ("--points-at", ref)]
+        output = self._git("for-each-ref", "--format=%(refname:strip=2)", *points_at, "refs/tags")
         tags = []
         for name in output.splitlines():
             try:
-                prefix, version = split_tag(name)
+                prefix, version = _split_any(name)
             except ConfigError:
                 continue
             tags.append(_Tag(name, prefix, version))
+        if any(isinstance(t.version, Pep440Version) for t in tags):
+            tags = [_as_pep440(t) for t in tags]
         return tags
 
     def _latest(self) -> _Tag | None:
-        """The highest semver tag; equal precedence goes to the lexically greatest name (deterministic)."""
-        tags = self._tags()
-        return max(tags, key=lambda t: (t.version.precedence_key(), t.name)) if tags else None
+        """The highest version tag; equal precedence goes to the lexically greatest name (deterministic)."""
+        return _highest(self._tags())
 
     def current_version(self) -> str:
-        """The highest semver tag as written (`v1.2.3` or `1.2.3`), or `0.0.0` without any."""
+        """The highest version tag as written (`v1.2.3`, `1.2.3`, `26.2.0rc1`), or `0.0.0` without any."""
         latest = self._latest()
         return latest.name if latest is not None else "0.0.0"
 
-    def bump_version(self, level: str, prerelease: str | None = None) -> str:
-        """The next version in the project's tag style (`v` kept), without creating a tag."""
+    def bump_version(self, level: str = "patch", prerelease: str | None = None) -> str:
+        """The next version in the project's tag style (`v` and PEP 440 kept), without creating a tag."""
         _check_level(level)
         latest = self._latest()
-        current = latest.version if latest is not None else Version(0, 0, 0)
+        current: AnyVersion = latest.version if latest is not None else Version(0, 0, 0)
         prefix = latest.prefix if latest is not None else ""
-        return format_version(bump(current, level, prerelease), prefix)
+        return _format_any(_bump_any(current, level, prerelease), prefix)
+
+    def get_last_commit_hash(self) -> str:
+        """The full hash of `HEAD`; VersioningError when the repository has no commits."""
+        head = self._run_git("rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+        if head.returncode != 0:
+            if head.stderr.strip():
+                raise self._failure("rev-parse", head.stderr)
+            raise VersioningError(f"{self.repo} has no commits yet")
+        return head.stdout.strip()
+
+    def tag_with_last_commit(self, message: str | None = None) -> dict[str, str]:
+        """Tag `HEAD` with the next patch version (gryt-ci 1.x's release shortcut); see `tag_release`."""
+        return self.tag_release(self.bump_version("patch"), message)
+
+    def check_release(self) -> None:
+        """Refuse a release from a work tree with uncommitted changes to tracked files, or from a `HEAD`
+        that already carries a version tag; VersioningError says which."""
+        changed = self._git("status", "--porcelain", "--untracked-files=no").splitlines()
+        if changed:
+            first = changed[0][3:]
+            more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
+            raise VersioningError(
+                f"{self.repo} has uncommitted changes ({first}{more}); commit or stash them, or use --force"
+            )
+        tagged = self._tags("HEAD")
+        if tagged:
+            names = ", ".join(sorted(t.name for t in tagged))
+            raise VersioningError(f"HEAD is already tagged {names}; commit something new, or use --force")
 
     def tag_release(self, version: str, message: str | None = None) -> dict[str, str]:
         """Create an annotated tag for `version` on HEAD and record it; fails if it is already tagged.
@@ -425,31 +626,29 @@ class SimpleVersioning(Versioning):
         Without a `v` in `version` the tag follows the project's style (`1.2.4` becomes `v1.2.4`
         when the latest tag has a `v`).
         """
-        given_prefix, parsed = split_tag(version)
+        given_prefix, parsed = _split_any(version)
         if message is not None and not isinstance(message, str):
             raise ConfigError(f"tag message must be a string, got {type(message).__name__}")
         tags = self._tags()
-        latest = max(tags, key=lambda t: (t.version.precedence_key(), t.name)) if tags else None
+        latest = _highest(tags)
         prefix = given_prefix or (latest.prefix if latest is not None else "")
-        tag = format_version(parsed, prefix)
+        tag = _format_any(parsed, prefix)
         for existing in tags:
             if existing.name == tag:
                 raise VersioningError(f"tag {tag} already exists in {self.repo}; choose a new version")
-            if compare_versions(existing.version, parsed) == 0:
+            if _order_key(existing.version) == _order_key(parsed):
                 raise VersioningError(f"version {parsed} is already tagged as {existing.name} in {self.repo}")
-        head = self._run_git("rev-parse", "--verify", "--quiet", "HEAD^{commit}")
-        if head.returncode != 0:
-            if head.stderr.strip():
-                raise self._failure("rev-parse", head.stderr)
-            raise VersioningError(f"cannot tag {tag}: {self.repo} has no commits yet")
-        commit = head.stdout.strip()
+        try:
+            commit = self.get_last_commit_hash()
+        except VersioningError as exc:
+            raise VersioningError(f"cannot tag {tag}: {exc}") from None
         text = message if message and message.strip() else f"Release {tag}"
         proc = self._run_git("tag", "--annotate", "--message", text, tag, commit)
         if proc.returncode != 0:
             if "already exists" in proc.stderr:
                 raise VersioningError(f"tag {tag} already exists in {self.repo}; choose a new version")
             raise self._failure("tag", proc.stderr)
-        release = {"version": format_version(parsed), "tag": tag, "commit": commit}
+        release = {"version": _format_any(parsed), "tag": tag, "commit": commit}
         if self.data is not None:
             try:
                 self.data.insert(
@@ -461,3 +660,15 @@ class SimpleVersioning(Versioning):
                     f"tagged {tag} but could not record it in the database: {exc}"
                 ) from None
         return release
+
+
+def _highest(tags: list[_Tag]) -> _Tag | None:
+    return max(tags, key=lambda t: (_order_key(t.version), t.name)) if tags else None
+
+
+def _as_pep440(tag: _Tag) -> _Tag:
+    """A plain semver release tag (`26.2.0`) read as PEP 440; prereleases keep their semver reading."""
+    version = tag.version
+    if isinstance(version, Version) and not version.prerelease and not version.build:
+        return _Tag(tag.name, tag.prefix, Pep440Version((version.major, version.minor, version.patch)))
+    return tag
