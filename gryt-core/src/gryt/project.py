@@ -21,6 +21,8 @@ GRYT_DIR = ".gryt"
 CONFIG_FILE = "config.toml"
 DEFAULT_DB = f"{GRYT_DIR}/gryt.db"
 DEFAULT_PIPELINES_DIR = f"{GRYT_DIR}/pipelines"
+MEMORY_DB = ":memory:"
+"""The `db` value (and `--db` argument) that keeps the run history in memory, as SQLite spells it."""
 
 CONFIG_KEYS = (
     ConfigKey("db", str, DEFAULT_DB, "SQLite database of the run history"),
@@ -34,7 +36,10 @@ CONFIG_KEYS = (
 
 @dataclass
 class Project:
-    """A project: its root, where its config came from, and the resolved settings."""
+    """A project: its root, where its config came from, and the resolved settings.
+
+    `db` is `Path(":memory:")` (not below the root) when the config says `db = ":memory:"`.
+    """
 
     root: Path
     config_file: Path | None = None
@@ -140,10 +145,11 @@ def load_project(start: Path | str | None = None) -> Project:
         raise ConfigError(
             f"{display_path(source or root)}: max_parallel: must be at least 1, got {max_parallel}"
         )
+    db = settings["db"]
     return Project(
         root=root,
         config_file=source,
-        db=root / Path(settings["db"]).expanduser(),
+        db=Path(MEMORY_DB) if db == MEMORY_DB else root / Path(db).expanduser(),
         pipelines_dir=root / Path(settings["pipelines_dir"]).expanduser(),
         disable_plugins=list(settings["disable_plugins"]),
         parallel=settings["parallel"],

@@ -134,7 +134,7 @@ def run(
 def _run(opts: RunOptions) -> int:
     from gryt.errors import ConfigError
     from gryt.loader import load_pipeline, resolve_pipeline_path
-    from gryt.project import expand_artifacts, in_folder
+    from gryt.project import MEMORY_DB, expand_artifacts, in_folder
 
     if opts.db is not None and opts.in_memory:
         raise ConfigError("--db and --in-memory exclude each other")
@@ -143,12 +143,7 @@ def _run(opts: RunOptions) -> int:
     project = open_project()
     path = resolve_pipeline_path(opts.spec, project)
     junit_path = opts.junit.expanduser().resolve() if opts.junit is not None else None
-    if opts.in_memory:
-        from gryt.data import SqliteData
-
-        data = SqliteData(":memory:")
-    else:
-        data = open_data(database_path(project, opts.db))
+    data = open_data(Path(MEMORY_DB) if opts.in_memory else database_path(project, opts.db))
     try:
         with in_folder(project.root):
             loaded = load_pipeline(path, data=data)
