@@ -3,6 +3,7 @@ first must be right: in-memory databases, an empty history, run ids, failure out
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -30,3 +31,52 @@ def test_memory_db_option_and_config_keep_nothing_on_disk(gryt, project: Path) -
     listed = gryt("runs", "list", "--json", cwd=project)
     assert (listed.code, listed.stdout.strip()) == (0, "[]"), listed.stderr
     assert not {":memory:", "logs", "gryt.db"} & _names(project)
+
+
+def test_runs_list_in_a_fresh_clone_is_an_empty_history(gryt, tmp_path: Path) -> None:
+    clone = tmp_path / "clone"
+    write(clone / "pyproject.toml", '[project]\nname = "app"\n\n[tool.gryt]\n')
+    listed = gryt("runs", "list", cwd=clone)
+    assert (listed.code, listed.stdout.strip(), listed.stderr) == (0, "No runs yet.", "")
+    as_json = gryt("runs", "list", "--json", cwd=clone)
+    assert (as_json.code, json.loads(as_json.stdout)) == (0, [])
+    # Read-only: like `gryt runs show` and `gryt db`, listing creates no database.
+    assert not (clone / ".gryt").exists()
+    shown = gryt("runs", "show", "last", cwd=clone)
+    assert shown.code == 2 and shown.error_lines == ["gryt: error: no run 'last': no runs recorded yet"]
+    assert not (clone / ".gryt").exists()
+    # A database named with --db must exist: a typo is not an empty history.
+    typo = gryt("runs", "list", "--db", "histroy.db", cwd=clone)
+    assert typo.code == 2 and typo.error_lines == [
+        "gryt: error: histroy.db: no database here yet (run a pipeline or `gryt init` first)"
+    ]
+
+
+def test_runs_show_takes_a_prefix_a_suffix_or_last(gryt, project: Path) -> None:
+    pipeline(project, "hello.toml", HELLO)
+    for _ in range(3):
+        assert gryt("run", "hello", cwd=project).code == 0
+    runs = json.loads(gryt("runs", "list", "--json", cwd=project).stdout)
+    ids = [run["run_id"] for run in runs]
+    assert len(set(ids)) == 3
+
+    def shown(ref: str) -> str:
+        done = gryt("runs", "show", ref, "--json", cwd=project)
+        assert done.code == 0, done.stderr
+        return str(json.loads(done.stdout)["run_id"])
+
+    assert shown("last") == ids[0]
+    for run_id in ids:
+        assert shown(run_id) == run_id
+        assert shown(run_id.rsplit("-", 1)[1]) == run_id  # the random suffix alone
+    # A prefix all runs share: one line listing the candidates, exit 2.
+    common = ids[0][:4]
+    ambiguous = gryt("runs", "show", common, cwd=project)
+    assert ambiguous.code == 2 and len(ambiguous.error_lines) == 1, ambiguous.stderr
+    assert f"run id '{common}' is ambiguous" in ambiguous.stderr
+    assert all(run_id in ambiguous.stderr for run_id in ids)
+    assert "Traceback" not in ambiguous.stderr
+    unknown = gryt("runs", "show", "zz9", cwd=project)
+    assert unknown.code == 2 and unknown.error_lines == [
+        "gryt: error: .gryt/gryt.db: no run 'zz9' (no id starts or ends with it); see `gryt runs list`"
+    ]

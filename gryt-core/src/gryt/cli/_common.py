@@ -123,6 +123,11 @@ def history_database(project: Project, db: Path | None) -> Path:
     return path
 
 
+def no_history_yet(path: Path, db: Path | None) -> bool:
+    """The project's database (not one named by `--db`) does not exist yet: an empty history, not an error."""
+    return db is None and not is_memory(path) and not path.exists()
+
+
 def print_json(value: Any) -> None:
     """Write `value` as JSON on stdout, nothing else."""
     import json
