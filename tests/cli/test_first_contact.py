@@ -80,3 +80,41 @@ def test_runs_show_takes_a_prefix_a_suffix_or_last(gryt, project: Path) -> None:
     assert unknown.code == 2 and unknown.error_lines == [
         "gryt: error: .gryt/gryt.db: no run 'zz9' (no id starts or ends with it); see `gryt runs list`"
     ]
+
+
+FAILING_AUTH = """\
+[[auth]]
+type = "docker-registry"
+id = "registry"
+registry = "registry.example.invalid"
+username = "me"
+token_env_var = "GRYT_FIRST_CONTACT_NO_TOKEN"
+
+[[runners]]
+id = "main"
+steps = [{ id = "hello", cmd = ["echo", "hi"] }]
+"""
+
+
+def test_an_auth_failure_is_reported_once(gryt, project: Path) -> None:
+    pipeline(project, "login.toml", FAILING_AUTH)
+    done = gryt("run", "login", cwd=project)
+    assert done.code == 1
+    output = done.stdout + done.stderr
+    assert output.count("GRYT_FIRST_CONTACT_NO_TOKEN") == 1, output
+    assert "auth registry failed: environment variable GRYT_FIRST_CONTACT_NO_TOKEN is not set" in done.stdout
+    assert re.search(r"^run \S+ auth_failed in", done.stdout, re.MULTILINE)
+
+
+def test_live_view_leaves_auth_failures_to_the_summary() -> None:
+    from rich.console import Console
+
+    from gryt.cli.progress import LiveProgress
+
+    console = Console(record=True, width=120, force_terminal=True)
+    with LiveProgress(console=console) as view:
+        view.on_error("auth:registry", "auth step 'registry' failed: token not set")
+        view.on_error("runtime:local", "runtime local failed to provision: disk full")
+    text = console.export_text()
+    assert "token not set" not in text
+    assert "error in runtime:local: runtime local failed to provision: disk full" in text

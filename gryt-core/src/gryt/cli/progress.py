@@ -16,6 +16,8 @@ from gryt.hook import Hook
 from gryt.status import SKIPPED, SUCCESS
 
 TAIL_LINES = 20
+SUMMARISED_SCOPES = ("auth:", "destination:")
+"""Error scopes whose failure the end-of-run summary reports: the views do not print them a second time."""
 
 
 @dataclass
@@ -129,7 +131,8 @@ class PlainProgress(_Tracker):
         self.emit(f"{state.id}/{getattr(step, 'id', step)} {_step_line(step, result)}")
 
     def on_error(self, scope: str, error: BaseException | str, context: Any = None) -> None:
-        self.emit(f"error in {scope}: {error}")
+        if not scope.startswith(SUMMARISED_SCOPES):
+            self.emit(f"error in {scope}: {error}")
 
 
 class LiveProgress(_Tracker):
@@ -200,7 +203,7 @@ class LiveProgress(_Tracker):
             )
 
     def on_error(self, scope: str, error: BaseException | str, context: Any = None) -> None:
-        if self.live is not None:
+        if self.live is not None and not scope.startswith(SUMMARISED_SCOPES):
             self.live.console.print(f"[red]error[/red] in {escape(scope)}: {escape(error)}")
 
 
