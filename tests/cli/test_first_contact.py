@@ -82,6 +82,48 @@ def test_runs_show_takes_a_prefix_a_suffix_or_last(gryt, project: Path) -> None:
     ]
 
 
+LOUD_FAILURE = """\
+[[runners]]
+id = "main"
+steps = [{ id = "fails", cmd = ["sh", "-c", "for i in $(seq 1 30); do echo out $i; done; echo oops >&2; exit 3"] }]
+"""
+
+
+def test_failure_shows_a_configurable_tail_and_the_full_log(gryt, project: Path) -> None:
+    pipeline(project, "loud.toml", LOUD_FAILURE)
+    default = gryt("run", "loud", cwd=project)
+    assert default.code == 1, default.stdout + default.stderr
+    shown = default.stdout.split("--- main/fails stdout (last 20 lines) ---\n", 1)[1].splitlines()
+    assert shown[:20] == [f"out {i}" for i in range(11, 31)]
+    [log] = [line for line in shown if "full log:" in line]
+    relative = log.split("main/fails full log: ", 1)[1]
+    assert re.fullmatch(r"\.gryt/logs/\S+/main\.fails\.log", relative), log
+    full = (project / relative).read_text()
+    assert "out 1\n" in full and "oops" in full
+
+    short = gryt("run", "loud", "--tail", "2", cwd=project)
+    assert "--- main/fails stdout (last 2 lines) ---\nout 29\nout 30\nmain/fails full log: " in short.stdout
+    assert "out 28" not in short.stdout
+
+    write(project / ".gryt" / "config.toml", "failure_tail = 0\n")
+    quiet = gryt("run", "loud", cwd=project)
+    assert (
+        quiet.code == 1 and "---" not in quiet.stdout and "main/fails full log: .gryt/logs/" in quiet.stdout
+    )
+    assert (
+        "--- main/fails stderr (last 1 lines) ---\noops\n"
+        in gryt("run", "loud", "--tail", "1", cwd=project).stdout
+    )
+
+    bad = gryt("run", "loud", "--tail", "-1", cwd=project)
+    assert bad.code == 2 and bad.error_lines == ["gryt: error: --tail: must be at least 0, got -1"]
+    write(project / ".gryt" / "config.toml", "failure_tail = -5\n")
+    bad_config = gryt("run", "loud", cwd=project)
+    assert bad_config.code == 2 and bad_config.error_lines == [
+        "gryt: error: .gryt/config.toml: failure_tail: must be at least 0, got -5"
+    ]
+
+
 FAILING_AUTH = """\
 [[auth]]
 type = "docker-registry"

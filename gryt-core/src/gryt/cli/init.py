@@ -27,6 +27,9 @@ CONFIG_TEMPLATE = """\
 
 # Upper bound on concurrently running runners (default: no bound; 4 is only an example).
 # max_parallel = 4
+
+# Lines of each failed step's output `gryt run` shows (--tail N overrides); the full log is named below them.
+# failure_tail = 20
 """
 
 EXAMPLE_TOML = """\
