@@ -160,3 +160,17 @@ def test_live_view_leaves_auth_failures_to_the_summary() -> None:
     text = console.export_text()
     assert "token not set" not in text
     assert "error in runtime:local: runtime local failed to provision: disk full" in text
+
+
+def test_step_and_runner_selection_suggest_the_closest_name(gryt, project: Path) -> None:
+    preset = gryt("new", "ci", "--steps", "pyhton", cwd=project)
+    assert preset.code == 2 and preset.error_lines == [
+        "gryt: error: --steps: unknown preset 'pyhton' (did you mean \"python\"?); "
+        "known presets: python, go, node, rust, docker"
+    ]
+    assert not (project / ".gryt" / "pipelines" / "ci.toml").exists()
+    pipeline(project, "hello.toml", HELLO)
+    runner = gryt("run", "hello", "--runner", "mian", cwd=project)
+    assert runner.code == 2 and runner.error_lines == [
+        'gryt: error: --runner: unknown runner "mian" (did you mean "main"?); runners: main'
+    ]
