@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from .conftest import pipeline, write
@@ -174,3 +176,91 @@ def test_step_and_runner_selection_suggest_the_closest_name(gryt, project: Path)
     assert runner.code == 2 and runner.error_lines == [
         'gryt: error: --runner: unknown runner "mian" (did you mean "main"?); runners: main'
     ]
+
+
+RUFF = str(Path(sys.executable).parent / "ruff")
+STRICT_RUFF = """\
+[project]
+name = "app"
+version = "0.1.0"
+
+[tool.ruff]
+line-length = 79
+
+[tool.ruff.lint]
+select = ["ALL"]
+ignore = ["CPY001", "D203", "D213", "COM812"]
+"""
+
+
+def _repo(root: Path) -> Path:
+    """A fresh git repository with a strict ruff config and one lint-clean module of its own."""
+    root.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    write(root / "pyproject.toml", STRICT_RUFF)
+    write(root / "app" / "__init__.py", '"""The app."""\n')
+    return root
+
+
+def _ruff(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([RUFF, *args], cwd=cwd, capture_output=True, text=True, check=False)
+
+
+def _generated(root: Path) -> list[Path]:
+    return sorted(p for p in (root / ".gryt").rglob("*") if p.is_file() and p.name != "gryt.db")
+
+
+def test_init_writes_toml_that_the_users_linters_never_see(gryt, tmp_path: Path) -> None:
+    root = _repo(tmp_path / "app")
+    assert _ruff("check", ".", cwd=root).returncode == 0  # the user's repository is clean before init
+    done = gryt("init", cwd=root)
+    assert done.code == 0, done.stderr
+    assert [p.relative_to(root).as_posix() for p in _generated(root)] == [
+        ".gryt/.gitignore",
+        ".gryt/config.toml",
+        ".gryt/pipelines/example.toml",
+    ]
+    lint = _ruff("check", ".", cwd=root)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    ran = gryt("run", "example", cwd=root)
+    assert ran.code == 0, ran.stdout + ran.stderr
+    assert "hello/greet success" in ran.stdout and "build/build success" in ran.stdout
+
+
+def test_init_format_py_writes_a_lint_clean_python_example(gryt, tmp_path: Path) -> None:
+    root = _repo(tmp_path / "app")
+    done = gryt("init", "--format", "py", cwd=root)
+    assert done.code == 0, done.stderr
+    example = root / ".gryt" / "pipelines" / "example.py"
+    assert (root / ".gryt" / "pipelines").is_dir() and [p.name for p in example.parent.iterdir()] == [
+        "example.py"
+    ]
+    # Every rule but the implicit namespace package a lone pipeline file always is (the user chose .py).
+    lint = _ruff("check", "--ignore", "INP001", ".", cwd=root)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert _ruff("format", "--check", ".", cwd=root).returncode == 0
+    ran = gryt("run", "example", cwd=root)
+    assert ran.code == 0, ran.stdout + ran.stderr
+    assert "hello/where success" in ran.stdout and "build/build success" in ran.stdout
+
+    other = gryt("init", "--format", "toml", "--force", cwd=root)
+    assert other.code == 2 and other.error_lines == [
+        "gryt: error: .gryt/pipelines/example.py: exists; "
+        "an example.toml next to it would make the name ambiguous"
+    ]
+    bad = gryt("init", "--format", "yaml", cwd=tmp_path)
+    assert bad.code == 2 and bad.error_lines == [
+        "gryt: error: --format: unknown format 'yaml'; use toml or py"
+    ]
+
+
+def test_generated_files_point_at_nothing_outside_the_project(gryt, tmp_path: Path) -> None:
+    for fmt in ("toml", "py"):
+        assert gryt("init", fmt, "--format", fmt, cwd=tmp_path).code == 0
+        assert gryt("new", "ci", "--steps", "python", "--format", fmt, cwd=tmp_path / fmt).code == 0
+    assert gryt("plugins", "new", "gryt-thing", "--kind", "step", "--path", "plugin", cwd=tmp_path).code == 0
+    files = [p for p in tmp_path.rglob("*") if p.is_file() and p.suffix in (".toml", ".py", ".md", "")]
+    assert len(files) > 10
+    for file in files:
+        text = file.read_text(encoding="utf-8", errors="replace")
+        assert "docs/" not in text and "://" not in text and "DESIGN" not in text, file

@@ -51,7 +51,7 @@ def render_toml(name: str, tokens: list[str]) -> str:
     import json
 
     lines = [
-        f"# Pipeline {name!r}: run it with `gryt run {name}`. Reference: docs/pipelines.md",
+        f"# Pipeline {name!r}: run it with `gryt run {name}`; `gryt validate {name}` checks it.",
         "[pipeline]",
         f"name = {json.dumps(name)}",
         "parallel = false",
