@@ -264,3 +264,32 @@ def test_generated_files_point_at_nothing_outside_the_project(gryt, tmp_path: Pa
     for file in files:
         text = file.read_text(encoding="utf-8", errors="replace")
         assert "docs/" not in text and "://" not in text and "DESIGN" not in text, file
+
+
+def test_init_inside_a_project_needs_force(gryt, tmp_path: Path) -> None:
+    parent = tmp_path / "mono"
+    parent.mkdir()
+    assert gryt("init", cwd=parent).code == 0
+    sub = parent / "services" / "api"
+    sub.mkdir(parents=True)
+    nested = gryt("init", cwd=sub)
+    assert nested.code == 2 and nested.error_lines == [
+        f"gryt: error: {parent}: already a gryt project (.gryt/) and gryt works from any folder below it; "
+        f"pass --force to create a second project inside it, at {sub}"
+    ]
+    assert not (sub / ".gryt").exists()
+    by_path = gryt("init", "services/api", cwd=parent)
+    assert by_path.code == 2 and "pass --force" in by_path.stderr and not (sub / ".gryt").exists()
+
+    # [tool.gryt] in a pyproject marks a project too; --force creates the second one anyway.
+    other = tmp_path / "tool"
+    write(other / "pyproject.toml", '[project]\nname = "x"\n\n[tool.gryt]\n')
+    (other / "pkg").mkdir()
+    marked = gryt("init", cwd=other / "pkg")
+    assert marked.code == 2 and "(.gryt/)" not in marked.stderr
+    assert f"{other}: already a gryt project ([tool.gryt] in pyproject.toml)" in marked.stderr
+    forced = gryt("init", "--force", cwd=sub)
+    assert forced.code == 0, forced.stderr
+    assert (sub / ".gryt" / "pipelines" / "example.toml").is_file()
+    assert gryt("run", "example", cwd=sub).code == 0
+    assert gryt("runs", "list", "--json", cwd=parent).stdout.strip() == "[]"

@@ -105,18 +105,25 @@ def init(
         bool,
         typer.Option(
             "--force",
-            help="Overwrite the config and the example pipeline.",
+            help="Overwrite the config and the example pipeline; allow a project inside another project.",
         ),
     ] = False,
 ) -> None:
     """Create .gryt/ with a database, a config and an example pipeline."""
     with reporting():
         from gryt.errors import ConfigError
-        from gryt.project import CONFIG_FILE, GRYT_DIR, display_path
+        from gryt.project import CONFIG_FILE, GRYT_DIR, display_path, find_root
 
         if fmt not in EXAMPLES:
             raise ConfigError(f"--format: unknown format {fmt!r}; use toml or py")
         root = path.expanduser().resolve()
+        enclosing = find_root(root.parent) if find_root(root) != root else None
+        if enclosing is not None and not force:
+            marker = f"{GRYT_DIR}/" if (enclosing / GRYT_DIR).is_dir() else "[tool.gryt] in pyproject.toml"
+            raise ConfigError(
+                f"{display_path(enclosing)}: already a gryt project ({marker}) and gryt works from any folder "
+                f"below it; pass --force to create a second project inside it, at {root}"
+            )
         gryt_dir = root / GRYT_DIR
         pipelines = gryt_dir / "pipelines"
         example = pipelines / f"example.{fmt}"
