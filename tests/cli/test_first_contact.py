@@ -293,3 +293,26 @@ def test_init_inside_a_project_needs_force(gryt, tmp_path: Path) -> None:
     assert (sub / ".gryt" / "pipelines" / "example.toml").is_file()
     assert gryt("run", "example", cwd=sub).code == 0
     assert gryt("runs", "list", "--json", cwd=parent).stdout.strip() == "[]"
+
+
+LITERAL_ENV = """\
+[runtime]
+type = "local"
+env = { FROM_RUNTIME = "${HOME}" }
+
+[[runners]]
+id = "main"
+steps = [
+  { id = "show", cmd = ["sh", "-c", "printf '%s|%s|%s' \\"$FROM_STEP\\" \\"$FROM_RUNTIME\\" \\"$HOME\\""], env = { FROM_STEP = "$HOME/bin" } },
+]
+"""
+
+
+def test_env_values_are_taken_literally_as_documented(gryt, project: Path, tmp_path: Path) -> None:
+    pipeline(project, "env.toml", LITERAL_ENV)
+    done = gryt("run", "env", "--json", cwd=project)
+    assert done.code == 0, done.stderr
+    assert json.loads(done.stdout)["runners"]["main"]["show"]["stdout"] == f"$HOME/bin|${{HOME}}|{tmp_path}"
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "pipelines.md").read_text(encoding="utf-8")
+    steps = docs.split("### Steps", 1)[1].split("### `[[destinations]]`", 1)[0]
+    assert "`env` values are strings taken literally" in steps and "are not expanded" in steps
