@@ -47,6 +47,12 @@ def test_runs_list_in_a_fresh_clone_is_an_empty_history(gryt, tmp_path: Path) ->
     shown = gryt("runs", "show", "last", cwd=clone)
     assert shown.code == 2 and shown.error_lines == ["gryt: error: no run 'last': no runs recorded yet"]
     assert not (clone / ".gryt").exists()
+    assert gryt("init", cwd=clone).code == 0  # an empty database now exists: the same answers
+    assert gryt("runs", "list", cwd=clone).stdout.strip() == "No runs yet."
+    empty = gryt("runs", "show", "last", cwd=clone)
+    assert empty.code == 2 and empty.error_lines == [
+        "gryt: error: .gryt/gryt.db: no run 'last': no runs recorded yet"
+    ]
     # A database named with --db must exist: a typo is not an empty history.
     typo = gryt("runs", "list", "--db", "histroy.db", cwd=clone)
     assert typo.code == 2 and typo.error_lines == [

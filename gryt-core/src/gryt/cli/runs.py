@@ -162,7 +162,7 @@ def resolve_run_id(data: Data, given: str, path: Path) -> str:
     if given == LAST:
         newest = list_runs(data, limit=1)
         if not newest:
-            raise ConfigError(f"{where}: no runs yet")
+            raise ConfigError(f"{where}: no run {given!r}: no runs recorded yet")
         return str(newest[0]["run_id"])
     escaped = given.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     rows = data.query(
