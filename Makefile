@@ -65,6 +65,14 @@ lint: $(STAMP)
 	$(BIN)/mypy bench
 	$(BIN)/mypy --allow-untyped-defs --allow-incomplete-defs tests
 
+# `make dist` builds the wheel and sdist of every package into dist/ with the build backend installed in .venv
+# (no isolated build environment, so nothing is downloaded), then checks them with `twine check`.
+.PHONY: dist
+dist: $(STAMP)
+	rm -rf dist
+	for p in $(PACKAGES); do $(BIN)/python -m build --quiet --no-isolation --outdir dist $$p || exit 1; done
+	$(BIN)/twine check --strict dist/*
+
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 

@@ -29,7 +29,7 @@ def test_init_creates_the_layout_and_refuses_to_overwrite(cli, tmp_path: Path) -
     config = (gryt_dir / "config.toml").read_text()
     assert all(line.startswith("#") or not line.strip() for line in config.splitlines())
     assert (gryt_dir / "pipelines" / "example.toml").is_file()
-    assert (gryt_dir / "pipelines" / "example_script.py").is_file()
+    assert sorted(p.name for p in (gryt_dir / "pipelines").iterdir()) == ["example.toml"]
     assert load_project(tmp_path / "app").root == (tmp_path / "app").resolve()
 
     (gryt_dir / "pipelines" / "example.toml").write_text("# mine\n")

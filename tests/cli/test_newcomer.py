@@ -1,4 +1,4 @@
-"""A newcomer's path through the real `gryt` executable: init -> run both examples -> new -> run ->
+"""A newcomer's path through the real `gryt` executable: init -> run the example -> new -> run ->
 a failing step -> env-validate -> runs list/show -> db -> version bump on a git repository."""
 
 from __future__ import annotations
@@ -47,14 +47,11 @@ def test_newcomer_path(gryt, tmp_path: Path) -> None:
     assert done.code == 0, done.stderr
     assert "gryt run example" in done.stdout
 
-    # Both examples run green right away; off a terminal the output is plain lines, no control codes.
+    # The example runs green right away; off a terminal the output is plain lines, no control codes.
     example = gryt("run", "example", cwd=root)
     assert example.code == 0, example.stdout + example.stderr
     assert "hello/greet success" in example.stdout and "build/build success" in example.stdout
     assert "\x1b" not in example.stdout + example.stderr
-    script = gryt("run", "example_script", cwd=root)
-    assert script.code == 0, script.stdout + script.stderr
-    assert "python/python-hello success" in script.stdout
 
     created = gryt("new", "ci", cwd=root)
     assert created.code == 0, created.stderr
@@ -97,10 +94,10 @@ def test_newcomer_path(gryt, tmp_path: Path) -> None:
     listed = gryt("runs", "list", "--json", "--limit", "0", cwd=root)
     assert listed.code == 0, listed.stderr
     runs = json.loads(listed.stdout)
-    assert [r["name"] for r in runs] == ["checked", "broken", "ci", "example_script", "example"]
-    assert [r["status"] for r in runs] == ["invalid_env", "error", "success", "success", "success"]
+    assert [r["name"] for r in runs] == ["checked", "broken", "ci", "example"]
+    assert [r["status"] for r in runs] == ["invalid_env", "error", "success", "success"]
     table = gryt("runs", "list", cwd=root)
-    assert table.code == 0 and "example_script" in table.stdout and "invalid_env" in table.stdout
+    assert table.code == 0 and "broken" in table.stdout and "invalid_env" in table.stdout
 
     broken_id = runs[1]["run_id"]
     shown = gryt("runs", "show", broken_id[:-2], "--json", cwd=root)
@@ -116,7 +113,7 @@ def test_newcomer_path(gryt, tmp_path: Path) -> None:
     assert dump.code == 0, dump.stderr
     tables = json.loads(dump.stdout)
     assert sorted(tables) == ["pipelines", "steps_output"]
-    assert len(tables["pipelines"]) == 5
+    assert len(tables["pipelines"]) == 4
     assert {row["step_id"] for row in tables["steps_output"]} >= {"greet", "fails", "after", "hello"}
 
     # Versioning on the project's git repository.

@@ -21,6 +21,9 @@ GRYT_DIR = ".gryt"
 CONFIG_FILE = "config.toml"
 DEFAULT_DB = f"{GRYT_DIR}/gryt.db"
 DEFAULT_PIPELINES_DIR = f"{GRYT_DIR}/pipelines"
+MEMORY_DB = ":memory:"
+"""The `db` value (and `--db` argument) that keeps the run history in memory, as SQLite spells it."""
+DEFAULT_FAILURE_TAIL = 20
 
 CONFIG_KEYS = (
     ConfigKey("db", str, DEFAULT_DB, "SQLite database of the run history"),
@@ -28,13 +31,17 @@ CONFIG_KEYS = (
     ConfigKey("disable_plugins", list, [], "Entry-point names of plugins not to load"),
     ConfigKey("parallel", bool, None, "Run runners concurrently unless the pipeline or --sequential says"),
     ConfigKey("max_parallel", int, None, "Upper bound on concurrently running runners"),
+    ConfigKey("failure_tail", int, DEFAULT_FAILURE_TAIL, "Output lines shown for each failed step"),
 )
 """Every key the project config accepts."""
 
 
 @dataclass
 class Project:
-    """A project: its root, where its config came from, and the resolved settings."""
+    """A project: its root, where its config came from, and the resolved settings.
+
+    `db` is `Path(":memory:")` (not below the root) when the config says `db = ":memory:"`.
+    """
 
     root: Path
     config_file: Path | None = None
@@ -43,6 +50,7 @@ class Project:
     disable_plugins: list[str] = field(default_factory=list)
     parallel: bool | None = None
     max_parallel: int | None = None
+    failure_tail: int = DEFAULT_FAILURE_TAIL
     found: bool = True
     """False when no marker was found and the current directory stands in as the root."""
 
@@ -140,14 +148,21 @@ def load_project(start: Path | str | None = None) -> Project:
         raise ConfigError(
             f"{display_path(source or root)}: max_parallel: must be at least 1, got {max_parallel}"
         )
+    failure_tail = settings["failure_tail"]
+    if failure_tail < 0:
+        raise ConfigError(
+            f"{display_path(source or root)}: failure_tail: must be at least 0, got {failure_tail}"
+        )
+    db = settings["db"]
     return Project(
         root=root,
         config_file=source,
-        db=root / Path(settings["db"]).expanduser(),
+        db=Path(MEMORY_DB) if db == MEMORY_DB else root / Path(db).expanduser(),
         pipelines_dir=root / Path(settings["pipelines_dir"]).expanduser(),
         disable_plugins=list(settings["disable_plugins"]),
         parallel=settings["parallel"],
         max_parallel=max_parallel,
+        failure_tail=failure_tail,
         found=found,
     )
 

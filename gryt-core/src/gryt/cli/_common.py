@@ -71,8 +71,19 @@ def configure_plugins(project: Project) -> None:
     configure(disable_plugins=project.disable_plugins)
 
 
+def is_memory(path: Path) -> bool:
+    """`path` is SQLite's `:memory:` (from `--db :memory:` or `db = ":memory:"`), not a file name."""
+    from gryt.project import MEMORY_DB
+
+    return str(path) == MEMORY_DB
+
+
 def open_data(path: Path, *, create: bool = True) -> SqliteData:
-    """Open the SQLite database at `path`; a missing file is an error unless `create`."""
+    """Open the SQLite database at `path` (`:memory:`: in memory); a missing file is an error unless `create`."""
+    from gryt.data import SqliteData
+
+    if is_memory(path):
+        return SqliteData(str(path))
     if not create and not path.exists():
         from gryt.project import display_path
 
@@ -82,32 +93,39 @@ def open_data(path: Path, *, create: bool = True) -> SqliteData:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ConfigError(f"{path}: cannot create the database folder: {exc.strerror or exc}") from None
-    from gryt.data import SqliteData
-
     return SqliteData(path)
 
 
 def database_path(project: Project, db: Path | None) -> Path:
-    """`--db` (relative to the current directory) or the project's configured database."""
-    return db.expanduser().resolve() if db is not None else project.db
+    """`--db` (relative to the current directory; `:memory:` stays as is) or the project's database."""
+    if db is None:
+        return project.db
+    return db if is_memory(db) else db.expanduser().resolve()
 
 
 def history_database(project: Project, db: Path | None) -> Path:
     """The database the read-only history commands read: like `database_path`, except that a configured
-    database that does not exist falls back (with a warning) to the default `.gryt/gryt.db` if that one
-    exists, so earlier runs stay readable after the `db` setting changed or broke."""
+    database that does not exist (or is `:memory:`) falls back, with a warning, to the default
+    `.gryt/gryt.db` if that one exists, so earlier runs stay readable after the `db` setting changed."""
     path = database_path(project, db)
-    if db is None and not path.exists():
+    if db is None and (is_memory(path) or not path.exists()):
         from gryt.project import DEFAULT_DB, display_path
 
         default = project.root / DEFAULT_DB
         if default != path and default.is_file():
-            typer.echo(
-                f"gryt: warning: {display_path(path)}: no database there; reading {display_path(default)}",
-                err=True,
+            what = (
+                f'db = "{path}" keeps no history'
+                if is_memory(path)
+                else f"{display_path(path)}: no database there"
             )
+            typer.echo(f"gryt: warning: {what}; reading {display_path(default)}", err=True)
             return default
     return path
+
+
+def no_history_yet(path: Path, db: Path | None) -> bool:
+    """The project's database (not one named by `--db`) does not exist yet: an empty history, not an error."""
+    return db is None and not is_memory(path) and not path.exists()
 
 
 def print_json(value: Any) -> None:

@@ -51,7 +51,7 @@ def render_toml(name: str, tokens: list[str]) -> str:
     import json
 
     lines = [
-        f"# Pipeline {name!r}: run it with `gryt run {name}`. Reference: docs/pipelines.md",
+        f"# Pipeline {name!r}: run it with `gryt run {name}`; `gryt validate {name}` checks it.",
         "[pipeline]",
         f"name = {json.dumps(name)}",
         "parallel = false",
@@ -99,6 +99,7 @@ def new(
 ) -> None:
     """Create a pipeline file with preset steps in the pipelines folder."""
     with reporting():
+        from gryt.config import did_you_mean
         from gryt.errors import ConfigError
         from gryt.project import display_path
 
@@ -109,7 +110,10 @@ def new(
         tokens = [t.strip().lower() for t in steps.split(",") if t.strip()]
         unknown = [t for t in tokens if t not in PRESETS]
         if unknown:
-            raise ConfigError(f"--steps: unknown preset {unknown[0]!r}; known presets: {', '.join(PRESETS)}")
+            raise ConfigError(
+                f"--steps: unknown preset {unknown[0]!r}{did_you_mean(unknown[0], list(PRESETS))}; "
+                f"known presets: {', '.join(PRESETS)}"
+            )
         tokens = list(dict.fromkeys(tokens))
         project = open_project()
         folder = project.pipelines_dir

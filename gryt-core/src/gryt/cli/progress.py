@@ -9,13 +9,15 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any
 
 from gryt.cli._common import escape, format_duration
 from gryt.hook import Hook
 from gryt.status import SKIPPED, SUCCESS
 
-TAIL_LINES = 20
+SUMMARISED_SCOPES = ("auth:", "destination:")
+"""Error scopes whose failure the end-of-run summary reports: the views do not print them a second time."""
 
 
 @dataclass
@@ -47,6 +49,8 @@ class _Tracker(Hook):
         super().__init__()
         self.lock = threading.Lock()
         self.runners: dict[str, RunnerState] = {}
+        self.logs: dict[tuple[str, str], Path] = {}
+        """(runner id, step id) -> the step's full log file, for steps that wrote one."""
         self.started = time.monotonic()
         if pipeline is not None:
             self.track(pipeline)
@@ -76,6 +80,9 @@ class _Tracker(Hook):
             state.done += 1
             if result.get("status") not in (SUCCESS, SKIPPED):
                 state.failed = True
+            log_path = getattr(step, "log_path", None)
+            if isinstance(log_path, Path):
+                self.logs[(state.id, str(getattr(step, "id", step)))] = log_path
             if state.total and state.done >= state.total:
                 state.ended = time.monotonic()
                 state.step = None
@@ -129,7 +136,8 @@ class PlainProgress(_Tracker):
         self.emit(f"{state.id}/{getattr(step, 'id', step)} {_step_line(step, result)}")
 
     def on_error(self, scope: str, error: BaseException | str, context: Any = None) -> None:
-        self.emit(f"error in {scope}: {error}")
+        if not scope.startswith(SUMMARISED_SCOPES):
+            self.emit(f"error in {scope}: {error}")
 
 
 class LiveProgress(_Tracker):
@@ -200,13 +208,13 @@ class LiveProgress(_Tracker):
             )
 
     def on_error(self, scope: str, error: BaseException | str, context: Any = None) -> None:
-        if self.live is not None:
+        if self.live is not None and not scope.startswith(SUMMARISED_SCOPES):
             self.live.console.print(f"[red]error[/red] in {escape(scope)}: {escape(error)}")
 
 
-def tail(text: Any, lines: int = TAIL_LINES) -> str:
-    """The last `lines` lines of `text`."""
-    if not isinstance(text, str) or not text.strip():
+def tail(text: Any, lines: int) -> str:
+    """The last `lines` lines of `text` (nothing for 0)."""
+    if not isinstance(text, str) or not text.strip() or lines <= 0:
         return ""
     return "\n".join(text.rstrip("\n").splitlines()[-lines:])
 
@@ -221,8 +229,24 @@ def failed_steps(result: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]
     return out
 
 
-def render_summary(result: dict[str, Any], console: Any, elapsed: float) -> None:
-    """After a run on a terminal: a table of every step, then the output tail of each failed step."""
+@dataclass
+class Failures:
+    """How the summary shows failed steps: `tail` lines of their output, then where the full log is."""
+
+    tail: int
+    logs: dict[tuple[str, str], Path]
+
+
+def log_line(failures: Failures, runner_id: str, step_id: str) -> str | None:
+    """`full log: <path>` (relative to the current directory when below it) for a step that wrote a log."""
+    from gryt.project import display_path
+
+    path = failures.logs.get((runner_id, step_id))
+    return f"full log: {display_path(path)}" if path is not None else None
+
+
+def render_summary(result: dict[str, Any], console: Any, elapsed: float, failures: Failures) -> None:
+    """After a run on a terminal: a table of every step, then each failed step's output tail and log."""
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
@@ -250,10 +274,13 @@ def render_summary(result: dict[str, Any], console: Any, elapsed: float) -> None
         if step.get("error"):
             body.append(str(step["error"]) + "\n", style="bold red")
         for stream in ("stderr", "stdout"):
-            text = tail(step.get(stream))
+            text = tail(step.get(stream), failures.tail)
             if text:
-                body.append(f"--- {stream} (last {TAIL_LINES} lines) ---\n", style="dim")
+                body.append(f"--- {stream} (last {failures.tail} lines) ---\n", style="dim")
                 body.append(text + "\n")
+        log = log_line(failures, rid, sid)
+        if log is not None:
+            body.append(log + "\n", style="dim")
         console.print(Panel(body, title=f"{rid}/{sid}", title_align="left", border_style="red"))
     _print_outcome(result, console, elapsed)
 
@@ -279,15 +306,18 @@ def _print_outcome(result: dict[str, Any], console: Any, elapsed: float) -> None
     console.print(f"run {escape(result.get('run_id'))} {styled(status)} in {format_duration(elapsed)}")
 
 
-def render_plain_summary(result: dict[str, Any], stream: IO[str], elapsed: float) -> None:
-    """Off a terminal: the tail of each failed step, issues, auth failures, then one outcome line."""
+def render_plain_summary(result: dict[str, Any], stream: IO[str], elapsed: float, failures: Failures) -> None:
+    """Off a terminal: each failed step's tail and log, issues, auth failures, then one outcome line."""
     lines: list[str] = []
     for rid, sid, step in failed_steps(result):
         for name in ("stderr", "stdout"):
-            text = tail(step.get(name))
+            text = tail(step.get(name), failures.tail)
             if text:
-                lines.append(f"--- {rid}/{sid} {name} (last {TAIL_LINES} lines) ---")
+                lines.append(f"--- {rid}/{sid} {name} (last {failures.tail} lines) ---")
                 lines.extend(text.splitlines())
+        log = log_line(failures, rid, sid)
+        if log is not None:
+            lines.append(f"{rid}/{sid} {log}")
     for issue in result.get("issues") or []:
         lines.append(f"issue {issue.get('name')}: {issue.get('message')}")
     for auth_id, auth in (result.get("auth") or {}).items():

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -25,6 +25,9 @@ from gryt.cli._common import (
     reporting,
 )
 from gryt.status import INTERRUPTED, SUCCESS
+
+if TYPE_CHECKING:
+    from gryt.cli.progress import Failures
 
 EXIT_CODES: dict[str, int] = {SUCCESS: 0, INTERRUPTED: 130}
 """Pipeline status -> exit code; every other status (error, invalid_env, auth_failed) exits 1."""
@@ -74,6 +77,7 @@ class RunOptions:
     runners: list[str] = field(default_factory=list)
     as_json: bool = False
     junit: Path | None = None
+    tail: int | None = None
     debug: bool = False
 
 
@@ -106,6 +110,15 @@ def run(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only the pipeline result as JSON.")] = False,
     junit: Annotated[Path | None, typer.Option("--junit", help="Also write JUnit XML to this file.")] = None,
+    tail: Annotated[
+        int | None,
+        typer.Option(
+            "--tail",
+            metavar="N",
+            help="Output lines shown for each failed step (default: failure_tail in the config, else 20).",
+            show_default=False,
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """Run a pipeline; exit 0 on success, 1 when it failed, 130 when interrupted."""
@@ -119,6 +132,7 @@ def run(
         runners=list(runner or []),
         as_json=as_json,
         junit=junit,
+        tail=tail,
         debug=debug,
     )
     from gryt.reaper import become_subreaper
@@ -134,21 +148,18 @@ def run(
 def _run(opts: RunOptions) -> int:
     from gryt.errors import ConfigError
     from gryt.loader import load_pipeline, resolve_pipeline_path
-    from gryt.project import expand_artifacts, in_folder
+    from gryt.project import MEMORY_DB, expand_artifacts, in_folder
 
     if opts.db is not None and opts.in_memory:
         raise ConfigError("--db and --in-memory exclude each other")
     if opts.max_parallel is not None and opts.max_parallel < 1:
         raise ConfigError(f"--max-parallel: must be at least 1, got {opts.max_parallel}")
+    if opts.tail is not None and opts.tail < 0:
+        raise ConfigError(f"--tail: must be at least 0, got {opts.tail}")
     project = open_project()
     path = resolve_pipeline_path(opts.spec, project)
     junit_path = opts.junit.expanduser().resolve() if opts.junit is not None else None
-    if opts.in_memory:
-        from gryt.data import SqliteData
-
-        data = SqliteData(":memory:")
-    else:
-        data = open_data(database_path(project, opts.db))
+    data = open_data(Path(MEMORY_DB) if opts.in_memory else database_path(project, opts.db))
     try:
         with in_folder(project.root):
             loaded = load_pipeline(path, data=data)
@@ -164,7 +175,7 @@ def _run(opts: RunOptions) -> int:
             if parallel is None:
                 parallel = loaded.parallel if loaded.parallel is not None else bool(project.parallel)
             artifacts = expand_artifacts(loaded.artifacts, project.root)
-            result, elapsed, signal_code = _execute(pipe, parallel, artifacts, opts)
+            result, elapsed, signal_code, logs = _execute(pipe, parallel, artifacts, opts)
     finally:
         data.close()
     if junit_path is not None:
@@ -177,7 +188,11 @@ def _run(opts: RunOptions) -> int:
     if opts.as_json:
         print_json(result)
     else:
-        _summary(result, elapsed)
+        from gryt.cli.progress import Failures
+
+        _summary(
+            result, elapsed, Failures(opts.tail if opts.tail is not None else project.failure_tail, logs)
+        )
     status = str(result.get("status"))
     if status == INTERRUPTED and signal_code is not None:
         return signal_code
@@ -204,9 +219,9 @@ def _select(pipeline: Any, runners: list[str]) -> Any:
 
 def _execute(
     pipeline: Any, parallel: bool, artifacts: list[Path], opts: RunOptions
-) -> tuple[dict[str, Any], float, int | None]:
-    """Execute with the right progress view; returns the result, the elapsed time and, when a signal
-    stopped the run, the exit code it calls for (130 or 143)."""
+) -> tuple[dict[str, Any], float, int | None, dict[tuple[str, str], Path]]:
+    """Execute with the right progress view; returns the result, the elapsed time, the exit code a signal
+    that stopped the run calls for (130 or 143; else None) and the log files the view saw written."""
     from gryt.cli.progress import LiveProgress, PlainProgress
 
     started = time.monotonic()
@@ -235,7 +250,8 @@ def _execute(
             # what escaped the step groups (setsid daemons, reparented to gryt): a second signal skips the grace
             stop_descendants(force=lambda: state["count"] > 1)
     signal_code = SIGNAL_EXIT.get(state["signal"], 130) if state["signal"] is not None else None
-    return result, time.monotonic() - started, signal_code
+    logs = view.logs if view is not None else {}
+    return result, time.monotonic() - started, signal_code, logs
 
 
 def _add_hook(pipeline: Any, hook: Any) -> None:
@@ -253,10 +269,10 @@ def _is_terminal() -> bool:
     return console.is_terminal and not console.is_dumb_terminal
 
 
-def _summary(result: dict[str, Any], elapsed: float) -> None:
+def _summary(result: dict[str, Any], elapsed: float, failures: Failures) -> None:
     from gryt.cli.progress import render_plain_summary, render_summary
 
     if _is_terminal():
-        render_summary(result, make_console(), elapsed)
+        render_summary(result, make_console(), elapsed, failures)
     else:
-        render_plain_summary(result, sys.stdout, elapsed)
+        render_plain_summary(result, sys.stdout, elapsed, failures)

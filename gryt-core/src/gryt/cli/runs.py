@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -12,12 +12,16 @@ from gryt.cli._common import (
     format_duration,
     history_database,
     make_console,
+    no_history_yet,
     open_data,
     open_project,
     print_json,
     reporting,
 )
 from gryt.status import AUTH_FAILED, ERROR, INTERRUPTED, INVALID_ENV, RUNNING, SKIPPED, SUCCESS
+
+if TYPE_CHECKING:
+    from gryt.data import Data
 
 app = typer.Typer(
     name="runs",
@@ -75,11 +79,14 @@ def list_(
         from gryt.history import list_runs
 
         project = open_project(lenient=True)
-        data = open_data(history_database(project, db), create=False)
-        try:
-            runs = list_runs(data, limit=limit, pipeline=pipeline)
-        finally:
-            data.close()
+        path = history_database(project, db)
+        runs: list[dict[str, Any]] = []
+        if not no_history_yet(path, db):
+            data = open_data(path, create=False)
+            try:
+                runs = list_runs(data, limit=limit, pipeline=pipeline)
+            finally:
+                data.close()
         if as_json:
             print_json(runs)
             return
@@ -104,7 +111,10 @@ def list_(
 
 @app.command("show")
 def show(
-    run_id: Annotated[str, typer.Argument(help="Run id (a unique prefix is enough).")],
+    run_id: Annotated[
+        str,
+        typer.Argument(help="Run id: a unique prefix or suffix of one is enough; `last` is the newest run."),
+    ],
     db: Annotated[Path | None, typer.Option("--db", help="Database file (default: the project's).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
 ) -> None:
@@ -112,23 +122,62 @@ def show(
     with reporting():
         from gryt.errors import ConfigError
         from gryt.history import get_run
-        from gryt.project import display_path
 
         project = open_project(lenient=True)
         path = history_database(project, db)
+        if no_history_yet(path, db):
+            raise ConfigError(f"no run {run_id!r}: no runs recorded yet")
         data = open_data(path, create=False)
         try:
-            run = get_run(data, run_id)
+            run = get_run(data, resolve_run_id(data, run_id, path))
         finally:
             data.close()
-        if run is None:
-            raise ConfigError(
-                f"{display_path(path)}: no run {run_id!r} (or the prefix is ambiguous); see `gryt runs list`"
-            )
+        if run is None:  # deleted between the two queries
+            raise ConfigError(f"no run {run_id!r}; see `gryt runs list`")
         if as_json:
             print_json(run)
             return
         render_run(run)
+
+
+LAST = "last"
+"""The `gryt runs show` argument that means the newest run."""
+CANDIDATES_SHOWN = 5
+
+
+def resolve_run_id(data: Data, given: str, path: Path) -> str:
+    """The full id `given` names: itself, `last`, or the one run whose id starts or ends with it.
+
+    No match, or several, is a ConfigError (several: the candidates are listed).
+    """
+    from gryt.errors import ConfigError
+    from gryt.history import list_runs
+    from gryt.project import display_path
+
+    where = display_path(path)
+    if not given:
+        raise ConfigError("RUN_ID: empty; give a run id, a unique prefix or suffix of one, or `last`")
+    if data.query("SELECT pipeline_id FROM pipelines WHERE pipeline_id = ?", (given,)):
+        return given
+    if given == LAST:
+        newest = list_runs(data, limit=1)
+        if not newest:
+            raise ConfigError(f"{where}: no run {given!r}: no runs recorded yet")
+        return str(newest[0]["run_id"])
+    escaped = given.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    rows = data.query(
+        "SELECT pipeline_id FROM pipelines"
+        " WHERE pipeline_id LIKE ? ESCAPE '\\' OR pipeline_id LIKE ? ESCAPE '\\'"
+        " ORDER BY start_timestamp DESC, pipeline_id DESC LIMIT ?",
+        (escaped + "%", "%" + escaped, CANDIDATES_SHOWN + 1),
+    )
+    ids = [str(row["pipeline_id"]) for row in rows]
+    if not ids:
+        raise ConfigError(f"{where}: no run {given!r} (no id starts or ends with it); see `gryt runs list`")
+    if len(ids) > 1:
+        shown = ", ".join(ids[:CANDIDATES_SHOWN]) + (", ..." if len(ids) > CANDIDATES_SHOWN else "")
+        raise ConfigError(f"{where}: run id {given!r} is ambiguous; it matches {shown}")
+    return ids[0]
 
 
 def render_run(run: dict[str, Any]) -> None:
