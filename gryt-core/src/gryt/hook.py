@@ -37,6 +37,15 @@ class Hook(Registrable):
     def on_step_end(self, step: Any, result: dict[str, Any], context: RunContext | None = None) -> None:
         """Called after each step with its (masked) result."""
 
+    def on_destination_start(self, destination: Any, context: RunContext | None = None) -> None:
+        """Called before a destination publishes (after every runner succeeded)."""
+
+    def on_destination_end(
+        self, destination: Any, result: dict[str, Any], context: RunContext | None = None
+    ) -> None:
+        """Called with each destination's outcome: `status`, `duration`, `artifacts`, `results`, ...;
+        also for destinations `skipped` because the run did not deliver (`error` says why)."""
+
     def on_error(self, scope: str, error: BaseException | str, context: RunContext | None = None) -> None:
         """Called when something fails outside a step result (a runner crash, a destination, a hook)."""
 
