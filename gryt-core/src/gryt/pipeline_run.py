@@ -416,7 +416,7 @@ class PipelineRun:
         try:
             chosen = files if specs is None else select(specs, files, root)
         except ArtifactError as exc:
-            item = {"artifact": None, "status": ERROR, "error": f"{destination.id}: {exc}"}
+            item = {"artifact": None, "status": ERROR, "error": str(exc)}
             self._delivered(destination, [item], 0.0, start_ts)
             return
         if not chosen:
@@ -433,24 +433,30 @@ class PipelineRun:
         destination.log = log
         self.events.destination_start(destination, ctx)
         try:
+            items = self._call_publish(destination, chosen)
+            if log is not None:
+                for item in items:
+                    if item.get("status") != SUCCESS:
+                        what = item.get("artifact") or destination.id
+                        line = f"[gryt] {what}: {item.get('status')}: {item.get('error') or ''}\n"
+                        log.write(ctx.masker.mask(line))
+        finally:
+            destination.log = None
+            if log is not None:
+                log.close()
+        written = log_path if log is not None and log.written else None
+        self._delivered(destination, items, time.monotonic() - t0, start_ts, log_path=written, chosen=chosen)
+
+    def _call_publish(self, destination: Destination, chosen: list[Path]) -> list[dict[str, Any]]:
+        """`destination.publish(chosen)` as result dicts; a raising or malformed publish is one error."""
+        try:
             published = destination.publish(chosen)
             if not isinstance(published, list):
                 raise TypeError(f"publish() returned {type(published).__name__}, not a list")
         except Exception as exc:  # noqa: BLE001 - a destination bug is a failed publish, not a crash
             published = [{"artifact": None, "status": ERROR, "error": one_line(exc)}]
-            self.events.error(f"destination:{destination.id}", exc, ctx)
-        items = [dict(p) for p in published if isinstance(p, dict)]
-        if log is not None:
-            for item in items:
-                if item.get("status") != SUCCESS:
-                    log.write(
-                        ctx.masker.mask(
-                            f"[gryt] {item.get('artifact') or destination.id}: {item.get('status')}: {item.get('error') or ''}\n"
-                        )
-                    )
-            log.close()
-        written = log_path if log is not None and log.written else None
-        self._delivered(destination, items, time.monotonic() - t0, start_ts, log_path=written, chosen=chosen)
+            self.events.error(f"destination:{destination.id}", exc, self.ctx)
+        return [dict(p) for p in published if isinstance(p, dict)]
 
     def _delivered(
         self,
