@@ -18,7 +18,7 @@ from gryt.data import SqliteData
 from gryt.destination import CommandDestination, DirectoryDestination
 from gryt.errors import ConfigError
 from gryt.history import MIGRATIONS, get_run, schema_version
-from gryt.hook import Hook
+from gryt.hook import Hook, PrintHook
 from gryt.junit import build_junit
 from gryt.pipeline import Pipeline
 from gryt.runner import Runner
@@ -267,3 +267,13 @@ def test_live_view_has_a_deliver_section(tmp_path: Path) -> None:
     assert lines.index(["deliver"]) > next(i for i, line in enumerate(lines) if "build" in line)
     rows = [line.split()[:3] for line in summary.splitlines()]
     assert ["build", "make", "success"] in rows and ["deliver", "out", "success"] in rows
+
+
+def test_the_print_hook_shows_destinations(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "proj"
+    root.mkdir()
+    result = release(root, hook=PrintHook()).execute()
+    assert result["status"] == "success"
+    lines = capfd.readouterr().err.splitlines()
+    assert "gryt: deliver/out started" in lines
+    assert any(line.startswith("gryt: deliver/out success in ") for line in lines)
