@@ -277,3 +277,15 @@ def test_the_print_hook_shows_destinations(tmp_path: Path, capfd: pytest.Capture
     lines = capfd.readouterr().err.splitlines()
     assert "gryt: deliver/out started" in lines
     assert any(line.startswith("gryt: deliver/out success in ") for line in lines)
+
+
+def test_a_symlink_inside_the_root_is_selected_by_its_own_name(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    root.mkdir()
+    script = BUILD + " && ln -s a.whl dist/latest.whl"
+    runner = Runner([CommandStep("make", {"cmd": ["sh", "-c", script], "cwd": str(root)})])
+    latest = DirectoryDestination("latest", {"path": str(root / "latest"), "artifacts": ["dist/latest.whl"]})
+    result = Pipeline([runner], destinations=[latest], artifacts=["dist/*"], root=root).execute()
+    assert result["status"] == "success", result.get("error")
+    assert result["delivery"]["latest"]["artifacts"] == [str(root / "dist" / "latest.whl")]
+    assert (root / "latest" / "latest.whl").read_text() == "one\n"

@@ -135,13 +135,16 @@ def check_explicit(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def relative_name(path: Path, root: Path) -> str:
-    """`path` relative to the project root in POSIX form, or absolute when it lies elsewhere."""
-    try:
-        return (
-            path.resolve().relative_to(root.resolve()).as_posix() if path.is_absolute() else path.as_posix()
-        )
-    except ValueError:
+    """`path` relative to the project root in POSIX form (a symlink keeps its own name), or absolute
+    when it lies elsewhere."""
+    if not path.is_absolute():
         return path.as_posix()
+    for base in (root, root.resolve()):
+        try:
+            return Path(*_normalized(path)).relative_to(base).as_posix()
+        except ValueError:
+            continue
+    return path.as_posix()
 
 
 @lru_cache(maxsize=256)
