@@ -65,7 +65,9 @@ def test_a_symlink_out_of_the_root_is_an_error(tmp_path: Path) -> None:
     result = Pipeline([runner], destinations=[out], artifacts=["dist/*"], root=root).execute()
     assert result["status"] == "error"
     error = result["delivery"]["out"]["error"]
-    assert error.startswith(f"artifact {root / 'dist' / 'k.whl'} (from 'dist/*') is a symlink to {secret}")
+    assert error.startswith(
+        f"artifact {root / 'dist' / 'k.whl'} (from 'dist/*') resolves through a symlink to {secret}"
+    )
     assert "outside the project root" in error
     assert not (root / "out").exists()
 
@@ -289,3 +291,21 @@ def test_a_symlink_inside_the_root_is_selected_by_its_own_name(tmp_path: Path) -
     assert result["status"] == "success", result.get("error")
     assert result["delivery"]["latest"]["artifacts"] == [str(root / "dist" / "latest.whl")]
     assert (root / "latest" / "latest.whl").read_text() == "one\n"
+
+
+def test_a_symlinked_folder_out_of_the_root_is_an_error(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    root.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "private.whl").write_text("not ours")
+    runner = Runner([CommandStep("link", {"cmd": ["ln", "-s", str(elsewhere), str(root / "dist")]})])
+    out = DirectoryDestination("out", {"path": str(root / "out")})
+    result = Pipeline([runner], destinations=[out], artifacts=["dist/*.whl"], root=root).execute()
+    assert result["status"] == "error"
+    error = result["delivery"]["out"]["error"]
+    assert error.startswith(
+        f"artifact {root / 'dist' / 'private.whl'} (from 'dist/*.whl') resolves through a symlink to"
+    )
+    assert str(elsewhere / "private.whl") in error
+    assert not (root / "out").exists()

@@ -70,14 +70,16 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 def _check_links(match: Path, root: Path, pattern: str) -> None:
-    """A symlink at `match` or below it (for a folder) must stay inside `root`."""
+    """`match` (through any symlinked folder on its way) and every symlink below it (for a folder) must
+    stay inside `root`: a link out of the project is an error, never followed."""
     candidates = [match]
     if match.is_dir() and not match.is_symlink():
         candidates.extend(p for p in match.rglob("*") if p.is_symlink())
     for path in candidates:
-        if path.is_symlink() and not _inside(path.resolve(), root):
+        target = path.resolve()
+        if not _inside(target, root):
             raise ArtifactError(
-                f"artifact {path} (from {pattern!r}) is a symlink to {path.resolve()}, outside the project"
+                f"artifact {path} (from {pattern!r}) resolves through a symlink to {target}, outside the project"
                 f" root {root}; not followed"
             )
 
