@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from gryt.artifacts import ArtifactSpec
 from gryt.errors import ConfigError
 from gryt.loader import load_pipeline, resolve_pipeline_path
 from gryt.project import load_project
@@ -66,7 +67,7 @@ def test_toml_builds_every_section(project: Path) -> None:
     pipe = loaded.pipeline
     assert loaded.name == pipe.name == "ci"
     assert loaded.parallel is True and loaded.max_parallel == 2 == pipe.max_parallel
-    assert loaded.artifacts == ["dist/*.whl"]
+    assert pipe.artifacts == [ArtifactSpec("dist/*.whl")]
     assert pipe.secrets == ["MY_TOKEN"]
     assert pipe.runtime is not None
     assert type(pipe.runtime).name == "local" and pipe.runtime.env == {"CI": "1"}
@@ -135,11 +136,11 @@ def test_toml_builds_every_section(project: Path) -> None:
         ),
         (
             '[artifacts]\npaths = ["a", 3]\n[[runners]]\nsteps = [{ cmd = ["true"] }]\n',
-            "artifacts.paths[1]: expected a string, got an integer (3)",
+            "artifacts.paths[1]: expected a glob or a table, got an integer (3)",
         ),
         (
             '[artifacts]\npaths = [""]\n[[runners]]\nsteps = [{ cmd = ["true"] }]\n',
-            "artifacts.paths[0]: expected a glob of files, got ''",
+            "artifacts.paths[0]: expected a glob of files or folders, got ''",
         ),
         (
             '[pipeline]\nsecrets = "TOKEN"\n[[runners]]\nsteps = [{ cmd = ["true"] }]\n',

@@ -394,24 +394,24 @@ def test_destinations_publish_only_after_success(tmp_path: Path) -> None:
         DirectoryDestination("dir", {"path": str(out)}),
         CommandDestination("cmd", {"cmd": ["sh", "-c", f"echo {{artifact}} >> {listing}"]}),
     ]
-    failed = Pipeline([Runner([cmd("x", "false")])], destinations=dests).execute(artifacts=[artifact])
-    assert failed["status"] == "error" and failed["destinations"] == {}
+    failed = Pipeline([Runner([cmd("x", "false")], id="x")], destinations=dests).execute(artifacts=[artifact])
+    assert failed["status"] == "error"
+    assert {d: o["status"] for d, o in failed["delivery"].items()} == {"dir": "skipped", "cmd": "skipped"}
+    assert failed["destinations"]["dir"][0]["error"] == "not delivered: runner 'x' ended with error"
     assert not out.exists() and not listing.exists()
-    ok = Pipeline([Runner([cmd("x", "true")])], destinations=dests).execute(
+    missing = Pipeline([Runner([cmd("x", "true")])], destinations=dests).execute(
         artifacts=[artifact, tmp_path / "missing"]
     )
+    assert missing["status"] == "error" and not out.exists()
+    assert missing["error"] == f"destination 'dir' failed: artifact {tmp_path / 'missing'} does not exist"
+    ok = Pipeline([Runner([cmd("x", "true")])], destinations=dests).execute(artifacts=[artifact])
+    assert ok["status"] == "success"
     assert (out / "app.whl").read_text() == "wheel"
-    assert listing.read_text().splitlines()[0] == str(artifact)
-    assert ok["destinations"]["dir"][0] == {
-        "artifact": str(artifact),
-        "status": "success",
-        "path": str(out / "app.whl"),
-    }
-    assert (
-        ok["destinations"]["dir"][1]["status"] == "error"
-        and "not found" in ok["destinations"]["dir"][1]["error"]
-    )
-    assert ok["status"] == "error" and ok["error"].startswith("destination 'dir' failed")
+    assert listing.read_text().splitlines() == [str(artifact)]
+    assert ok["destinations"]["dir"] == [
+        {"artifact": str(artifact), "status": "success", "path": str(out / "app.whl")}
+    ]
+    assert ok["delivery"]["cmd"]["artifacts"] == [str(artifact)]
 
 
 def test_command_destination_needs_placeholder() -> None:

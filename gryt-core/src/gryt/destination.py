@@ -1,4 +1,4 @@
-"""Destinations publish artifacts once every runner of a run succeeded."""
+"""Destinations publish a run's artifacts once every runner succeeded (see `gryt.artifacts`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gryt.artifacts import ArtifactSpec, parse_entries
 from gryt.config import ConfigKey, resolve_config
 from gryt.errors import ConfigError
 from gryt.status import ERROR, SUCCESS
@@ -16,15 +17,27 @@ from gryt.typeinfo import Registrable
 
 if TYPE_CHECKING:
     from gryt.context import RunContext
+    from gryt.process import LazyLog
 
 
 class Destination(Registrable, ABC):
-    """Publish artifacts somewhere; one result dict per artifact with `artifact` and `status`."""
+    """Publish artifacts somewhere; one result dict per artifact with `artifact` and `status`.
+
+    Every destination accepts an `artifacts` key (globs selecting from the run's artifacts, see
+    `gryt.artifacts`); it is kept in `artifact_specs`, not in `config`. During a run, `context` is the
+    run's context and `log` the destination's log file: write the tool's output there.
+    """
 
     def __init__(self, id: str, config: dict[str, Any] | None = None) -> None:
         self.id = id
-        self.config: dict[str, Any] = resolve_config(self.config_keys, config, where=id)
+        values = dict(config or {})
+        entries = values.pop("artifacts", None)
+        self.artifact_specs: list[ArtifactSpec] | None = (
+            None if entries is None else parse_entries(entries, f"{id}.artifacts")
+        )
+        self.config: dict[str, Any] = resolve_config(self.config_keys, values, where=id)
         self.context: RunContext | None = None
+        self.log: LazyLog | None = None
 
     @abstractmethod
     def publish(self, artifacts: list[Path]) -> list[dict[str, Any]]:
@@ -36,15 +49,20 @@ def _error(artifact: Path, message: str) -> dict[str, Any]:
 
 
 class CommandDestination(Destination):
-    """Run `cmd` once per artifact, with `{artifact}` replaced by the artifact's path."""
+    """Run `cmd` once per artifact (`{artifact}`), or once for all of them (`{artifacts}`)."""
 
     name = "command"
-    summary = "Publish each artifact by running a command ({artifact} is replaced by its path)"
+    summary = "Publish by running a command: per artifact ({artifact}) or once for all ({artifacts})"
     config_keys = (
         ConfigKey(
-            "cmd", (list, str), None, "Command with an {artifact} placeholder", required=True, items=str
+            "cmd",
+            (list, str),
+            None,
+            "Command with an {artifact} (once per artifact) or {artifacts} (once for all) placeholder",
+            required=True,
+            items=str,
         ),
-        ConfigKey("shell", bool, False, "Run cmd through /bin/sh (the path is shell-quoted)"),
+        ConfigKey("shell", bool, False, "Run cmd through /bin/sh (paths are shell-quoted)"),
         ConfigKey("env", dict, {}, "Environment variables merged onto the inherited environment"),
         ConfigKey("cwd", str, None, "Working directory"),
         ConfigKey(
@@ -60,14 +78,35 @@ class CommandDestination(Destination):
         if not cmd:
             raise ConfigError(f"{id}.cmd: the command is empty")
         text = cmd if isinstance(cmd, str) else " ".join(cmd)
-        if "{artifact}" not in text:
-            raise ConfigError(f"{id}.cmd: must contain the {{artifact}} placeholder")
+        single, batch = "{artifact}" in text, "{artifacts}" in text
+        if single == batch:
+            raise ConfigError(
+                f"{id}.cmd: must contain exactly one of the placeholders {{artifact}} (once per artifact)"
+                " and {artifacts} (once for all)"
+            )
+        if batch and isinstance(cmd, list) and any("{artifacts}" in a and a != "{artifacts}" for a in cmd):
+            raise ConfigError(f'{id}.cmd: "{{artifacts}}" must be a whole argument of the list')
+        self.batch = batch
 
     def command_for(self, artifact: Path) -> list[str] | str:
+        """The command for one artifact (`{artifact}` mode)."""
         cmd = self.config["cmd"]
         if isinstance(cmd, str):
             return cmd.replace("{artifact}", shlex.quote(str(artifact)))
         return [arg.replace("{artifact}", str(artifact)) for arg in cmd]
+
+    def batch_command(self, artifacts: list[Path]) -> list[str] | str:
+        """The one command for all artifacts (`{artifacts}` mode): one argument each, or shell-quoted."""
+        cmd = self.config["cmd"]
+        if isinstance(cmd, str):
+            return cmd.replace("{artifacts}", " ".join(shlex.quote(str(a)) for a in artifacts))
+        out: list[str] = []
+        for arg in cmd:
+            if arg == "{artifacts}":
+                out.extend(str(a) for a in artifacts)
+            else:
+                out.append(arg)
+        return out
 
     def publish(self, artifacts: list[Path]) -> list[dict[str, Any]]:
         from gryt.context import RunContext
@@ -75,28 +114,36 @@ class CommandDestination(Destination):
 
         context = self.context if self.context is not None else RunContext()
         env = {**os.environ, **context.env, **{str(k): str(v) for k, v in self.config["env"].items()}}
+        commands = (
+            [(artifacts, self.batch_command(artifacts))]
+            if self.batch
+            else [([a], self.command_for(a)) for a in artifacts]
+        )
         results: list[dict[str, Any]] = []
-        for artifact in artifacts:
+        for covered, command in commands:
             out = run_command(
-                self.command_for(artifact),
+                command,
                 shell=self.config["shell"],
                 env=env,
                 cwd=self.config["cwd"],
                 timeout=self.config["timeout"] or None,
                 masker=context.masker,
+                log=self.log,
+                show=context.show,
                 cancel=context.cancel,
             )
-            result: dict[str, Any] = {
-                "artifact": str(artifact),
-                "status": SUCCESS if out.ok else ERROR,
-                "returncode": out.returncode,
-                "stdout": out.stdout,
-                "stderr": out.stderr,
-                "duration": round(out.duration, 6),
-            }
-            if not out.ok:
-                result["error"] = out.error or "failed"
-            results.append(result)
+            for artifact in covered:
+                result: dict[str, Any] = {
+                    "artifact": str(artifact),
+                    "status": SUCCESS if out.ok else ERROR,
+                    "returncode": out.returncode,
+                    "stdout": out.stdout,
+                    "stderr": out.stderr,
+                    "duration": round(out.duration, 6),
+                }
+                if not out.ok:
+                    result["error"] = out.error or "failed"
+                results.append(result)
         return results
 
 
@@ -109,6 +156,12 @@ class DirectoryDestination(Destination):
 
     def publish(self, artifacts: list[Path]) -> list[dict[str, Any]]:
         target_dir = Path(self.config["path"])
+        by_name: dict[str, Path] = {}
+        for artifact in map(Path, artifacts):
+            other = by_name.setdefault(artifact.name, artifact)
+            if other != artifact:
+                message = f"{other} and {artifact} would both be copied to {target_dir / artifact.name}"
+                return [{"artifact": None, "status": ERROR, "error": f"duplicate file name: {message}"}]
         results: list[dict[str, Any]] = []
         for artifact in map(Path, artifacts):
             if not artifact.exists():
@@ -124,5 +177,7 @@ class DirectoryDestination(Destination):
             except OSError as exc:
                 results.append(_error(artifact, f"cannot copy to {target}: {exc.strerror or exc}"))
                 continue
+            if self.log is not None:
+                self.log.write(f"copied {artifact} -> {target}\n")
             results.append({"artifact": str(artifact), "status": SUCCESS, "path": str(target)})
         return results

@@ -139,6 +139,23 @@ class EventDispatcher:
                 extra=extra,
             )
 
+    def destination_start(self, destination: Any, context: RunContext) -> None:
+        if self._observed("gryt_destination_start", None):
+            self._emit(
+                "on_destination_start",
+                "gryt_destination_start",
+                {"destination": destination, "context": context},
+            )
+
+    def destination_end(self, destination: Any, result: dict[str, Any], context: RunContext) -> None:
+        if self._observed("gryt_destination_end", None):
+            masked = self.masker.mask_obj(result)
+            self._emit(
+                "on_destination_end",
+                "gryt_destination_end",
+                {"destination": destination, "result": masked, "context": context},
+            )
+
     def error(self, scope: str, error: BaseException | str, context: Any, *, report: bool = True) -> None:
         message = self.masker.mask(one_line(error) if isinstance(error, BaseException) else str(error))
         self._emit(

@@ -152,8 +152,32 @@ def _migrate_v3(conn: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_v4(conn: sqlite3.Connection) -> None:
+    """Delivery history: one row per destination and artifact (artifact NULL for the destination as a
+    whole, e.g. skipped or failed before publishing), with its log file."""
+    conn.execute(
+        """CREATE TABLE IF NOT EXISTS destination_runs (
+            id INTEGER PRIMARY KEY,
+            pipeline_id TEXT NOT NULL,
+            destination_id TEXT NOT NULL,
+            name TEXT,
+            artifact TEXT,
+            status TEXT,
+            details_json TEXT,
+            error TEXT,
+            start_timestamp TEXT,
+            end_timestamp TEXT,
+            duration REAL,
+            log_path TEXT
+        )"""
+    )
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS idx_destination_runs_pipeline ON destination_runs (pipeline_id, id)"
+    )
+
+
 Migration = Sequence[str] | Callable[[sqlite3.Connection], None]
-MIGRATIONS: list[Migration] = [_V1_TABLES, _migrate_v2, _migrate_v3]
+MIGRATIONS: list[Migration] = [_V1_TABLES, _migrate_v2, _migrate_v3, _migrate_v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -600,6 +624,44 @@ class Recorder:
             },
         )
 
+    def destination_finished(
+        self,
+        run_id: str,
+        destination_id: str,
+        destination_type: str,
+        items: Sequence[Mapping[str, Any]],
+        *,
+        status: str,
+        duration: float | None = None,
+        start_timestamp: str | None = None,
+        log_path: str | None = None,
+    ) -> None:
+        """Append a destination's outcome to `destination_runs`: one row per artifact it reported."""
+        if self.data is None:
+            return
+        end = now_iso()
+        rows = items or [{"artifact": None, "status": status}]
+        for item in rows:
+            details = {k: v for k, v in item.items() if k not in ("artifact", "status", "error")}
+            own = item.get("duration")
+            self._write(
+                self.data.insert,
+                "destination_runs",
+                {
+                    "pipeline_id": run_id,
+                    "destination_id": destination_id,
+                    "name": destination_type,
+                    "artifact": item.get("artifact"),
+                    "status": str(item.get("status", ERROR)),
+                    "details_json": to_json(details),
+                    "error": item.get("error"),
+                    "start_timestamp": start_timestamp or end,
+                    "end_timestamp": end,
+                    "duration": own if isinstance(own, (int, float)) else duration,
+                    "log_path": log_path,
+                },
+            )
+
 
 def list_runs(data: Data, limit: int = 20, pipeline: str | None = None) -> list[dict[str, Any]]:
     """The latest runs first (at most `limit`; 0 or less means all), optionally of one pipeline name.
@@ -620,7 +682,7 @@ def list_runs(data: Data, limit: int = 20, pipeline: str | None = None) -> list[
 
 
 def get_run(data: Data, run_id: str) -> dict[str, Any] | None:
-    """One run with its runners, steps and auth attempts (outputs decoded), or None.
+    """One run with its runners, steps, auth attempts and `destination_runs` (decoded), or None.
 
     `run_id` may be a unique prefix of a run id.
     """
@@ -644,7 +706,11 @@ def get_run(data: Data, run_id: str) -> dict[str, Any] | None:
     auth = data.query("SELECT * FROM auth_runs WHERE pipeline_id = ? ORDER BY id", key)
     for attempt in auth:
         attempt["output"] = _decode(attempt.pop("output_json", None))
+    deliveries = data.query("SELECT * FROM destination_runs WHERE pipeline_id = ? ORDER BY id", key)
+    for delivery in deliveries:
+        delivery["details"] = _decode(delivery.pop("details_json", None))
     run["runners"] = runners
     run["steps"] = steps
     run["auth"] = auth
+    run["destination_runs"] = deliveries
     return run

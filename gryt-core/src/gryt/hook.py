@@ -37,15 +37,24 @@ class Hook(Registrable):
     def on_step_end(self, step: Any, result: dict[str, Any], context: RunContext | None = None) -> None:
         """Called after each step with its (masked) result."""
 
+    def on_destination_start(self, destination: Any, context: RunContext | None = None) -> None:
+        """Called before a destination publishes (after every runner succeeded)."""
+
+    def on_destination_end(
+        self, destination: Any, result: dict[str, Any], context: RunContext | None = None
+    ) -> None:
+        """Called with each destination's outcome: `status`, `duration`, `artifacts`, `results`, ...;
+        also for destinations `skipped` because the run did not deliver (`error` says why)."""
+
     def on_error(self, scope: str, error: BaseException | str, context: RunContext | None = None) -> None:
         """Called when something fails outside a step result (a runner crash, a destination, a hook)."""
 
 
 class PrintHook(Hook):
-    """Plain progress on stderr: one line per pipeline, step and error event."""
+    """Plain progress on stderr: one line per pipeline, step, destination and error event."""
 
     name = "print"
-    summary = "Print one line per pipeline/step event to stderr"
+    summary = "Print one line per pipeline/step/destination event to stderr"
     config_keys = ()
 
     def __init__(self, **options: Any) -> None:
@@ -72,11 +81,22 @@ class PrintHook(Hook):
         self._line(f"{_where(step, context)} started")
 
     def on_step_end(self, step: Any, result: dict[str, Any], context: RunContext | None = None) -> None:
+        self._outcome(_where(step, context), result)
+
+    def _outcome(self, where: str, result: dict[str, Any]) -> None:
         status = result.get("status", "?")
         duration = result.get("duration")
         took = f" in {duration:.2f}s" if isinstance(duration, (int, float)) and status != "skipped" else ""
         error = f": {result['error']}" if result.get("error") else ""
-        self._line(f"{_where(step, context)} {status}{took}{error}")
+        self._line(f"{where} {status}{took}{error}")
+
+    def on_destination_start(self, destination: Any, context: RunContext | None = None) -> None:
+        self._line(f"deliver/{getattr(destination, 'id', '?')} started")
+
+    def on_destination_end(
+        self, destination: Any, result: dict[str, Any], context: RunContext | None = None
+    ) -> None:
+        self._outcome(f"deliver/{getattr(destination, 'id', '?')}", result)
 
     def on_error(self, scope: str, error: BaseException | str, context: RunContext | None = None) -> None:
         self._line(f"error in {scope}: {error}")

@@ -23,6 +23,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from gryt.context import RunContext
+    from gryt.destination import Destination
     from gryt.pipeline import Pipeline
     from gryt.step import Step
 
@@ -96,6 +97,21 @@ def gryt_step_start(step: Step, context: RunContext) -> None:
 @hookspec
 def gryt_step_end(step: Step, result: Mapping[str, Any], context: RunContext) -> None:
     """A step finished (success, error, skipped or interrupted); `result` is a copy of its masked result."""
+
+
+@hookspec
+def gryt_destination_start(destination: Destination, context: RunContext) -> None:
+    """A destination is about to publish: every runner succeeded and its artifacts are resolved."""
+
+
+@hookspec
+def gryt_destination_end(destination: Destination, result: Mapping[str, Any], context: RunContext) -> None:
+    """A destination finished, or was `skipped` because the run did not deliver (no start event then).
+
+    `result` is a copy of its masked outcome: `status` (success, error, skipped), `type`, `duration`,
+    `artifacts` (paths it was given), `log_path`, `error` unless it succeeded, and `results` (one dict
+    per artifact, as `publish()` returned them).
+    """
 
 
 @hookspec

@@ -1,4 +1,5 @@
-"""JUnit XML for CI UIs: a testsuite per runner, a testcase per step with failure/skipped and its output."""
+"""JUnit XML for CI UIs: a testsuite per runner (a testcase per step), plus environment issues, auth steps
+and destinations, each with failure/skipped and its output."""
 
 from __future__ import annotations
 
@@ -28,56 +29,112 @@ def _seconds(value: Any) -> str:
     )
 
 
+Case = tuple[str, Mapping[str, Any]]
+
+
+def _issue_case(index: int, issue: Any) -> Case:
+    issue = issue if isinstance(issue, Mapping) else {"message": str(issue)}
+    name = str(issue.get("name") or f"issue_{index}")
+    return name, {"status": "invalid_env", "error": issue.get("message") or "environment issue"}
+
+
+def _delivery_case(destination_id: str, outcome: Mapping[str, Any], items: Any) -> Case:
+    """A destination as one test case: its outcome, with the output of the artifacts that failed."""
+    failing = [i for i in items or [] if isinstance(i, Mapping) and i.get("status") == outcome.get("status")]
+    case = dict(outcome)
+    for stream in ("stdout", "stderr"):
+        texts = list(dict.fromkeys(str(i[stream]) for i in failing if i.get(stream)))
+        if texts:
+            case[stream] = "\n".join(texts)
+    return destination_id, case
+
+
 def build_junit(result: Mapping[str, Any], pipeline_name: str = "gryt") -> ET.Element:
-    """The `<testsuites>` element for a pipeline result (as `Pipeline.execute()` returns it, masked)."""
+    """The `<testsuites>` element for a pipeline result (as `Pipeline.execute()` returns it, masked).
+
+    Suites, in run order: `environment` (one failing case per issue), `auth` (one case per auth step),
+    one per runner (a case per step), `deliver` (a case per destination; `skipped` when it did not run).
+    """
     suites = ET.Element("testsuites", name=_clean(pipeline_name))
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    groups: list[tuple[str, list[Case]]] = []
+    issues = result.get("issues") or []
+    if issues:
+        groups.append(("environment", [_issue_case(i, issue) for i, issue in enumerate(issues)]))
+    auth = result.get("auth") or {}
+    if auth:
+        groups.append(("auth", [(str(k), v if isinstance(v, Mapping) else {}) for k, v in auth.items()]))
+    for runner_id, steps in (result.get("runners") or {}).items():
+        cases = [
+            (str(sid), raw if isinstance(raw, Mapping) else {"status": str(raw)})
+            for sid, raw in (steps or {}).items()
+        ]
+        groups.append((str(runner_id), cases))
+    delivery = result.get("delivery") or {}
+    if delivery:
+        items = result.get("destinations") or {}
+        cases = [
+            _delivery_case(str(did), outcome if isinstance(outcome, Mapping) else {}, items.get(did))
+            for did, outcome in delivery.items()
+        ]
+        groups.append(("deliver", cases))
     total_time = 0.0
-    runners = result.get("runners") or {}
-    for runner_id, steps in runners.items():
-        suite = ET.SubElement(suites, "testsuite", name=_clean(runner_id))
-        counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-        suite_time = 0.0
-        for step_id, raw in (steps or {}).items():
-            step = raw if isinstance(raw, Mapping) else {"status": str(raw)}
-            duration = step.get("duration")
-            suite_time += float(duration) if isinstance(duration, (int, float)) else 0.0
-            case = ET.SubElement(
-                suite,
-                "testcase",
-                name=_clean(step_id),
-                classname=_clean(f"{pipeline_name}.{runner_id}"),
-                time=_seconds(duration),
-            )
-            counts["tests"] += 1
-            status = step.get("status")
-            reason = _clean(step.get("error") or "")
-            if status == SKIPPED:
-                counts["skipped"] += 1
-                ET.SubElement(case, "skipped", message=reason or "skipped")
-            elif status != SUCCESS:
-                counts["failures"] += 1
-                message = reason or f"step {status}"
-                failure = ET.SubElement(case, "failure", message=message, type=_clean(status or "error"))
-                details = [f"status: {status}", f"returncode: {step.get('returncode')}"]
-                if step.get("timed_out"):
-                    details.append("timed out")
-                if step.get("attempts") is not None:
-                    details.append(f"attempts: {step.get('attempts')}")
-                failure.text = _clean("\n".join([message, *details]))
-            if step.get("stdout"):
-                ET.SubElement(case, "system-out").text = _clean(step["stdout"], OUTPUT_LIMIT)
-            if step.get("stderr"):
-                ET.SubElement(case, "system-err").text = _clean(step["stderr"], OUTPUT_LIMIT)
+    for suite_name, cases in groups:
+        counts, suite_time = _suite(suites, pipeline_name, suite_name, cases)
         for key, value in counts.items():
-            suite.set(key, str(value))
             totals[key] += value
-        suite.set("time", f"{suite_time:.3f}")
         total_time += suite_time
     for key, value in totals.items():
         suites.set(key, str(value))
     suites.set("time", f"{total_time:.3f}")
     return suites
+
+
+def _suite(
+    parent: ET.Element, pipeline_name: str, name: str, cases: list[Case]
+) -> tuple[dict[str, int], float]:
+    """One `<testsuite>`: a `<testcase>` per entry, `<failure>` or `<skipped>` where it did not succeed."""
+    suite = ET.SubElement(parent, "testsuite", name=_clean(name))
+    counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    suite_time = 0.0
+    for case_name, step in cases:
+        duration = step.get("duration")
+        suite_time += float(duration) if isinstance(duration, (int, float)) else 0.0
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            name=_clean(case_name),
+            classname=_clean(f"{pipeline_name}.{name}"),
+            time=_seconds(duration),
+        )
+        counts["tests"] += 1
+        status = step.get("status")
+        reason = _clean(step.get("error") or "")
+        if status == SKIPPED:
+            counts["skipped"] += 1
+            ET.SubElement(case, "skipped", message=reason or "skipped")
+        elif status != SUCCESS:
+            counts["failures"] += 1
+            message = reason or f"{status}"
+            failure = ET.SubElement(case, "failure", message=message, type=_clean(status or "error"))
+            details = [f"status: {status}"]
+            if "returncode" in step:
+                details.append(f"returncode: {step.get('returncode')}")
+            if step.get("timed_out"):
+                details.append("timed out")
+            if step.get("attempts") is not None:
+                details.append(f"attempts: {step.get('attempts')}")
+            if step.get("log_path"):
+                details.append(f"log: {step.get('log_path')}")
+            failure.text = _clean("\n".join([message, *details]))
+        if step.get("stdout"):
+            ET.SubElement(case, "system-out").text = _clean(step["stdout"], OUTPUT_LIMIT)
+        if step.get("stderr"):
+            ET.SubElement(case, "system-err").text = _clean(step["stderr"], OUTPUT_LIMIT)
+    for key, value in counts.items():
+        suite.set(key, str(value))
+    suite.set("time", f"{suite_time:.3f}")
+    return counts, suite_time
 
 
 def write_junit(result: Mapping[str, Any], path: Path, pipeline_name: str = "gryt") -> None:

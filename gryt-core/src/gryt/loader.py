@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gryt.artifacts import ArtifactSpec, parse_entries
 from gryt.config import ConfigKey, did_you_mean, resolve_config
 from gryt.errors import ConfigError, GrytError, one_line
 from gryt.project import Project, display_path, read_toml
@@ -33,7 +34,7 @@ TOP_KEYS = (
     ConfigKey("runners", list, [], "Runners, each a list of steps"),
     ConfigKey("destinations", list, [], "Where artifacts are published after a green run"),
     ConfigKey("hooks", list, [], "Hook types that observe the run"),
-    ConfigKey("artifacts", dict, {}, "Globs of files handed to the destinations"),
+    ConfigKey("artifacts", dict, {}, "What the run builds: globs resolved after the runners succeeded"),
 )
 PIPELINE_KEYS = (
     ConfigKey("name", str, None, "Pipeline name (default: the file stem)"),
@@ -47,7 +48,9 @@ RUNNER_KEYS = (
     ConfigKey("fail_fast", bool, True, "Skip the remaining steps after a failure"),
     ConfigKey("steps", list, None, "The steps, run in order", required=True),
 )
-ARTIFACT_KEYS = (ConfigKey("paths", list, [], "Globs relative to the project root"),)
+ARTIFACT_KEYS = (
+    ConfigKey("paths", list, [], "Globs (or { path, optional } tables) relative to the project root"),
+)
 
 
 @dataclass
@@ -59,7 +62,6 @@ class LoadedPipeline:
     pipeline: Pipeline
     parallel: bool | None = None
     max_parallel: int | None = None
-    artifacts: list[str] = field(default_factory=list)
     validators: list[Any] = field(default_factory=list)
 
 
@@ -173,14 +175,31 @@ class _Builder:
             raise self.fail(where, message) from None
 
     def by_id(self, kind: str, table: dict[str, Any], where: str, default_id: str, **extra: Any) -> Any:
-        """auth, destinations and steps: `id` is the id, every other key but `type` is config."""
+        """auth, destinations and steps: `id` is the id, every other key but `type` is config
+        (a destination's `artifacts` too, checked here as every destination type accepts it)."""
         cls = self.lookup(kind, table, where, default="command" if kind == "steps" else None)
         ident = table.get("id", default_id)
         if not isinstance(ident, str) or not ident:
             raise self.fail(f"{where}.id", f"expected a non-empty string, got {_kind(ident)}")
         config = {k: v for k, v in table.items() if k not in ("id", "type")}
-        self.keys(getattr(cls, "config_keys", None), config, where)
+        own = config
+        if kind == "destinations" and "artifacts" in config:
+            self.artifacts(config["artifacts"], f"{where}.artifacts")
+            own = {k: v for k, v in config.items() if k != "artifacts"}
+        self.keys(getattr(cls, "config_keys", None), own, where)
         return self.construct(cls, where, ident, config, ident=ident, **extra)
+
+    def artifacts(self, entries: Any, where: str) -> list[ArtifactSpec]:
+        """Artifact entries (globs or `{ path, optional }` tables), errors with the file and key path."""
+        if not isinstance(entries, list):
+            raise self.fail(where, f"expected a list of globs, got {_kind(entries)}")
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, (str, dict)):
+                raise self.fail(f"{where}[{index}]", f"expected a glob or a table, got {_kind(entry)}")
+        try:
+            return parse_entries(entries, where)
+        except ConfigError as exc:
+            raise ConfigError(f"{self.file}: {exc}") from None
 
     def by_options(self, kind: str, table: dict[str, Any], where: str, default: str | None = None) -> Any:
         """validators, runtimes and hooks: every key but `type` is a keyword argument."""
@@ -209,11 +228,7 @@ def load_toml(path: Path, *, data: Data | None = None) -> LoadedPipeline:
     max_parallel = meta["max_parallel"]
     if max_parallel is not None and max_parallel < 1:
         raise b.fail("pipeline.max_parallel", f"must be at least 1, got {max_parallel}")
-    artifacts = b.keys(ARTIFACT_KEYS, top["artifacts"], "artifacts")
-    globs = b.strings(artifacts["paths"], "artifacts.paths")
-    for index, pattern in enumerate(globs):
-        if not pattern.strip() or pattern.strip() in ("/", "."):
-            raise b.fail(f"artifacts.paths[{index}]", f"expected a glob of files, got {pattern!r}")
+    artifacts = b.artifacts(b.keys(ARTIFACT_KEYS, top["artifacts"], "artifacts")["paths"], "artifacts.paths")
 
     runtime = None
     if top["runtime"] is not None:
@@ -260,6 +275,7 @@ def load_toml(path: Path, *, data: Data | None = None) -> LoadedPipeline:
         name=pipeline_name,
         max_parallel=max_parallel,
         secrets=secrets,
+        artifacts=artifacts,
     )
     return LoadedPipeline(
         path=path,
@@ -267,7 +283,6 @@ def load_toml(path: Path, *, data: Data | None = None) -> LoadedPipeline:
         pipeline=pipeline,
         parallel=meta["parallel"],
         max_parallel=max_parallel,
-        artifacts=globs,
         validators=validators,
     )
 

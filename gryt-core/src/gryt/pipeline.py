@@ -2,9 +2,11 @@
 
 Execution order: validators (all of them; any issue ends the run as `invalid_env` before
 anything else happens, `pipeline_start` included) -> `pipeline_start` -> auth steps in order (the first
-failure ends the run as `auth_failed`) -> `runtime.provision()` -> runners -> destinations (only when
-every runner succeeded) -> `runtime.teardown()` and `cleanup()` of every successful auth step, always ->
-`pipeline_end` (called for every run, also `invalid_env` and `interrupted`).
+failure ends the run as `auth_failed`) -> `runtime.provision()` -> runners -> delivery (only when every
+runner succeeded and delivery is on: the artifacts are resolved now, then each destination publishes
+what it selects; otherwise each destination is recorded `skipped` with the reason) ->
+`runtime.teardown()` and `cleanup()` of every successful auth step, always -> `pipeline_end` (called
+for every run, also `invalid_env` and `interrupted`).
 
 `Pipeline` is the configuration and checks it when built (`needs_order` is the one check of the `needs`
 graph, the TOML loader's too); each `execute()` is a `gryt.pipeline_run.PipelineRun`.
@@ -16,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from gryt.artifacts import ArtifactEntry, ArtifactSpec, parse_entries
 from gryt.context import RunContext
 from gryt.errors import ConfigError
 from gryt.hook import Hook
@@ -106,6 +109,8 @@ class Pipeline:
 
     Construction checks the graph: duplicate runner or step ids, unknown `needs` and cycles raise
     ConfigError (a ValueError). `secrets` names environment variables whose values are masked.
+    `artifacts` are the globs (or `{"path": ..., "optional": True}`) the destinations receive, resolved
+    in `root` (default: the working directory at delivery) once every runner succeeded.
     """
 
     def __init__(  # noqa: PLR0917 - the positional order is the public API
@@ -122,6 +127,8 @@ class Pipeline:
         name: str | None = None,
         max_parallel: int | None = None,
         secrets: Iterable[str] | None = None,
+        artifacts: Iterable[ArtifactEntry] | None = None,
+        root: str | Path | None = None,
     ) -> None:
         self.runners: list[Runner] = list(runners)
         if data is None:
@@ -145,6 +152,10 @@ class Pipeline:
             raise ConfigError(f"max_parallel must be a positive integer, got {max_parallel!r}")
         self.max_parallel = max_parallel
         self.secrets: list[str] = [secrets] if isinstance(secrets, str) else list(secrets or [])
+        self.artifacts: list[ArtifactSpec] = parse_entries(
+            [artifacts] if isinstance(artifacts, str) else list(artifacts or []), "artifacts"
+        )
+        self.root: Path | None = None if root is None else Path(root)
         self.context: RunContext | None = None
         self._selected: set[str] | None = None
         self._check_graph()
@@ -202,7 +213,15 @@ class Pipeline:
             "validators": [type_name(v) for v in self.validators],
             "auth": [{"id": a.id, "type": type_name(a)} for a in self.auth_steps],
             "runners": [r.describe() for r in self.runners],
-            "destinations": [{"id": d.id, "type": type_name(d)} for d in self.destinations],
+            "destinations": [
+                {
+                    "id": d.id,
+                    "type": type_name(d),
+                    "artifacts": _describe_specs(getattr(d, "artifact_specs", None)),
+                }
+                for d in self.destinations
+            ],
+            "artifacts": _describe_specs(self.artifacts),
             "secrets": list(self.secrets),
         }
 
@@ -220,9 +239,12 @@ class Pipeline:
         show: bool = False,
         *,
         context: RunContext | None = None,
+        deliver: bool | None = None,
     ) -> dict[str, Any]:
         """Run the pipeline (see the module docstring for the order) and return its result.
 
+        `artifacts` given here are paths (checked to exist when delivery starts) replacing the declared
+        globs. `deliver` None delivers unless `select()` narrowed the runners; False never, True always.
         A KeyboardInterrupt is handled like `interrupt()`: the run is finished and recorded as
         `interrupted`, then the KeyboardInterrupt is re-raised.
         """
@@ -237,9 +259,22 @@ class Pipeline:
         self.context = ctx
         selected = {id(r) for r in runners}
         order = [r for r in self._order if id(r) in selected]
-        return PipelineRun(self, ctx, order, parallel=parallel).execute(artifacts)
+        no_delivery = None
+        if deliver is False:
+            no_delivery = "delivery turned off (--no-deliver)"
+        elif deliver is None and self._selected is not None:
+            no_delivery = "only the selected runners ran; --deliver delivers anyway"
+        run = PipelineRun(self, ctx, order, parallel=parallel, no_delivery=no_delivery, artifacts=artifacts)
+        return run.execute()
 
     def validate_environment(self) -> dict[str, Any]:
         """Run only the validators: `{"status": "ok" | "invalid_env", "issues": [...]}` (gryt-ci 1.x's report)."""
         issues = [issue for _label, found in run_validators(self.validators) for issue in found]
         return {"status": INVALID_ENV if issues else "ok", "issues": issues}
+
+
+def _describe_specs(specs: list[ArtifactSpec] | None) -> list[Any] | None:
+    """Artifact entries as they are recorded: globs, `{path, optional}` for the optional ones."""
+    if specs is None:
+        return None
+    return [{"path": s.path, "optional": True} if s.optional else s.path for s in specs]

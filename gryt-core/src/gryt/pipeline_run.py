@@ -15,10 +15,11 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gryt.artifacts import ArtifactError, check_explicit, resolve, select
 from gryt.errors import one_line
 from gryt.events import EventDispatcher
 from gryt.history import Recorder, now_iso
-from gryt.process import control_for
+from gryt.process import LazyLog, control_for
 from gryt.status import (
     AUTH_FAILED,
     ERROR,
@@ -26,15 +27,18 @@ from gryt.status import (
     INVALID_ENV,
     SKIPPED,
     SUCCESS,
+    DeliveryStatus,
     RunStatus,
     StepStatus,
 )
+from gryt.step import safe_file_part
 from gryt.typeinfo import type_name
 from gryt.validators import run_validators
 
 if TYPE_CHECKING:
     from gryt.auth import Auth
     from gryt.context import RunContext
+    from gryt.destination import Destination
     from gryt.pipeline import Pipeline
     from gryt.runner import Runner
 
@@ -117,7 +121,16 @@ class Schedule:
 class PipelineRun:
     """The state of one `Pipeline.execute()` call, and the phases that run it."""
 
-    def __init__(self, pipeline: Pipeline, ctx: RunContext, order: list[Runner], *, parallel: bool) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        ctx: RunContext,
+        order: list[Runner],
+        *,
+        parallel: bool,
+        no_delivery: str | None = None,
+        artifacts: Iterable[str | Path] | None = None,
+    ) -> None:
         self.pipeline = pipeline
         self.ctx = ctx
         self.runners = order
@@ -134,9 +147,14 @@ class PipelineRun:
         self.auth_results: dict[str, dict[str, Any]] = {}
         self.runner_results: dict[str, RunnerResults] = {}
         self.destination_results: dict[str, list[dict[str, Any]]] = {}
+        self.delivery: dict[str, dict[str, Any]] = {}
+        """Per destination: `type`, `status`, `duration`, `artifacts`, `log_path`, and `error` unless it
+        succeeded: the outcome the CLI, JUnit and hooks show (`destination_results` has each artifact's)."""
+        self.no_delivery = no_delivery
+        self.explicit = None if artifacts is None else list(artifacts)
         self.schedule: Schedule | None = None
 
-    def execute(self, artifacts: Iterable[str | Path] | None) -> dict[str, Any]:
+    def execute(self) -> dict[str, Any]:
         """Run every phase and return the result dict (see `Pipeline.execute`)."""
         pipeline, ctx, events, recorder = self.pipeline, self.ctx, self.events, self.recorder
         control = control_for(ctx.cancel)
@@ -152,13 +170,14 @@ class PipelineRun:
             self.error = f"{len(self.issues)} environment issue(s); first: {self.issues[0].get('message')}"
         else:
             try:
-                self._run(artifacts)
+                self._run()
             except KeyboardInterrupt:
                 self.keyboard = True
                 control.interrupt()
             finally:
                 self._finish()
                 self._skip_rest()
+        self._skip_delivery()
         if self.status is None:
             self.status = self._final_status()
         result: dict[str, Any] = {
@@ -168,6 +187,7 @@ class PipelineRun:
             "auth": self.auth_results,
             "issues": self.issues,
             "destinations": self.destination_results,
+            "delivery": self.delivery,
         }
         if self.status != SUCCESS:
             result["error"] = self.error or self._describe_failure()
@@ -195,7 +215,7 @@ class PipelineRun:
             raise KeyboardInterrupt
         return result
 
-    def _run(self, artifacts: Iterable[str | Path] | None) -> None:
+    def _run(self) -> None:
         pipeline, ctx = self.pipeline, self.ctx
         self.events.pipeline_start(pipeline, ctx)
         self.schedule = Schedule(self.runners)
@@ -220,7 +240,7 @@ class PipelineRun:
         else:
             self._run_sequential(self.schedule)
         if not ctx.cancel.is_set() and all(r.status == SUCCESS for r in self.runners):
-            self._publish(artifacts)
+            self._deliver()
 
     def _authenticate(self) -> bool:
         ctx = self.ctx
@@ -366,21 +386,143 @@ class PipelineRun:
         for runner in self.schedule.rest():
             self._skip(runner, status, f"run ended before runner {runner.id!r} started")
 
-    def _publish(self, artifacts: Iterable[str | Path] | None) -> None:
+    def _deliver(self) -> None:
+        """Resolve the artifacts now that the runners built them, then run each destination in turn."""
+        destinations = self.pipeline.destinations
+        if not destinations or self.no_delivery:
+            return
+        root = (self.pipeline.root or Path.cwd()).resolve()
+        try:
+            if self.explicit is not None:
+                files = check_explicit(self.explicit)
+            else:
+                files = _as_given(resolve(self.pipeline.artifacts, root), root)
+        except ArtifactError as exc:
+            message = self.ctx.masker.mask(str(exc))
+            for destination in destinations:
+                self._delivered(
+                    destination, [{"artifact": None, "status": ERROR, "error": message}], 0.0, None
+                )
+            return
+        for destination in destinations:
+            if self.ctx.cancel.is_set():
+                return
+            self._publish(destination, files, root)
+
+    def _publish(self, destination: Destination, files: list[Path], root: Path) -> None:
+        """One destination: select its artifacts, publish with its output logged, record the outcome."""
         ctx = self.ctx
-        paths = [Path(a) for a in (artifacts or [])]
-        for destination in self.pipeline.destinations:
-            destination.context = ctx
-            try:
-                published = destination.publish(paths)
-                if not isinstance(published, list):
-                    raise TypeError(f"publish() returned {type(published).__name__}, not a list")
-            except Exception as exc:  # noqa: BLE001 - a destination bug is a failed publish, not a crash
-                published = [{"artifact": None, "status": ERROR, "error": one_line(exc)}]
-                self.events.error(f"destination:{destination.id}", exc, ctx)
-            self.destination_results[destination.id] = ctx.masker.mask_obj(
-                [dict(p) for p in published if isinstance(p, dict)]
+        start_ts = now_iso()
+        t0 = time.monotonic()
+        specs = getattr(destination, "artifact_specs", None)
+        try:
+            chosen = files if specs is None else select(specs, files, root)
+        except ArtifactError as exc:
+            item = {"artifact": None, "status": ERROR, "error": str(exc)}
+            self._delivered(destination, [item], 0.0, start_ts)
+            return
+        if not chosen:
+            item = {"artifact": None, "status": SKIPPED, "error": "nothing to publish: no artifact matched"}
+            self._delivered(destination, [item], 0.0, start_ts)
+            return
+        log_path = (
+            None
+            if ctx.log_dir is None
+            else Path(ctx.log_dir) / f"destination+{safe_file_part(destination.id)}.log"
+        )
+        log = LazyLog(log_path) if log_path is not None else None
+        destination.context = ctx
+        destination.log = log
+        self.events.destination_start(destination, ctx)
+        try:
+            items = self._call_publish(destination, chosen)
+            if log is not None:
+                for item in items:
+                    if item.get("status") != SUCCESS:
+                        what = item.get("artifact") or destination.id
+                        line = f"[gryt] {what}: {item.get('status')}: {item.get('error') or ''}\n"
+                        log.write(ctx.masker.mask(line))
+        finally:
+            destination.log = None
+            if log is not None:
+                log.close()
+        written = log_path if log is not None and log.written else None
+        self._delivered(destination, items, time.monotonic() - t0, start_ts, log_path=written, chosen=chosen)
+
+    def _call_publish(self, destination: Destination, chosen: list[Path]) -> list[dict[str, Any]]:
+        """`destination.publish(chosen)` as result dicts; a raising or malformed publish is one error."""
+        try:
+            published = destination.publish(chosen)
+            if not isinstance(published, list):
+                raise TypeError(f"publish() returned {type(published).__name__}, not a list")
+        except Exception as exc:  # noqa: BLE001 - a destination bug is a failed publish, not a crash
+            published = [{"artifact": None, "status": ERROR, "error": one_line(exc)}]
+            self.events.error(f"destination:{destination.id}", exc, self.ctx)
+        return [dict(p) for p in published if isinstance(p, dict)]
+
+    def _delivered(
+        self,
+        destination: Destination,
+        items: list[dict[str, Any]],
+        duration: float,
+        start_ts: str | None,
+        *,
+        log_path: Path | None = None,
+        chosen: list[Path] | None = None,
+    ) -> None:
+        """Keep, record and announce one destination's outcome (masked)."""
+        ctx = self.ctx
+        items = ctx.masker.mask_obj(items)
+        statuses = {item.get("status") for item in items}
+        status: DeliveryStatus = SKIPPED if statuses == {SKIPPED} else SUCCESS
+        if statuses - {SUCCESS, SKIPPED}:
+            status = ERROR
+        summary: dict[str, Any] = {
+            "type": type_name(destination),
+            "status": status,
+            "duration": round(duration, 6),
+            "artifacts": [str(p) for p in chosen or []],
+            "log_path": str(log_path) if log_path is not None else None,
+        }
+        if status != SUCCESS:
+            summary["error"] = next(
+                (i.get("error") for i in items if i.get("status") == status and i.get("error")), status
             )
+        summary = ctx.masker.mask_obj(summary)
+        self.destination_results[destination.id] = items
+        self.delivery[destination.id] = summary
+        self.recorder.destination_finished(
+            ctx.run_id,
+            destination.id,
+            summary["type"],
+            items,
+            status=status,
+            duration=summary["duration"],
+            start_timestamp=start_ts,
+            log_path=summary["log_path"],
+        )
+        self.events.destination_end(destination, {**summary, "results": items}, ctx)
+
+    def _skip_delivery(self) -> None:
+        """Record every destination that did not run as `skipped`, with the reason."""
+        missing = [d for d in self.pipeline.destinations if d.id not in self.delivery]
+        if not missing:
+            return
+        reason = self.no_delivery or self._why_not_delivered()
+        for destination in missing:
+            self._delivered(destination, [{"artifact": None, "status": SKIPPED, "error": reason}], 0.0, None)
+
+    def _why_not_delivered(self) -> str:
+        if self.issues:
+            return "not delivered: the environment is invalid"
+        if self.keyboard or self.ctx.cancel.is_set():
+            return "not delivered: the run was interrupted"
+        if self.error:
+            return f"not delivered: {self.error}"
+        for runner in self.runners:
+            if runner.status != SUCCESS:
+                return f"not delivered: runner {runner.id!r} ended with {runner.status or 'no result'}"
+        return "not delivered: the run did not finish"
 
     def _finish(self) -> None:
         """Teardown and auth cleanup, always; their errors are warnings."""
@@ -401,9 +543,8 @@ class PipelineRun:
             return INTERRUPTED
         if any(r.status != SUCCESS for r in self.runners):
             return ERROR
-        for published in self.destination_results.values():
-            if any(p.get("status") != SUCCESS for p in published):
-                return ERROR
+        if any(d["status"] == ERROR for d in self.delivery.values()):
+            return ERROR
         return SUCCESS
 
     def _describe_failure(self) -> str:
@@ -415,8 +556,21 @@ class PipelineRun:
                     return "interrupted"
                 if result.get("status") == ERROR:
                     return f"step {runner_id}/{step_id} failed: {result.get('error') or 'error'}"
-        for dest_id, published in self.destination_results.items():
-            for item in published:
-                if item.get("status") != SUCCESS:
-                    return f"destination {dest_id!r} failed: {item.get('error') or 'error'}"
+        for dest_id, outcome in self.delivery.items():
+            if outcome["status"] == ERROR:
+                return f"destination {dest_id!r} failed: {outcome.get('error') or 'error'}"
         return "interrupted" if self.status == INTERRUPTED else "a runner failed"
+
+
+def _as_given(paths: list[Path], root: Path) -> list[Path]:
+    """Paths below `root` relative to it when the run works there (the CLI always does), so commands
+    and results read `dist/app.whl`; absolute otherwise."""
+    if Path.cwd().resolve() != root:
+        return paths
+    out = []
+    for path in paths:
+        try:
+            out.append(path.relative_to(root))
+        except ValueError:
+            out.append(path)
+    return out

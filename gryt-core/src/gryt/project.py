@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,19 +176,3 @@ def in_folder(folder: Path) -> Iterator[None]:
         yield
     finally:
         os.chdir(previous)
-
-
-def expand_artifacts(globs: Sequence[str], root: Path) -> list[Path]:
-    """Files matching the artifact globs (relative to the project root; absolute allowed), sorted, unique."""
-    found: dict[Path, None] = {}
-    for pattern in globs:
-        given = Path(pattern).expanduser()
-        base, relative = (
-            (Path(given.anchor), str(given.relative_to(given.anchor)))
-            if given.is_absolute()
-            else (root, pattern)
-        )
-        for match in sorted(base.glob(relative)):
-            if match.is_file():
-                found.setdefault(match, None)
-    return list(found)

@@ -1,4 +1,4 @@
-"""The statuses of runs, runners, steps, auth steps and published artifacts: one vocabulary.
+"""The statuses of runs, runners, steps, auth steps, destinations and published artifacts: one vocabulary.
 
 They are plain strings (as stored in the database and in JSON); the Literal types let mypy check every
 comparison and assignment, and the constants spare the code from spelling them out.
@@ -15,7 +15,10 @@ RunStatus = Literal["running", "success", "error", "invalid_env", "auth_failed",
 """A pipeline run: `running` until it ends, then one of the others."""
 
 OutcomeStatus = Literal["success", "error"]
-"""An auth step's result and each published artifact's."""
+"""An auth step's result."""
+
+DeliveryStatus = Literal["success", "error", "skipped"]
+"""A destination's outcome and each artifact it published: `skipped` when the run did not deliver."""
 
 SUCCESS: Final = "success"
 ERROR: Final = "error"

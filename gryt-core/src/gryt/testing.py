@@ -33,7 +33,7 @@ from gryt.errors import PluginError
 from gryt.plugins import PluginInfo, PluginManager
 from gryt.plugins.discovery import ENTRY_POINT_GROUP
 from gryt.plugins.kinds import KINDS
-from gryt.project import expand_artifacts, in_folder
+from gryt.project import in_folder
 
 __all__ = [
     "HEAVY_MODULES",
@@ -309,8 +309,8 @@ class GrytProject:
         """Run a pipeline (bare name or path) in-process like `gryt run`, recording into `db_path`.
 
         Uses the current plugin manager (the `gryt_plugins` sandbox when active), runs in the project
-        root, expands the pipeline's `[artifacts]` globs unless `artifacts` is given, and returns the
-        pipeline result dict.
+        root (where the pipeline's `[artifacts]` globs resolve once its runners succeeded; `artifacts`
+        given here replace them) and returns the pipeline result dict.
         """
         from gryt.data import SqliteData
         from gryt.loader import load_pipeline, resolve_pipeline_path
@@ -331,12 +331,11 @@ class GrytProject:
                     pipe.max_parallel = limit
                 if parallel is None:
                     parallel = loaded.parallel if loaded.parallel is not None else bool(project.parallel)
-                files = (
-                    list(artifacts)
-                    if artifacts is not None
-                    else expand_artifacts(loaded.artifacts, project.root)
+                if pipe.root is None:
+                    pipe.root = project.root
+                result: dict[str, Any] = pipe.execute(
+                    parallel=parallel, artifacts=None if artifacts is None else list(artifacts)
                 )
-                result: dict[str, Any] = pipe.execute(parallel=parallel, artifacts=files)
                 return result
             finally:
                 data.close()
@@ -386,7 +385,9 @@ def run_pipeline(
         data = SqliteData(db)
         pipeline.data = data
     try:
-        result: dict[str, Any] = pipeline.execute(parallel=parallel, artifacts=list(artifacts or []))
+        result: dict[str, Any] = pipeline.execute(
+            parallel=parallel, artifacts=None if artifacts is None else list(artifacts)
+        )
         return result
     finally:
         if data is not None:

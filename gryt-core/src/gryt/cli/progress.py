@@ -14,7 +14,7 @@ from typing import IO, Any
 
 from gryt.cli._common import escape, format_duration
 from gryt.hook import Hook
-from gryt.status import SKIPPED, SUCCESS
+from gryt.status import ERROR, SKIPPED, SUCCESS
 
 SUMMARISED_SCOPES = ("auth:", "destination:")
 """Error scopes whose failure the end-of-run summary reports: the views do not print them a second time."""
@@ -31,6 +31,16 @@ class RunnerState:
     started: float | None = None
     ended: float | None = None
     failed: bool = False
+
+
+@dataclass
+class DestinationState:
+    """Progress of one destination in the deliver section."""
+
+    id: str
+    status: str | None = None
+    started: float | None = None
+    duration: float | None = None
 
 
 def runner_ids(pipeline: Any) -> list[tuple[str, int]]:
@@ -51,6 +61,7 @@ class _Tracker(Hook):
         self.runners: dict[str, RunnerState] = {}
         self.logs: dict[tuple[str, str], Path] = {}
         """(runner id, step id) -> the step's full log file, for steps that wrote one."""
+        self.destinations: dict[str, DestinationState] = {}
         self.started = time.monotonic()
         if pipeline is not None:
             self.track(pipeline)
@@ -58,6 +69,20 @@ class _Tracker(Hook):
     def track(self, pipeline: Any) -> None:
         with self.lock:
             self.runners = {rid: RunnerState(rid, total) for rid, total in runner_ids(pipeline)}
+            self.destinations = {
+                str(d.id): DestinationState(str(d.id)) for d in getattr(pipeline, "destinations", None) or []
+            }
+
+    def destination_started(self, destination: Any) -> None:
+        with self.lock:
+            state = self.destinations.setdefault(str(destination.id), DestinationState(str(destination.id)))
+            state.started = time.monotonic()
+
+    def destination_ended(self, destination: Any, result: dict[str, Any]) -> None:
+        with self.lock:
+            state = self.destinations.setdefault(str(destination.id), DestinationState(str(destination.id)))
+            state.status = str(result.get("status"))
+            state.duration = result.get("duration")
 
     def _state(self, context: Any) -> RunnerState:
         rid = str(getattr(context, "runner_id", None) or "?")
@@ -106,6 +131,19 @@ def _step_line(step: Any, result: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
+def destination_line(outcome: dict[str, Any]) -> str:
+    """`success 3 artifacts 0.4s`, `error 0.2s - reason`, `skipped - reason`: one destination's outcome."""
+    status = str(outcome.get("status"))
+    parts = [status]
+    count = len(outcome.get("artifacts") or [])
+    if status != SKIPPED:
+        parts.append(f"{count} artifact{'s' if count != 1 else ''}")
+        parts.append(format_duration(outcome.get("duration")))
+    if status != SUCCESS and outcome.get("error"):
+        parts.append(f"- {outcome.get('error')}")
+    return " ".join(parts)
+
+
 class PlainProgress(_Tracker):
     """One line per event, no control codes: for CI logs and pipes."""
 
@@ -134,6 +172,14 @@ class PlainProgress(_Tracker):
     def on_step_end(self, step: Any, result: dict[str, Any], context: Any = None) -> None:
         state = self.step_ended(step, result, context)
         self.emit(f"{state.id}/{getattr(step, 'id', step)} {_step_line(step, result)}")
+
+    def on_destination_start(self, destination: Any, context: Any = None) -> None:
+        self.destination_started(destination)
+        self.emit(f"deliver/{destination.id} started")
+
+    def on_destination_end(self, destination: Any, result: dict[str, Any], context: Any = None) -> None:
+        self.destination_ended(destination, result)
+        self.emit(f"deliver/{destination.id} {destination_line(result)}")
 
     def on_error(self, scope: str, error: BaseException | str, context: Any = None) -> None:
         if not scope.startswith(SUMMARISED_SCOPES):
@@ -194,8 +240,29 @@ class LiveProgress(_Tracker):
                 mark = Spinner("dots", style="cyan")
                 what = Text(f"{state.step or ''} ({progress})")
             table.add_row(mark, Text(state.id, style="bold"), what, elapsed)
+        with self.lock:
+            destinations = list(self.destinations.values())
+        if destinations:
+            table.add_row("", Text("deliver", style="bold dim"), "", "")
+        for dest in destinations:
+            mark, what, elapsed = self._destination_cells(dest, now)
+            table.add_row(mark, Text(dest.id, style="bold"), what, elapsed)
         table.add_row("", Text("total", style="dim"), "", format_duration(now - self.started))
         return table
+
+    @staticmethod
+    def _destination_cells(dest: DestinationState, now: float) -> tuple[Any, Any, str]:
+        from rich.spinner import Spinner
+        from rich.text import Text
+
+        if dest.status is not None:
+            style = {SUCCESS: "green", SKIPPED: "dim"}.get(dest.status, "red")
+            mark = Text({SUCCESS: "ok", SKIPPED: "-"}.get(dest.status, "x"), style=style)
+            elapsed = format_duration(dest.duration) if dest.status != SKIPPED else ""
+            return mark, Text(dest.status, style=style), elapsed
+        if dest.started is not None:
+            return Spinner("dots", style="cyan"), Text("publishing"), format_duration(now - dest.started)
+        return Text("..", style="dim"), Text("waiting", style="dim"), ""
 
     def on_step_start(self, step: Any, context: Any = None) -> None:
         self.step_started(step, context)
@@ -205,6 +272,16 @@ class LiveProgress(_Tracker):
         if result.get("status") not in (SUCCESS, SKIPPED) and self.live is not None:
             self.live.console.print(
                 f"[red]x[/red] {escape(state.id)}/{escape(getattr(step, 'id', step))} {escape(_step_line(step, result))}"
+            )
+
+    def on_destination_start(self, destination: Any, context: Any = None) -> None:
+        self.destination_started(destination)
+
+    def on_destination_end(self, destination: Any, result: dict[str, Any], context: Any = None) -> None:
+        self.destination_ended(destination, result)
+        if result.get("status") == ERROR and self.live is not None:
+            self.live.console.print(
+                f"[red]x[/red] deliver/{escape(destination.id)} {escape(destination_line(result))}"
             )
 
     def on_error(self, scope: str, error: BaseException | str, context: Any = None) -> None:
@@ -245,6 +322,28 @@ def log_line(failures: Failures, runner_id: str, step_id: str) -> str | None:
     return f"full log: {display_path(path)}" if path is not None else None
 
 
+def failed_destinations(
+    result: dict[str, Any], lines: int
+) -> list[tuple[str, dict[str, Any], dict[str, str]]]:
+    """(destination id, outcome, {stream: tail}) of every destination that failed; the tool's output
+    is taken once (a batch command reports the same output for each artifact)."""
+    out = []
+    items_by_id = result.get("destinations") or {}
+    for did, outcome in (result.get("delivery") or {}).items():
+        if not isinstance(outcome, dict) or outcome.get("status") != ERROR:
+            continue
+        failing = [
+            i for i in items_by_id.get(did) or [] if isinstance(i, dict) and i.get("status") != SUCCESS
+        ]
+        tails: dict[str, str] = {}
+        for stream in ("stderr", "stdout"):
+            texts = list(dict.fromkeys(t for t in (tail(i.get(stream), lines) for i in failing) if t))
+            if texts:
+                tails[stream] = tail("\n".join(texts), lines)
+        out.append((str(did), outcome, tails))
+    return out
+
+
 def render_summary(result: dict[str, Any], console: Any, elapsed: float, failures: Failures) -> None:
     """After a run on a terminal: a table of every step, then each failed step's output tail and log."""
     from rich.panel import Panel
@@ -267,8 +366,27 @@ def render_summary(result: dict[str, Any], console: Any, elapsed: float, failure
                 format_duration(step.get("duration")) if step.get("status") != SKIPPED else "-",
                 str(attempts) if attempts is not None else "-",
             )
+    for did, raw in (result.get("delivery") or {}).items():
+        outcome = raw if isinstance(raw, dict) else {}
+        status = str(outcome.get("status"))
+        table.add_row(
+            "deliver",
+            escape(did),
+            styled(status),
+            format_duration(outcome.get("duration")) if status != SKIPPED else "-",
+            "-",
+        )
     if table.row_count:
         console.print(table)
+    for did, outcome, tails in failed_destinations(result, failures.tail):
+        body = Text()
+        body.append(str(outcome.get("error") or "failed") + "\n", style="bold red")
+        for stream, text in tails.items():
+            body.append(f"--- {stream} (last {failures.tail} lines) ---\n", style="dim")
+            body.append(text + "\n")
+        if outcome.get("log_path"):
+            body.append(f"log: {outcome['log_path']}\n", style="dim")
+        console.print(Panel(body, title=f"deliver/{did}", title_align="left", border_style="red"))
     for rid, sid, step in failed_steps(result):
         body = Text()
         if step.get("error"):
@@ -293,13 +411,9 @@ def _print_outcome(result: dict[str, Any], console: Any, elapsed: float) -> None
     for auth_id, auth in (result.get("auth") or {}).items():
         if isinstance(auth, dict) and auth.get("status") not in (SUCCESS, None):
             console.print(f"[red]auth {escape(auth_id)} failed[/red]: {escape(auth.get('error') or '')}")
-    for dest_id, items in (result.get("destinations") or {}).items():
-        for item in items or []:
-            if isinstance(item, dict) and item.get("status") != SUCCESS:
-                console.print(
-                    f"[red]destination {escape(dest_id)}[/red]: {escape(item.get('artifact'))}: "
-                    f"{escape(item.get('error') or item.get('status'))}"
-                )
+    for dest_id, outcome in (result.get("delivery") or {}).items():
+        if isinstance(outcome, dict) and outcome.get("status") == SKIPPED and outcome.get("error"):
+            console.print(f"[dim]deliver/{escape(dest_id)} skipped: {escape(outcome.get('error'))}[/dim]")
     for warning in result.get("warnings") or []:
         console.print(f"[yellow]warning[/yellow]: {escape(warning)}")
     status = str(result.get("status"))
@@ -323,12 +437,13 @@ def render_plain_summary(result: dict[str, Any], stream: IO[str], elapsed: float
     for auth_id, auth in (result.get("auth") or {}).items():
         if isinstance(auth, dict) and auth.get("status") not in (SUCCESS, None):
             lines.append(f"auth {auth_id} failed: {auth.get('error') or ''}")
-    for dest_id, items in (result.get("destinations") or {}).items():
-        for item in items or []:
-            if isinstance(item, dict) and item.get("status") != SUCCESS:
-                lines.append(
-                    f"destination {dest_id}: {item.get('artifact')}: {item.get('error') or item.get('status')}"
-                )
+    for did, outcome, tails in failed_destinations(result, failures.tail):
+        for name, text in tails.items():
+            lines.append(f"--- deliver/{did} {name} (last {failures.tail} lines) ---")
+            lines.extend(text.splitlines())
+        lines.append(f"deliver/{did} failed: {outcome.get('error') or 'error'}")
+        if outcome.get("log_path"):
+            lines.append(f"deliver/{did} log: {outcome['log_path']}")
     for warning in result.get("warnings") or []:
         lines.append(f"warning: {warning}")
     lines.append(f"run {result.get('run_id')} {result.get('status')} in {format_duration(elapsed)}")

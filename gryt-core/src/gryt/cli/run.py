@@ -75,6 +75,7 @@ class RunOptions:
     db: Path | None = None
     in_memory: bool = False
     runners: list[str] = field(default_factory=list)
+    deliver: bool | None = None
     as_json: bool = False
     junit: Path | None = None
     tail: int | None = None
@@ -106,7 +107,18 @@ def run(
         bool, typer.Option("--in-memory", help="Keep the run in memory only (nothing recorded).")
     ] = False,
     runner: Annotated[
-        list[str] | None, typer.Option("--runner", "-r", help="Run only this runner (repeatable).")
+        list[str] | None,
+        typer.Option(
+            "--runner", "-r", help="Run only this runner (repeatable); no delivery unless --deliver."
+        ),
+    ] = None,
+    deliver: Annotated[
+        bool | None,
+        typer.Option(
+            "--deliver/--no-deliver",
+            help="Publish to the destinations (default: yes, unless --runner narrows the run).",
+            show_default=False,
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only the pipeline result as JSON.")] = False,
     junit: Annotated[Path | None, typer.Option("--junit", help="Also write JUnit XML to this file.")] = None,
@@ -130,6 +142,7 @@ def run(
         db=db,
         in_memory=in_memory,
         runners=list(runner or []),
+        deliver=deliver,
         as_json=as_json,
         junit=junit,
         tail=tail,
@@ -148,7 +161,7 @@ def run(
 def _run(opts: RunOptions) -> int:
     from gryt.errors import ConfigError
     from gryt.loader import load_pipeline, resolve_pipeline_path
-    from gryt.project import MEMORY_DB, expand_artifacts, in_folder
+    from gryt.project import MEMORY_DB, in_folder
 
     if opts.db is not None and opts.in_memory:
         raise ConfigError("--db and --in-memory exclude each other")
@@ -174,8 +187,9 @@ def _run(opts: RunOptions) -> int:
             parallel = opts.parallel
             if parallel is None:
                 parallel = loaded.parallel if loaded.parallel is not None else bool(project.parallel)
-            artifacts = expand_artifacts(loaded.artifacts, project.root)
-            result, elapsed, signal_code, logs = _execute(pipe, parallel, artifacts, opts)
+            if getattr(pipe, "root", None) is None:
+                pipe.root = project.root
+            result, elapsed, signal_code, logs = _execute(pipe, parallel, opts)
     finally:
         data.close()
     if junit_path is not None:
@@ -212,13 +226,20 @@ def _select(pipeline: Any, runners: list[str]) -> Any:
                 f'--runner: unknown runner "{name}"{did_you_mean(name, known)}; runners: {", ".join(known)}'
             )
     try:
-        return pipeline.select(list(dict.fromkeys(runners)))
+        selected = pipeline.select(list(dict.fromkeys(runners)))
     except ValueError as exc:
         raise ConfigError(f"--runner: {exc}") from None
+    outside = {
+        need: r.id for r in pipeline.runners if r.id in runners for need in r.needs if need not in runners
+    }
+    if outside:
+        needs = ", ".join(f"{need!r} (needed by {rid!r})" for need, rid in outside.items())
+        sys.stderr.write(f"gryt: not running {needs}: outside the --runner selection\n")
+    return selected
 
 
 def _execute(
-    pipeline: Any, parallel: bool, artifacts: list[Path], opts: RunOptions
+    pipeline: Any, parallel: bool, opts: RunOptions
 ) -> tuple[dict[str, Any], float, int | None, dict[tuple[str, str], Path]]:
     """Execute with the right progress view; returns the result, the elapsed time, the exit code a signal
     that stopped the run calls for (130 or 143; else None) and the log files the view saw written."""
@@ -237,9 +258,9 @@ def _execute(
         try:
             if isinstance(view, LiveProgress):
                 with view:
-                    result = pipeline.execute(parallel=parallel, artifacts=artifacts, show=show)
+                    result = pipeline.execute(parallel=parallel, show=show, deliver=opts.deliver)
             else:
-                result = pipeline.execute(parallel=parallel, artifacts=artifacts, show=show)
+                result = pipeline.execute(parallel=parallel, show=show, deliver=opts.deliver)
         except KeyboardInterrupt:
             from gryt.errors import Interrupted
 

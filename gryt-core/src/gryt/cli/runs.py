@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from gryt.cli._common import (
+    escape,
     format_duration,
     history_database,
     make_console,
@@ -118,7 +119,7 @@ def show(
     db: Annotated[Path | None, typer.Option("--db", help="Database file (default: the project's).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
 ) -> None:
-    """Show one run: every runner, step and auth result."""
+    """Show one run: every runner, step, auth result and destination."""
     with reporting():
         from gryt.errors import ConfigError
         from gryt.history import get_run
@@ -181,7 +182,7 @@ def resolve_run_id(data: Data, given: str, path: Path) -> str:
 
 
 def render_run(run: dict[str, Any]) -> None:
-    """A human view of one run: header, auth attempts, runners and steps, errors."""
+    """A human view of one run: header, auth attempts, runners and steps, destinations, errors."""
     from rich.table import Table
 
     console = make_console()
@@ -228,6 +229,34 @@ def render_run(run: dict[str, Any]) -> None:
         for step in rows:
             steps.add_row(*_step_row(rid, step))
     console.print(steps)
+    _render_deliveries(console, run.get("destination_runs") or [])
+
+
+def _render_deliveries(console: Any, rows: list[dict[str, Any]]) -> None:
+    """The deliver table: one row per destination and artifact, then each destination's log file."""
+    from rich.table import Table
+
+    if not rows:
+        return
+    table = Table(title="deliver", title_justify="left", box=None, header_style="bold")
+    for column in ("destination", "type", "artifact", "status", "duration", "error"):
+        table.add_column(column)
+    logs: dict[str, str] = {}
+    for row in rows:
+        status = str(row.get("status"))
+        table.add_row(
+            escape(row.get("destination_id")),
+            escape(row.get("name") or "-"),
+            escape(row.get("artifact") or "-"),
+            styled(status),
+            format_duration(row.get("duration")) if status != SKIPPED else "-",
+            escape(row.get("error") or ""),
+        )
+        if row.get("log_path"):
+            logs[str(row.get("destination_id"))] = str(row["log_path"])
+    console.print(table)
+    for destination_id, path in logs.items():
+        console.print(f"log {destination_id}: {path}", markup=False, highlight=False)
 
 
 def _step_row(runner_id: str, step: dict[str, Any]) -> list[str]:
