@@ -309,8 +309,8 @@ def test_a_failing_destination_is_shown_logged_recorded_and_reported(
         "HTTP 403: token *** rejected\n"
     ) in out
     assert "deliver/upload failed: exit code 3" in out
-    log_line = next(line for line in out.splitlines() if line.startswith("deliver/upload log: "))
-    log = Path(log_line.removeprefix("deliver/upload log: "))
+    log_line = next(line for line in out.splitlines() if line.startswith("deliver/upload full log: "))
+    log = (checkout / log_line.removeprefix("deliver/upload full log: ")).resolve()
     assert log.parent.parent == checkout.resolve() / ".gryt" / "logs"
     assert log.name == "destination+upload.log"
     assert "HTTP 403: token *** rejected" in log.read_text()

@@ -351,6 +351,7 @@ def render_summary(result: dict[str, Any], console: Any, elapsed: float, failure
     from rich.text import Text
 
     from gryt.cli.runs import styled
+    from gryt.project import display_path
 
     table = Table(box=None, header_style="bold", pad_edge=False)
     for column in ("runner", "step", "status", "duration", "attempts"):
@@ -385,7 +386,7 @@ def render_summary(result: dict[str, Any], console: Any, elapsed: float, failure
             body.append(f"--- {stream} (last {failures.tail} lines) ---\n", style="dim")
             body.append(text + "\n")
         if outcome.get("log_path"):
-            body.append(f"log: {outcome['log_path']}\n", style="dim")
+            body.append(f"full log: {display_path(Path(outcome['log_path']))}\n", style="dim")
         console.print(Panel(body, title=f"deliver/{did}", title_align="left", border_style="red"))
     for rid, sid, step in failed_steps(result):
         body = Text()
@@ -422,6 +423,8 @@ def _print_outcome(result: dict[str, Any], console: Any, elapsed: float) -> None
 
 def render_plain_summary(result: dict[str, Any], stream: IO[str], elapsed: float, failures: Failures) -> None:
     """Off a terminal: each failed step's tail and log, issues, auth failures, then one outcome line."""
+    from gryt.project import display_path
+
     lines: list[str] = []
     for rid, sid, step in failed_steps(result):
         for name in ("stderr", "stdout"):
@@ -443,7 +446,7 @@ def render_plain_summary(result: dict[str, Any], stream: IO[str], elapsed: float
             lines.extend(text.splitlines())
         lines.append(f"deliver/{did} failed: {outcome.get('error') or 'error'}")
         if outcome.get("log_path"):
-            lines.append(f"deliver/{did} log: {outcome['log_path']}")
+            lines.append(f"deliver/{did} full log: {display_path(Path(outcome['log_path']))}")
     for warning in result.get("warnings") or []:
         lines.append(f"warning: {warning}")
     lines.append(f"run {result.get('run_id')} {result.get('status')} in {format_duration(elapsed)}")
