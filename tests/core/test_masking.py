@@ -7,7 +7,7 @@ import urllib.parse
 
 import pytest
 
-from gryt.masking import ENCODED_MIN_LENGTH, MASK, Masker
+from gryt.masking import ENCODED_MIN_LENGTH, MASK, Masker, shorten
 from gryt.process import StreamMasker
 
 
@@ -81,3 +81,10 @@ def test_streaming_masks_overlapping_secrets_split_over_many_reads() -> None:
     out = "".join(stream.feed(char) for char in text) + stream.flush()
     assert out == f"x={MASK} done\n" * 3
 
+
+def test_shorten_masks_first_and_never_cuts_inside_a_token() -> None:
+    secret = "ghp_" + "k" * 30
+    text = "e" * 190 + " " + secret + " tail"
+    assert shorten(text, 200, Masker([secret])) == "e" * 190 + f" {MASK} tail"
+    assert shorten(text, 200) == "e" * 190 + " ..."
+    assert shorten("short", 200) == "short"

@@ -149,3 +149,23 @@ class Masker:
         """Length of the longest secret form: streaming maskers keep this many characters back."""
         return self._longest
 
+
+def shorten(text: str, limit: int, masker: Masker | None = None) -> str:
+    """`text` cut to about `limit` characters for a message: masked first (with `masker`), then cut.
+
+    A cut never leaves the start of a secret behind: when it falls inside a run of characters that
+    tokens are made of (letters, digits, `-_.+/=~%:@`), that whole run is dropped too, since it may be
+    a secret gryt does not know, only its end having been cut off.
+    """
+    if masker is not None:
+        text = masker.mask(text)
+    if len(text) <= limit:
+        return text
+    head = text[: max(limit - 3, 0)]
+    if _TOKEN_CHAR.match(text[len(head) : len(head) + 1]):
+        head = _TOKEN_TAIL.sub("", head)
+    return head + "..."
+
+
+_TOKEN_CHAR = re.compile(r"[\w\-.+/=~%:@]")
+_TOKEN_TAIL = re.compile(r"[\w\-.+/=~%:@]+\Z")
