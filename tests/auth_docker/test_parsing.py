@@ -156,3 +156,14 @@ def test_plugin_is_valid_and_registering_stays_cheap() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_known_secrets_name_the_token_before_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The token in `token_env_var` is masked from the start of a run; a token_command's is not known yet."""
+    monkeypatch.setenv("MY_REGISTRY_TOKEN", " tok-before-the-run ")
+    assert DockerRegistryAuth("reg", {"token_env_var": "MY_REGISTRY_TOKEN"}).known_secrets() == [
+        "tok-before-the-run"
+    ]
+    assert DockerRegistryAuth("reg", {"token_command": ["cat", "token"]}).known_secrets() == []
+    monkeypatch.delenv("MY_REGISTRY_TOKEN")
+    assert DockerRegistryAuth("reg", {"token_env_var": "MY_REGISTRY_TOKEN"}).known_secrets() == []

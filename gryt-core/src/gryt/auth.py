@@ -67,6 +67,11 @@ class Auth(Registrable, ABC):
     def authenticate(self) -> dict[str, Any]:
         """Log in; return a result dict with `status` and never a secret."""
 
+    def known_secrets(self) -> list[str]:
+        """The secrets this step can name before it runs (e.g. the value of its `token_env_var`): the
+        pipeline masks them from the start of the run, before anything is recorded. Default: none."""
+        return []
+
     def is_authenticated(self) -> bool:
         return self._authenticated
 
