@@ -102,14 +102,13 @@ class Masker:
         match = pattern.search(text)
         while match is not None:
             start, end = match.span()
-            probe = start + 1
-            while probe < end:  # a secret starting inside this one may reach further: the union is masked
-                inner = pattern.match(text, probe)
-                if inner is not None and inner.end() > end:
-                    end = inner.end()
-                probe += 1
+            # The next match may start inside this span (an overlapping secret): the union is masked.
+            following = pattern.search(text, start + 1)
+            while following is not None and following.start() < end:
+                end = max(end, following.end())
+                following = pattern.search(text, following.start() + 1)
             merged.append((start, end))
-            match = pattern.search(text, end)
+            match = following
         return merged
 
     def mask(self, text: str) -> str:
