@@ -314,6 +314,16 @@ def test_select_runners() -> None:
     assert result["status"] == "success" and list(result["runners"]) == ["b"]
 
 
+def test_validate_environment_masks_secrets_known_before_a_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A validator's issue holding secrets: one from gryt's environment, one only in a step's `env`."""
+    monkeypatch.setenv("FROM_ENV", "env-token-1234")
+    step = cmd("s", "true", env={"STEP_ONLY": "step-token-5678"})
+    leaky = Fixed([Issue("leak", "X", "saw env-token-1234 and step-token-5678")])
+    pipeline = Pipeline([Runner([step])], validators=[leaky], secrets=["FROM_ENV", "STEP_ONLY"])
+    report = pipeline.validate_environment()
+    assert report["issues"][0]["message"] == "saw *** and ***"
+
+
 def test_validators_stop_everything(tmp_path: Path) -> None:
     log: list[str] = []
     hook = Recording()
