@@ -15,6 +15,7 @@ import base64
 import re
 import threading
 import urllib.parse
+from collections.abc import Iterable
 from typing import Any
 
 MASK = "***"
@@ -86,6 +87,12 @@ class Masker:
             ordered = sorted(self._values, key=len, reverse=True)
             self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
             self._longest = len(ordered[0])
+
+    def with_secrets(self, values: Iterable[str]) -> Masker:
+        """A new masker with this one's secrets and `values`, matched together (overlaps as a union)."""
+        with self._lock:
+            own = list(self._secrets)
+        return Masker([*own, *values])
 
     def __bool__(self) -> bool:
         return bool(self._values)
