@@ -324,6 +324,31 @@ def test_validate_environment_masks_secrets_known_before_a_run(monkeypatch: pyte
     assert report["issues"][0]["message"] == "saw *** and ***"
 
 
+def test_env_values_of_secret_names_in_destinations_and_the_runtime_are_masked(tmp_path: Path) -> None:
+    """A destination's own `env` value and the runtime's `env` value of `secrets` names: what their
+    commands print is masked, as is a step's own `env` value."""
+    artifact = tmp_path / "a.txt"
+    artifact.write_text("x")
+    show = 'echo "{artifact} dest=$DEST_TOKEN runtime=$RUNTIME_TOKEN"'
+    destination = CommandDestination(
+        "cmd", {"cmd": ["sh", "-c", show], "env": {"DEST_TOKEN": "dest-token-1234"}}
+    )
+    runtime = TrackingRuntime([])
+    runtime.env = {"RUNTIME_TOKEN": "runtime-token-5678"}
+    step = cmd("s", "sh", "-c", 'echo "step=$STEP_TOKEN"', env={"STEP_TOKEN": "step-token-9012"})
+    result = Pipeline(
+        [Runner([step], id="r")],
+        destinations=[destination],
+        runtime=runtime,
+        secrets=["DEST_TOKEN", "RUNTIME_TOKEN", "STEP_TOKEN"],
+    ).execute(artifacts=[artifact])
+    assert result["status"] == "success", result
+    assert result["runners"]["r"]["s"]["stdout"] == "step=***\n"
+    delivered = json.dumps(result["destinations"])
+    assert "dest=*** runtime=***" in delivered, delivered
+    assert "token" not in delivered
+
+
 def test_validators_stop_everything(tmp_path: Path) -> None:
     log: list[str] = []
     hook = Recording()
