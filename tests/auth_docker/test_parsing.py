@@ -92,7 +92,10 @@ def test_error_message_from_registry_token_server_and_text() -> None:
     assert error_message(b'{"details": "incorrect username or password"}') == "incorrect username or password"
     assert error_message(b"denied\nmore") == "denied"
     assert error_message(b"<html><body>proxy</body></html>") == ""
-    assert len(error_message(b"x" * 1000)) == 200
+    assert len(error_message(b"denied " * 100)) <= 200
+    # A token the registry echoes at the cut: none of it stays (the whole token is masked later).
+    echoed = error_message(b"denied " * 27 + b"token ghp_" + b"k" * 40)
+    assert echoed.endswith("token ...") and "ghp_" not in echoed
 
 
 def test_config_keys_are_declared_and_checked() -> None:
@@ -153,3 +156,14 @@ def test_plugin_is_valid_and_registering_stays_cheap() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_known_secrets_name_the_token_before_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The token in `token_env_var` is masked from the start of a run; a token_command's is not known yet."""
+    monkeypatch.setenv("MY_REGISTRY_TOKEN", " tok-before-the-run ")
+    assert DockerRegistryAuth("reg", {"token_env_var": "MY_REGISTRY_TOKEN"}).known_secrets() == [
+        "tok-before-the-run"
+    ]
+    assert DockerRegistryAuth("reg", {"token_command": ["cat", "token"]}).known_secrets() == []
+    monkeypatch.delenv("MY_REGISTRY_TOKEN")
+    assert DockerRegistryAuth("reg", {"token_env_var": "MY_REGISTRY_TOKEN"}).known_secrets() == []

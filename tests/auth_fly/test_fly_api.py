@@ -257,3 +257,14 @@ def test_bad_config_is_rejected_at_construction(config, message):
     with pytest.raises(ConfigError) as excinfo:
         FlyAuth("fly", config)
     assert message in str(excinfo.value)
+
+
+def test_known_secrets_name_the_token_and_its_forms_before_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The token in the environment (FLY_API_TOKEN, else FLY_ACCESS_TOKEN) is masked from the start of a
+    run, with its scheme-less form; without a token there is nothing to name."""
+    token = personal_token()
+    monkeypatch.delenv("FLY_API_TOKEN", raising=False)
+    monkeypatch.delenv("FLY_ACCESS_TOKEN", raising=False)
+    assert FlyAuth("fly", {"method": "api"}).known_secrets() == []
+    monkeypatch.setenv("FLY_ACCESS_TOKEN", "FlyV1 " + token)
+    assert set(FlyAuth("fly", {"method": "api"}).known_secrets()) >= {"FlyV1 " + token, token}

@@ -96,3 +96,13 @@ def test_mask_hides_every_declared_secret() -> None:
     auth.export("REGION", "eu-west-1")
     assert auth.mask("s3cret-token / exported-key / eu-west-1") == "*** / *** / eu-west-1"
     assert auth.secrets == ["s3cret-token", "exported-key"]
+
+
+def test_mask_in_a_run_masks_the_union_of_its_own_and_the_runs_overlapping_secrets() -> None:
+    from gryt.context import RunContext
+
+    auth = Scripted([])
+    auth.context = RunContext()
+    auth.context.add_secret("SHARED5678-run")
+    auth.add_secret("own-1234SHARED")
+    assert auth.mask("key=own-1234SHARED5678-run") == "key=***"

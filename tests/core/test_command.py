@@ -83,6 +83,16 @@ def test_secrets_and_masker_values_are_masked_and_a_cut_secret_does_not_leak() -
     assert "hunter2" not in result.stdout and "other-value" not in result.stdout
 
 
+def test_a_call_secret_overlapping_a_run_secret_is_masked_as_their_union() -> None:
+    result = run_short_command(
+        [PY, "-c", "print('key=own-1234SHARED5678-run')"],
+        timeout=30,
+        secrets=["own-1234SHARED"],
+        masker=Masker(["SHARED5678-run"]),
+    )
+    assert result.stdout == "key=***\n"
+
+
 def test_environment_is_the_callers_plus_extra_and_stdin_carries_input() -> None:
     code = "import os, sys; print(os.environ.get('BASE'), os.environ['TOKEN'], sys.stdin.read())"
     result = run_short_command(

@@ -314,6 +314,41 @@ def test_select_runners() -> None:
     assert result["status"] == "success" and list(result["runners"]) == ["b"]
 
 
+def test_validate_environment_masks_secrets_known_before_a_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A validator's issue holding secrets: one from gryt's environment, one only in a step's `env`."""
+    monkeypatch.setenv("FROM_ENV", "env-token-1234")
+    step = cmd("s", "true", env={"STEP_ONLY": "step-token-5678"})
+    leaky = Fixed([Issue("leak", "X", "saw env-token-1234 and step-token-5678")])
+    pipeline = Pipeline([Runner([step])], validators=[leaky], secrets=["FROM_ENV", "STEP_ONLY"])
+    report = pipeline.validate_environment()
+    assert report["issues"][0]["message"] == "saw *** and ***"
+
+
+def test_env_values_of_secret_names_in_destinations_and_the_runtime_are_masked(tmp_path: Path) -> None:
+    """A destination's own `env` value and the runtime's `env` value of `secrets` names: what their
+    commands print is masked, as is a step's own `env` value."""
+    artifact = tmp_path / "a.txt"
+    artifact.write_text("x")
+    show = 'echo "{artifact} dest=$DEST_TOKEN runtime=$RUNTIME_TOKEN"'
+    destination = CommandDestination(
+        "cmd", {"cmd": ["sh", "-c", show], "env": {"DEST_TOKEN": "dest-token-1234"}}
+    )
+    runtime = TrackingRuntime([])
+    runtime.env = {"RUNTIME_TOKEN": "runtime-token-5678"}
+    step = cmd("s", "sh", "-c", 'echo "step=$STEP_TOKEN"', env={"STEP_TOKEN": "step-token-9012"})
+    result = Pipeline(
+        [Runner([step], id="r")],
+        destinations=[destination],
+        runtime=runtime,
+        secrets=["DEST_TOKEN", "RUNTIME_TOKEN", "STEP_TOKEN"],
+    ).execute(artifacts=[artifact])
+    assert result["status"] == "success", result
+    assert result["runners"]["r"]["s"]["stdout"] == "step=***\n"
+    delivered = json.dumps(result["destinations"])
+    assert "dest=*** runtime=***" in delivered, delivered
+    assert "token" not in delivered
+
+
 def test_validators_stop_everything(tmp_path: Path) -> None:
     log: list[str] = []
     hook = Recording()

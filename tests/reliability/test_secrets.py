@@ -5,8 +5,11 @@ file, and every file the run left in the project (database, WAL, logs, hook payl
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import secrets
+import signal
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -310,3 +313,280 @@ def test_secrets_never_reach_the_database_files_of_a_running_run(project: Projec
     project.file("hold.release").write_text("")
     assert gryt.wait(timeout=30) == 0, project.output(gryt)
     assert_nowhere([value], {**stored(), "stdout+stderr": "".join(project.output(gryt)).encode()})
+
+
+ATTACKS = """\
+import base64
+import hashlib
+import json
+import os
+import sys
+import urllib.parse
+from pathlib import Path
+
+from gryt import Auth, CommandStep, Hook, Pipeline, Runner
+from gryt.validators import Issue, Validator
+
+ROOT = Path({root!r})
+PY = {py!r}
+# Only in the pipeline file (read from a file here), never in gryt's environment: a step's own env value.
+ENV_ONLY = (ROOT / "env-only.txt").read_text().strip()
+
+
+class FileAuth(Auth):
+    \"\"\"Exports a token read from a file, as an auth plugin would after logging in.\"\"\"
+
+    name = "file-token"
+
+    def authenticate(self):
+        self.export("AUTH_TOKEN", (ROOT / "auth.txt").read_text().strip(), secret=True)
+        return {{"status": "success"}}
+
+
+class RecordHook(Hook):
+    \"\"\"Writes every payload it is handed, and a digest of what `context.env` gives it.\"\"\"
+
+    name = "record"
+
+    def _write(self, kind, payload):
+        with open(ROOT / "hook-payloads.jsonl", "a") as out:
+            out.write(json.dumps([kind, payload], default=str) + "\\n")
+
+    def on_step_start(self, step, context=None):
+        value = context.env.get("AUTH_TOKEN", "")
+        (ROOT / "hook-env.sha256").write_text(hashlib.sha256(value.encode()).hexdigest())
+
+    def on_step_end(self, step, result, context=None):
+        self._write("step_end", result)
+
+    def on_pipeline_end(self, pipeline, results, context=None):
+        self._write("pipeline_end", results)
+
+    def on_error(self, scope, error, context=None):
+        self._write("error", [scope, str(error)])
+
+
+class Leaky(Validator):
+    \"\"\"Reports an issue whose message holds secrets, as a careless validator would.\"\"\"
+
+    name = "leaky"
+
+    def run(self):
+        if not os.environ.get("LEAKY_VALIDATOR"):
+            return []
+        return [Issue("leak", "TOKENS", "saw " + os.environ["OVL_A"] + " and " + ENV_ONLY)]
+
+
+OVERLAP = (
+    "import os, sys, time\\n"
+    "a, b = os.environ['OVL_A'], os.environ['OVL_B']\\n"
+    "for char in 'ovl=' + a + b[len(os.environ['OVL_SHARED']):] + '\\\\n':\\n"
+    "    sys.stdout.write(char); sys.stdout.flush(); time.sleep(0.001)\\n"
+)
+ENCODED = (
+    "import base64, os, urllib.parse\\n"
+    "t = os.environ['ENC_TOKEN'].encode()\\n"
+    "print('b64=' + base64.b64encode(t).decode())\\n"
+    "print('basic=' + base64.b64encode(b'ci:' + t).decode())\\n"
+    "print('basic2=' + base64.b64encode(b'ci-user:' + t + b'@host').decode())\\n"
+    "print('b64url=' + base64.urlsafe_b64encode(b'x' + t).decode())\\n"
+    "print('url=' + urllib.parse.quote(t, safe=''))\\n"
+    "print('form=' + urllib.parse.quote_plus(t))\\n"
+)
+BINARY = (
+    "import os, sys\\n"
+    "sys.stdout.buffer.write(b'bin=' + os.environb[b'BIN_TOKEN'] + b' around=\\\\xff' "
+    "+ os.environb[b'ENC_TOKEN'] + b'\\\\xfe\\\\n')\\n"
+)
+CUT = "import os\\nprint('h' * 30 + os.environ['ENC_TOKEN'] + 't' * 500)\\n"
+
+PIPELINE = Pipeline(
+    [
+        Runner(
+            [
+                CommandStep("overlap", {{"cmd": [PY, "-c", OVERLAP]}}),
+                CommandStep("encoded", {{"cmd": [PY, "-c", ENCODED]}}),
+                CommandStep("binary", {{"cmd": [PY, "-c", BINARY]}}),
+                CommandStep("cut", {{"cmd": [PY, "-c", CUT], "max_output": 64}}),
+                CommandStep(
+                    "envonly",
+                    {{"cmd": ["sh", "-c", 'echo "env=$ENV_TOKEN auth=$AUTH_TOKEN"; exit 1'], "env": {{"ENV_TOKEN": ENV_ONLY}}}},
+                ),
+            ],
+            config={{"fail_fast": False}},
+            id="main",
+        )
+    ],
+    auth_steps=[FileAuth("login")],
+    hook=RecordHook(),
+    validators=[Leaky()],
+    secrets=["OVL_A", "OVL_B", "ENC_TOKEN", "BIN_TOKEN", "ENV_TOKEN"],
+    name="attacks",
+)
+"""
+
+
+def hexes(count: int) -> list[str]:
+    return [secrets.token_hex(6) for _ in range(count)]
+
+
+def assert_no_fragment(fragments: list[str], sinks: dict[str, bytes]) -> None:
+    """No distinctive part of a secret (random hex, 12 characters) appears in any sink."""
+    for fragment in fragments:
+        leaked = [name for name, raw in sinks.items() if fragment.encode() in raw]
+        assert not leaked, f"secret fragment {fragment} found in: {leaked}"
+
+
+def test_every_form_of_a_secret_is_masked_in_every_sink(project: Project) -> None:
+    """Overlapping secrets, base64/URL-encoded forms, secrets that are not UTF-8, a step's own `env`
+    value and an auth export: masked in stdout, stderr, --json, JUnit, logs, the database and its WAL,
+    `gryt db`, `runs show` (text and JSON) and hook payloads; `context.env` gives hooks the real value."""
+    a, shared, b, enc, bin1, bin2, env_only, auth = hexes(8)
+    ovl_a, ovl_b = f"ovA-{a}{shared}", f"{shared}{b}-ovB"
+    enc_token = f"enc/{enc}+x=y"
+    bin_token = (f"bin-{bin1}".encode() + b"\xff\xfe" + bin2.encode()).decode("utf-8", "surrogateescape")
+    (project.root / "env-only.txt").write_text(f"envtok-{env_only}\n")
+    (project.root / "auth.txt").write_text(f"authtok-{auth}\n")
+    project.write_pipeline("attacks.py", ATTACKS.format(root=str(project.root), py=PY))
+    env = {
+        "OVL_A": ovl_a,
+        "OVL_B": ovl_b,
+        "OVL_SHARED": shared,
+        "ENC_TOKEN": enc_token,
+        "BIN_TOKEN": bin_token,
+    }
+    junit = project.root / "report.xml"
+
+    live = project.run("run", "attacks", "--show", "--junit", str(junit), env=env)
+    done = project.run("run", "attacks", "--json", env=env)
+
+    assert live.returncode == 1, live.stderr
+    assert done.returncode == 1, done.stderr
+    result = json.loads(done.stdout)
+    steps = result["runners"]["main"]
+    assert steps["overlap"]["stdout"] == "ovl=***\n"
+    encoded = steps["encoded"]["stdout"].splitlines()
+    assert [line.split("=", 1)[0] for line in encoded] == ["b64", "basic", "basic2", "b64url", "url", "form"]
+    assert all("***" in line for line in encoded), encoded
+    assert steps["binary"]["stdout"] == "bin=*** around=\ufffd***\ufffd\n"
+    assert steps["cut"]["stdout"].startswith("h" * 30 + "**"), steps["cut"]["stdout"]
+    assert steps["cut"]["truncated"]["stdout"] > 0
+    assert steps["envonly"]["stdout"] == "env=*** auth=***\n"
+    digest = hashlib.sha256(f"authtok-{auth}".encode()).hexdigest()
+    assert (project.root / "hook-env.sha256").read_text() == digest, "hooks get context.env in clear"
+
+    sinks = {"live stdout": live.stdout, "live stderr": live.stderr, "json": done.stdout + done.stderr}
+    for args in (
+        ["db"],
+        ["runs", "list"],
+        ["runs", "show", result["run_id"]],
+        ["runs", "show", result["run_id"], "--json"],
+    ):
+        shown = project.run(*args)
+        assert shown.returncode == 0, shown.stderr
+        sinks[" ".join(args)] = shown.stdout + shown.stderr
+    files = project_files(project, skip={"env-only.txt", "auth.txt"})
+    sinks.update(files)
+    assert any(name.endswith(".log") for name in files)
+    assert b"***" in junit.read_bytes()
+    assert b"ovl=***" in (project.root / "hook-payloads.jsonl").read_bytes()
+    assert_no_fragment([a, b, enc, bin1, bin2, env_only, auth], sinks)
+
+
+def test_env_validate_masks_what_validators_report(project: Project) -> None:
+    """A validator whose issue holds secrets (one from gryt's environment, one only in a step's `env`):
+    `gryt env-validate` text and JSON, and the run's stored issues, show `***`."""
+    a, env_only = hexes(2)
+    (project.root / "env-only.txt").write_text(f"envtok-{env_only}\n")
+    (project.root / "auth.txt").write_text("unused-auth-token\n")
+    project.write_pipeline("attacks.py", ATTACKS.format(root=str(project.root), py=PY))
+    env = {"LEAKY_VALIDATOR": "1", "OVL_A": f"ovA-{a}", "OVL_B": "x", "OVL_SHARED": "", "ENC_TOKEN": "y"}
+
+    text = project.run("env-validate", "attacks", env=env)
+    as_json = project.run("env-validate", "attacks", "--json", env=env)
+    run = project.run("run", "attacks", "--json", env=env)
+
+    assert text.returncode == as_json.returncode == run.returncode == 1, text.stderr
+    assert b"saw *** and ***" in text.stdout
+    assert json.loads(as_json.stdout)["issues"][0]["message"] == "saw *** and ***"
+    assert json.loads(run.stdout)["status"] == "invalid_env"
+    sinks = {"text": text.stdout + text.stderr, "json": as_json.stdout + as_json.stderr}
+    sinks["run"] = run.stdout + run.stderr
+    sinks.update(project_files(project, skip={"env-only.txt"}))
+    assert_no_fragment([a, env_only], sinks)
+
+
+KILLED = """\
+[pipeline]
+name = "killed"
+secrets = ["STEP_TOKEN"]
+
+[[auth]]
+type = "fly"
+id = "fly"
+method = "api"
+
+[[runners]]
+id = "main"
+steps = [
+  {{ id = "print", cmd = ["sh", "-c", "echo step=$STEP_TOKEN fly=$DEPLOY_WITH"], env = {{ STEP_TOKEN = "{step}", DEPLOY_WITH = "{fly}" }} }},
+  {{ id = "hold", cmd = {hold} }},
+]
+"""
+
+
+def test_config_is_masked_before_it_is_first_written(project: Project, fly_api: str) -> None:
+    """A step's own `env` value of a `secrets` name and the fly token (known before the run from the auth
+    step's `token_env_var`) sit in the pipeline's config: gryt is SIGKILLed mid-run, and neither the
+    database nor its `-wal` nor the logs hold them; `runs show` and `gryt db` show `***`."""
+    step_part, fly_part = hexes(2)
+    step, fly = f"steptok-{step_part}", f"fo1_{fly_part}"
+    project.write_pipeline(
+        "killed.toml", KILLED.format(step=step, fly=fly, hold=project.toml_cmd("hold", "hold"))
+    )
+    gryt = project.spawn("run", "killed", env={"FLY_API_TOKEN": fly, "FLY_API_BASE_URL": fly_api})
+    project.wait_for_file("hold.started")
+    gryt_dir = project.root / ".gryt"
+
+    def stored() -> dict[str, bytes]:
+        """What gryt wrote: the database files and the logs (not the pipeline, which holds the tokens)."""
+        return {
+            str(p): p.read_bytes()
+            for p in gryt_dir.rglob("*")
+            if p.is_file() and project.pipelines not in p.parents
+        }
+
+    assert wait_until(lambda: any(b"step=*** fly=***" in raw for raw in stored().values()), 15)
+    os.killpg(gryt.pid, signal.SIGKILL)
+    gryt.wait(timeout=30)
+    project.file("hold.release").write_text("")
+    files = stored()
+    assert any(name.endswith("-wal") for name in files), sorted(files)
+    assert any(b"DEPLOY_WITH" in raw for raw in files.values()), "the config was not recorded"
+    sinks = dict(files)
+    run_id = project.runs()[0]["run_id"]
+    for args in (["db"], ["runs", "show", run_id], ["runs", "show", run_id, "--json"]):
+        shown = project.run(*args)
+        assert shown.returncode == 0, shown.stderr
+        assert b"***" in shown.stdout or args[-1] == run_id  # the text view shows no output or config
+        sinks[" ".join(args)] = shown.stdout + shown.stderr
+    assert_no_fragment([step_part, fly_part], sinks)
+
+
+def test_a_cut_message_keeps_no_part_of_a_secret(project: Project) -> None:
+    """A config error shows a bad value shortened: a token in it is dropped whole, not cut after 37
+    characters (the value comes from a `secrets` variable the loader cannot know about yet)."""
+    value = "ghp_" + secrets.token_hex(30)
+    project.write_pipeline(
+        "badvalue.py",
+        "import os\n\nfrom gryt import CommandStep, Pipeline, Runner\n\n"
+        'PIPELINE = Pipeline([Runner([CommandStep("x", {"cmd": ["true"], "timeout": os.environ["TOK"]})], id="m")],'
+        ' secrets=["TOK"], name="badvalue")\n',
+    )
+
+    done = project.run("run", "badvalue", env={"TOK": value})
+
+    assert done.returncode == 2, done.stderr
+    assert b"timeout" in done.stderr
+    windows = {value[i : i + 8] for i in range(len(value) - 8)}
+    assert not any(w.encode() in done.stdout + done.stderr for w in windows), done.stderr

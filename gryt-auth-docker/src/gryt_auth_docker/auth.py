@@ -121,6 +121,14 @@ class DockerRegistryAuth(Auth):
         if scoped is not None:
             scoped.remove()
 
+    def known_secrets(self) -> list[str]:
+        """The token in gryt's environment (when read from `token_env_var`), masked from the start of
+        the run; a `token_command`'s token is only known once it ran."""
+        if self.config["token_command"]:
+            return []
+        token = os.environ.get(str(self.config["token_env_var"]), "").strip()
+        return [token] if token else []
+
     def _environment(self) -> dict[str, str]:
         """The environment later steps see: the process environment plus what the run exported so far,
         with this step's own earlier exports replaced by what it inherited (for a repeated login)."""

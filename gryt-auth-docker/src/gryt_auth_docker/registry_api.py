@@ -22,6 +22,7 @@ from email.message import Message
 from http.client import HTTPMessage
 from typing import Any
 
+from gryt.masking import shorten
 from gryt_auth_docker.registry import RegistryAddress, is_loopback_host
 
 _MAX_BODY = 1 << 20
@@ -176,7 +177,7 @@ def error_message(body: bytes) -> str:
     elif text and not text.startswith("<"):
         message = text.splitlines()[0]
     message = " ".join(message.split())
-    return message if len(message) <= 200 else message[:197] + "..."
+    return shorten(message, 200)  # cut before the token is masked: no partial token may stay behind
 
 
 def basic_authorization(username: str, token: str) -> str:

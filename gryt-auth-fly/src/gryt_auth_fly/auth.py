@@ -92,6 +92,11 @@ class FlyAuth(Auth):
         self.identity = identity
         return {"status": "success", "method": method, "email": identity, "token_env_var": variable}
 
+    def known_secrets(self) -> list[str]:
+        """The token (and its forms) in gryt's environment, masked from the start of the run."""
+        _variable, token = self._token(dict(os.environ))
+        return secret_forms(token) if token is not None else []
+
     def _environment(self) -> dict[str, str]:
         """The process environment with what earlier auth steps and the runtime exported on top."""
         env = dict(os.environ)

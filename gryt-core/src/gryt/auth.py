@@ -67,6 +67,11 @@ class Auth(Registrable, ABC):
     def authenticate(self) -> dict[str, Any]:
         """Log in; return a result dict with `status` and never a secret."""
 
+    def known_secrets(self) -> list[str]:
+        """The secrets this step can name before it runs (e.g. the value of its `token_env_var`): the
+        pipeline masks them from the start of the run, before anything is recorded. Default: none."""
+        return []
+
     def is_authenticated(self) -> bool:
         return self._authenticated
 
@@ -102,7 +107,13 @@ class Auth(Registrable, ABC):
     def mask(self, text: str) -> str:
         """`text` with every secret declared so far replaced by `***`: for messages built from a tool's
         output, which the result must never carry unmasked."""
-        return self._masker.mask(text)
+        return self._all_secrets().mask(text)
+
+    def _all_secrets(self) -> Masker:
+        """This step's secrets, with the run's when it runs in one, in one matcher (overlaps as a union)."""
+        if self.context is None:
+            return self._masker
+        return self.context.masker.with_secrets(self.secrets)
 
     def _record(self, result: dict[str, Any], *, duration: float, start_timestamp: str) -> None:
         """Record this attempt as a run of its own in `data`, unless a pipeline records it there."""
@@ -112,9 +123,7 @@ class Auth(Registrable, ABC):
         from gryt.context import new_run_id
         from gryt.history import Recorder
 
-        masked: dict[str, Any] = self._masker.mask_obj(dict(result))
-        if self.context is not None:
-            masked = self.context.masker.mask_obj(masked)
+        masked: dict[str, Any] = self._all_secrets().mask_obj(dict(result))
         masked.setdefault("duration", duration)
         kind = getattr(type(self), "name", "") or type(self).__name__
         run_id = new_run_id()

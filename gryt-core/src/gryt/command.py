@@ -80,7 +80,7 @@ def run_short_command(
     if not argv:
         raise ValueError("run_short_command needs a program to run, got an empty argv")
     shown = label or " ".join([Path(argv[0]).name, *argv[1:]])
-    mask = Masker(list(secrets))
+    values = list(secrets)
     child_env = _environment(env, extra_env)
     started = time.monotonic()
     try:
@@ -94,7 +94,7 @@ def run_short_command(
             start_new_session=True,
         )
     except OSError as exc:
-        return CommandResult(None, "", "", error=_masked(_start_error(exc, shown, cwd), mask, masker))
+        return CommandResult(None, "", "", error=_masker(values, masker).mask(_start_error(exc, shown, cwd)))
     data = input.encode() if isinstance(input, str) else input
     try:
         out, err, timed_out = _communicate(proc, data, started + timeout, max_output)
@@ -104,11 +104,12 @@ def run_short_command(
             proc.wait()
         raise
     duration = time.monotonic() - started
-    stdout = _decode(out, max_output, mask, masker)
-    stderr = _decode(err, max_output, mask, masker)
+    mask = _masker(values, masker)  # after the command: secrets the run declared meanwhile count too
+    stdout = _decode(out, max_output, mask)
+    stderr = _decode(err, max_output, mask)
     if timed_out:
         error = f"{shown} timed out after {timeout:g} s and was killed"
-        return CommandResult(None, stdout, stderr, True, duration, _masked(error, mask, masker))
+        return CommandResult(None, stdout, stderr, True, duration, mask.mask(error))
     return CommandResult(proc.returncode, stdout, stderr, False, duration)
 
 
@@ -214,20 +215,20 @@ def _pump(
     return True
 
 
-def _decode(raw: bytes, limit: int, own: Masker, extra: Masker | None) -> str:
+def _decode(raw: bytes, limit: int, mask: Masker) -> str:
     """`raw` cut to `limit` bytes, decoded and masked. When cut, the last `longest secret - 1` characters
     go too: they could be the start of a secret whose end was dropped."""
-    cut = len(raw) > limit
-    text = _masked(raw[:limit].decode("utf-8", errors="replace"), own, extra)
-    if cut:
-        hold = max(own.longest, extra.longest if extra is not None else 0) - 1
-        text = text[: len(text) - hold] if hold > 0 else text
+    text = mask.mask(raw[:limit].decode("utf-8", errors="replace"))
+    hold = mask.longest - 1
+    if len(raw) > limit and hold > 0:
+        text = text[: len(text) - hold]
     return text
 
 
-def _masked(text: str, own: Masker, extra: Masker | None) -> str:
-    text = own.mask(text)
-    return extra.mask(text) if extra is not None else text
+def _masker(values: list[str], masker: Masker | None) -> Masker:
+    """One masker for the call's own `secrets` and the run's: a secret of one overlapping a secret of the
+    other is masked as their union, which masking with each in turn would miss."""
+    return masker.with_secrets(values) if masker is not None else Masker(values)
 
 
 def _line(text: str, *, first: bool) -> str:

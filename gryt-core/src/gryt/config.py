@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from gryt.errors import ConfigError
+from gryt.masking import shorten
 
 _TYPE_NAMES: dict[type, str] = {
     str: "a string",
@@ -130,9 +131,10 @@ def did_you_mean(word: str, choices: list[str] | tuple[str, ...] | set[str]) -> 
 
 
 def describe(value: Any) -> str:
-    """A short rendering of a bad value for an error message."""
+    """A short rendering of a bad value for an error message; a long one is cut without leaving the start
+    of a token behind (`gryt.masking.shorten`): the value may be a secret gryt does not know yet."""
     text = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return shorten(text, 40)
 
 
 def resolve_config(

@@ -14,6 +14,7 @@ graph, the TOML loader's too); each `execute()` is a `gryt.pipeline_run.Pipeline
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from gryt.auth import Auth
     from gryt.data import Data
     from gryt.destination import Destination
+    from gryt.masking import Masker
     from gryt.runtime import Runtime
     from gryt.validators import Validator
 
@@ -268,9 +270,33 @@ class Pipeline:
         return run.execute()
 
     def validate_environment(self) -> dict[str, Any]:
-        """Run only the validators: `{"status": "ok" | "invalid_env", "issues": [...]}` (gryt-ci 1.x's report)."""
+        """Run only the validators: `{"status": "ok" | "invalid_env", "issues": [...]}` (gryt-ci 1.x's report),
+        masked with every secret known before a run (see `declare_secrets`)."""
+        from gryt.masking import Masker
+
+        masker = Masker()
+        self.declare_secrets(masker)
         issues = [issue for _label, found in run_validators(self.validators) for issue in found]
-        return {"status": INVALID_ENV if issues else "ok", "issues": issues}
+        return {"status": INVALID_ENV if issues else "ok", "issues": masker.mask_obj(issues)}
+
+    def declare_secrets(self, masker: Masker) -> None:
+        """Register in `masker` every secret that is known before a run starts, so that the run's
+        `config_json` (written first) and everything after it are masked with them: the values of the
+        variables named in `secrets`, in gryt's environment and in the `env` of any step, destination or
+        the runtime, and what each auth step declares up front (`Auth.known_secrets()`, e.g. the token in
+        its `token_env_var`)."""
+        tables: list[Any] = [os.environ, getattr(self.runtime, "env", None)]
+        tables += [getattr(step, "config", {}).get("env") for runner in self.runners for step in runner.steps]
+        tables += [getattr(destination, "config", {}).get("env") for destination in self.destinations]
+        for env in tables:
+            if isinstance(env, Mapping):
+                for name in self.secrets:
+                    value = env.get(name)
+                    masker.add(value if isinstance(value, str) else None)
+        for auth in self.auth_steps:
+            known = getattr(auth, "known_secrets", None)
+            for value in known() if callable(known) else ():
+                masker.add(value)
 
 
 def _describe_specs(specs: list[ArtifactSpec] | None) -> list[Any] | None:

@@ -8,7 +8,6 @@ what its `execute()` returns. The order of the phases is described in `gryt.pipe
 from __future__ import annotations
 
 import heapq
-import os
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -158,8 +157,7 @@ class PipelineRun:
         """Run every phase and return the result dict (see `Pipeline.execute`)."""
         pipeline, ctx, events, recorder = self.pipeline, self.ctx, self.events, self.recorder
         control = control_for(ctx.cancel)
-        for name in pipeline.secrets:
-            ctx.add_secret(os.environ.get(name))
+        pipeline.declare_secrets(ctx.masker)
         started = time.monotonic()
         secrets_at_start = ctx.masker.pattern
         recorder.run_started(ctx.run_id, pipeline.name, ctx.masker.mask_obj(pipeline.describe(self.parallel)))

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from gryt.config import did_you_mean
 from gryt.errors import ConfigError, GrytError
+from gryt.masking import shorten
 
 if TYPE_CHECKING:
     from gryt.data import Data
@@ -80,8 +81,7 @@ def _is_numeric(identifier: str) -> bool:
 
 def _show(text: str) -> str:
     """A bad input rendered on one line and kept short, for error messages."""
-    shown = repr(text)
-    return shown if len(shown) <= 60 else shown[:57] + "..."
+    return shorten(repr(text), 60)
 
 
 @dataclass(frozen=True)
@@ -546,9 +546,7 @@ class SimpleVersioning(Versioning):
         reason = lines[-1] if lines else "no error output"
         for marker in ("fatal: ", "error: "):
             reason = reason.removeprefix(marker)
-        if len(reason) > 200:
-            reason = reason[:197] + "..."
-        return VersioningError(f"git {command} failed in {self.repo}: {reason}")
+        return VersioningError(f"git {command} failed in {self.repo}: {shorten(reason, 200)}")
 
     def _git(self, *args: str) -> str:
         proc = self._run_git(*args)

@@ -30,13 +30,19 @@ def env_validate(
 ) -> None:
     """Run only the pipeline's validators; exit 1 when the environment has issues."""
     with reporting(debug):
+        from gryt.masking import Masker
         from gryt.project import display_path, in_folder
         from gryt.status import INVALID_ENV
         from gryt.validators import run_validators
 
         project, path, loaded = load_at_root(pipeline)
+        masker = Masker()
+        loaded.pipeline.declare_secrets(masker)
         with in_folder(project.root):
-            report = run_validators(loaded.validators)
+            report = [
+                (masker.mask(label), masker.mask_obj(found))
+                for label, found in run_validators(loaded.validators)
+            ]
         issues = [issue for _label, found in report for issue in found]
         status = INVALID_ENV if issues else "ok"
         if as_json:

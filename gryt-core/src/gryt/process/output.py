@@ -30,30 +30,39 @@ _Utf8Decoder = codecs.getincrementaldecoder("utf-8")
 
 
 class StreamMasker:
-    """Masks secrets in a stream of text chunks, holding back `longest - 1` characters between chunks."""
+    """Masks secrets in a stream of text chunks, holding back `longest - 1` characters between chunks.
+
+    Text is masked before anything is cut or shown, so the head/tail budget of `Capture` and the
+    display only ever see masked text. A masked span that reaches into the held-back characters is held
+    back whole: another secret overlapping its end may continue in the next chunk, and the union of
+    overlapping secrets is masked.
+    """
 
     def __init__(self, masker: Masker | None) -> None:
         self.masker = masker
         self.pending = ""
 
     def feed(self, text: str) -> str:
-        pattern = self.masker.pattern if self.masker is not None else None
-        if pattern is None or self.masker is None:
+        masker = self.masker
+        if masker is None or masker.pattern is None:
             out, self.pending = self.pending + text, ""
             return out
         text = self.pending + text
-        cut = len(text) - (self.masker.longest - 1)
+        cut = len(text) - (masker.longest - 1)
         if cut <= 0:
             self.pending = text
             return ""
         parts: list[str] = []
         pos = 0
-        for match in pattern.finditer(text):
-            if match.start() >= cut:
+        for start, end in masker.spans(text):
+            if start >= cut:
                 break
-            parts.append(text[pos : match.start()])
+            if end > cut and (start > 0 or len(text) < 4 * masker.longest):
+                cut = start  # a chain of overlapping secrets may go on: hold it (bounded) back whole
+                break
+            parts.append(text[pos:start])
             parts.append(MASK)
-            pos = match.end()
+            pos = end
         cut = max(cut, pos)
         parts.append(text[pos:cut])
         self.pending = text[cut:]
