@@ -350,7 +350,7 @@ def render_summary(result: dict[str, Any], console: Any, elapsed: float, failure
     from rich.table import Table
     from rich.text import Text
 
-    from gryt.cli.runs import styled
+    from gryt.cli.runs import plain, styled
 
     table = Table(box=None, header_style="bold", pad_edge=False)
     for column in ("runner", "step", "status", "duration", "attempts"):
@@ -360,8 +360,8 @@ def render_summary(result: dict[str, Any], console: Any, elapsed: float, failure
             step = raw if isinstance(raw, dict) else {}
             attempts = step.get("attempts")
             table.add_row(
-                escape(rid),
-                escape(sid),
+                plain(rid),
+                plain(sid),
                 styled(str(step.get("status"))),
                 format_duration(step.get("duration")) if step.get("status") != SKIPPED else "-",
                 str(attempts) if attempts is not None else "-",
@@ -371,7 +371,7 @@ def render_summary(result: dict[str, Any], console: Any, elapsed: float, failure
         status = str(outcome.get("status"))
         table.add_row(
             "deliver",
-            escape(did),
+            plain(did),
             styled(status),
             format_duration(outcome.get("duration")) if status != SKIPPED else "-",
             "-",
@@ -386,7 +386,7 @@ def render_summary(result: dict[str, Any], console: Any, elapsed: float, failure
             body.append(text + "\n")
         if outcome.get("log_path"):
             body.append(f"log: {outcome['log_path']}\n", style="dim")
-        console.print(Panel(body, title=f"deliver/{did}", title_align="left", border_style="red"))
+        console.print(Panel(body, title=plain(f"deliver/{did}"), title_align="left", border_style="red"))
     for rid, sid, step in failed_steps(result):
         body = Text()
         if step.get("error"):
@@ -399,25 +399,31 @@ def render_summary(result: dict[str, Any], console: Any, elapsed: float, failure
         log = log_line(failures, rid, sid)
         if log is not None:
             body.append(log + "\n", style="dim")
-        console.print(Panel(body, title=f"{rid}/{sid}", title_align="left", border_style="red"))
+        console.print(Panel(body, title=plain(f"{rid}/{sid}"), title_align="left", border_style="red"))
     _print_outcome(result, console, elapsed)
 
 
 def _print_outcome(result: dict[str, Any], console: Any, elapsed: float) -> None:
+    """Issues, auth failures, skipped destinations, warnings and the outcome line; every part that comes
+    from the user or a step is a Text, never parsed as markup."""
+    from rich.text import Text
+
     from gryt.cli.runs import styled
 
     for issue in result.get("issues") or []:
-        console.print(f"[red]issue[/red] {escape(issue.get('name'))}: {escape(issue.get('message'))}")
+        console.print(Text.assemble(("issue", "red"), f" {issue.get('name')}: {issue.get('message')}"))
     for auth_id, auth in (result.get("auth") or {}).items():
         if isinstance(auth, dict) and auth.get("status") not in (SUCCESS, None):
-            console.print(f"[red]auth {escape(auth_id)} failed[/red]: {escape(auth.get('error') or '')}")
+            console.print(Text.assemble((f"auth {auth_id} failed", "red"), f": {auth.get('error') or ''}"))
     for dest_id, outcome in (result.get("delivery") or {}).items():
         if isinstance(outcome, dict) and outcome.get("status") == SKIPPED and outcome.get("error"):
-            console.print(f"[dim]deliver/{escape(dest_id)} skipped: {escape(outcome.get('error'))}[/dim]")
+            console.print(Text(f"deliver/{dest_id} skipped: {outcome.get('error')}", style="dim"))
     for warning in result.get("warnings") or []:
-        console.print(f"[yellow]warning[/yellow]: {escape(warning)}")
+        console.print(Text.assemble(("warning", "yellow"), f": {warning}"))
     status = str(result.get("status"))
-    console.print(f"run {escape(result.get('run_id'))} {styled(status)} in {format_duration(elapsed)}")
+    console.print(
+        Text.assemble(f"run {result.get('run_id')} ", styled(status), f" in {format_duration(elapsed)}")
+    )
 
 
 def render_plain_summary(result: dict[str, Any], stream: IO[str], elapsed: float, failures: Failures) -> None:
