@@ -292,7 +292,7 @@ def _decode(text: Any) -> Any:
         return text
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to decode: shown as stored
         return text
 
 

@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from gryt.config import MAX_NESTING, too_deep
 from gryt.errors import ConfigError, one_line
 from gryt.events import EventDispatcher
 from gryt.history import Recorder, now_iso
@@ -172,6 +173,8 @@ class Runner:
             raw["attempts"] = 1
         if not isinstance(raw, dict):
             raw = empty_result(ERROR, f"run() returned {type(raw).__name__}, not a result dict")
+        elif too_deep(raw):  # masking, event copies and JSON walk results recursively
+            raw = empty_result(ERROR, f"run() returned a result nested more than {MAX_NESTING} levels deep")
         result = dict(raw)
         if "status" not in result:
             result["status"] = ERROR
