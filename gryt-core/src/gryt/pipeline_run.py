@@ -138,6 +138,7 @@ class PipelineRun:
         self.parallel = parallel
         self.events = EventDispatcher(pipeline.hooks, ctx.masker)
         self.recorder = Recorder(pipeline.data, background=True)
+        self.reported = 0  # how many of the recorder's errors were already reported as warnings
         self.status: RunStatus | None = None
         self.error: str | None = None
         self.keyboard = False
@@ -193,8 +194,7 @@ class PipelineRun:
             result["error"] = self.error or self._describe_failure()
         result = ctx.masker.mask_obj(result)
         recorder.close()
-        for problem in recorder.errors:
-            events.warn(problem)
+        self._report_recording(result)
         events.pipeline_end(pipeline, result, ctx)
         result["warnings"] = list(events.warnings)
         extra: dict[str, Any] = {
@@ -211,9 +211,24 @@ class PipelineRun:
             error=result.get("error"),
             extra=ctx.masker.mask_obj(extra),
         )
+        self._report_recording(result)
         if self.keyboard:
             raise KeyboardInterrupt
         return result
+
+    def _report_recording(self, result: dict[str, Any]) -> None:
+        """Warn once about each new recorder error. A run whose record could not be written (disk full,
+        database locked too long or corrupted) is not a success: it ends `error`, with that as its error."""
+        errors = self.recorder.errors
+        for problem in errors[self.reported :]:
+            self.events.warn(problem)
+        self.reported = len(errors)
+        if errors and result["status"] == SUCCESS:
+            self.status = ERROR
+            result["status"] = ERROR
+            result["error"] = self.ctx.masker.mask(errors[0])
+        if "warnings" in result:
+            result["warnings"] = list(self.events.warnings)
 
     def _run(self) -> None:
         pipeline, ctx = self.pipeline, self.ctx

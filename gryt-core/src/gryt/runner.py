@@ -193,6 +193,12 @@ class Runner:
         *,
         start_ts: str | None,
     ) -> None:
+        if result.get("log_error"):  # one warning for all steps: a full disk fails every log alike
+            message = (
+                f"could not write the step log files ({result['log_error']}); the output is in the results"
+            )
+            if message not in events.warnings:
+                events.warn(message)
         masked = ctx.masker.mask_obj(result)
         if masked is not result:
             result.clear()
