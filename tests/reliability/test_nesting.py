@@ -13,19 +13,30 @@ RUNNERS = 1000
 
 DEEP_RESULT = """\
 from gryt import Pipeline, Runner
+from gryt.auth import Auth
 from gryt.step import Step
+
+
+def deep():
+    value = "leaf"
+    for _ in range(5000):
+        value = {"a": value}
+    return value
 
 
 class Deep(Step):
     def run(self):
-        value = "leaf"
-        for _ in range(5000):
-            value = {"a": value}
-        return {"status": "success", "deep": value}
+        return {"status": "success", "deep": deep()}
+
+
+class DeepAuth(Auth):
+    def authenticate(self):
+        return {"status": "success", "deep": deep()}
 
 
 def build():
-    return Pipeline([Runner([Deep("d")], id="r"), Runner([Deep("e")], id="after", needs=["r"])])
+    runners = [Runner([Deep("d")], id="r"), Runner([Deep("e")], id="after", needs=["r"])]
+    return Pipeline(runners, auth_steps=[DeepAuth("login")] if AUTH else [])
 """
 
 
@@ -47,8 +58,49 @@ def test_a_thousand_runners_declared_in_reverse_needs_order(project: Project) ->
     assert order == [f"r{i}" for i in range(RUNNERS)], "a runner ran before the one it needs"
 
 
+def test_an_auth_result_nested_too_deep_is_an_auth_failure_not_a_crash(project: Project) -> None:
+    project.write_pipeline("deep.py", "AUTH = True\n" + DEEP_RESULT)
+
+    done = project.run("run", "deep")
+    assert done.returncode == 1, done.stderr.decode()
+    assert b"Traceback" not in done.stdout + done.stderr
+    assert b"auth login failed: result nested more than 64 levels deep" in done.stdout
+    run = project.only_run()
+    assert [(a["auth_id"], a["status"]) for a in run["auth"]] == [("login", "error")]
+
+
+DEEP_DESTINATION = """\
+from gryt import CommandStep, Pipeline, Runner
+from gryt.destination import Destination
+
+
+class DeepDestination(Destination):
+    def publish(self, artifacts):
+        value = "leaf"
+        for _ in range(5000):
+            value = [value]
+        return [{"artifact": str(a), "status": "success", "url": value} for a in artifacts]
+
+
+def build():
+    make = CommandStep("make", config={"cmd": ["sh", "-c", "echo built > out.txt"]})
+    return Pipeline([Runner([make], id="build")], destinations=[DeepDestination("pub")], artifacts=["out.txt"])
+"""
+
+
+def test_a_destination_outcome_nested_too_deep_is_a_failed_publish_not_a_crash(project: Project) -> None:
+    project.write_pipeline("deliver.py", DEEP_DESTINATION)
+
+    done = project.run("run", "deliver")
+    assert done.returncode == 1, done.stderr.decode()
+    assert b"Traceback" not in done.stdout + done.stderr
+    assert b"nested more than 64 levels deep" in done.stdout
+    run = project.only_run()
+    assert [(d["destination_id"], d["status"]) for d in run["destination_runs"]] == [("pub", "error")]
+
+
 def test_a_step_result_nested_too_deep_is_an_error_not_a_crash(project: Project) -> None:
-    project.write_pipeline("deep.py", DEEP_RESULT)
+    project.write_pipeline("deep.py", "AUTH = False\n" + DEEP_RESULT)
 
     done = project.run("run", "deep")
     assert done.returncode == 1, done.stderr.decode()

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gryt.artifacts import ArtifactError, check_explicit, resolve, select
+from gryt.config import MAX_NESTING, too_deep
 from gryt.errors import one_line
 from gryt.events import EventDispatcher
 from gryt.history import Recorder, now_iso
@@ -274,6 +275,8 @@ class PipelineRun:
             for key, value in getattr(auth, "exported_env", {}).items():
                 ctx.env.setdefault(key, value)
             result = dict(raw) if isinstance(raw, dict) else {"status": ERROR, "error": "no result dict"}
+            if too_deep(result):  # masking, event copies and JSON walk results recursively
+                result = {"status": ERROR, "error": f"result nested more than {MAX_NESTING} levels deep"}
             if result.get("status") not in (SUCCESS, ERROR, SKIPPED):
                 result["error"] = result.get("error") or f"unexpected status {result.get('status')!r}"
                 result["status"] = ERROR
@@ -470,6 +473,8 @@ class PipelineRun:
             published = destination.publish(chosen)
             if not isinstance(published, list):
                 raise TypeError(f"publish() returned {type(published).__name__}, not a list")
+            if too_deep(published):
+                raise ValueError(f"publish() returned items nested more than {MAX_NESTING} levels deep")
         except Exception as exc:  # noqa: BLE001 - a destination bug is a failed publish, not a crash
             published = [{"artifact": None, "status": ERROR, "error": one_line(exc)}]
             self.events.error(f"destination:{destination.id}", exc, self.ctx)
