@@ -102,6 +102,21 @@ def test_corrupted_pages_are_one_line_for_every_command(project: Project, record
     assert failed, f"no command noticed the corrupted {table} page"
 
 
+@pytest.mark.parametrize("args", COMMANDS, ids=" ".join)
+def test_a_database_missing_one_of_its_tables_is_one_line(
+    project: Project, recorded: str, args: list[str]
+) -> None:
+    with sqlite3.connect(project.db) as conn:
+        conn.execute("DROP TABLE step_runs")
+    conn.close()
+
+    done = project.run(*args)
+
+    assert done.returncode == 2, done.stderr.decode()
+    one_error_line(done, "gryt.db", "damaged", "step_runs is missing", "move the file aside")
+    assert b"hello" not in done.stdout
+
+
 def _drop_write_access() -> list[str]:
     """A command prefix under which chmod is obeyed: root ignores file modes unless it loses
     CAP_DAC_OVERRIDE, which `setpriv` removes from the bounding set (gryt then runs without it)."""

@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Any
 
 from gryt.errors import ConfigError
-from gryt.history import SCHEMA_VERSION, NewerSchema, ensure_schema, stored_version, to_json
+from gryt.history import SCHEMA_VERSION, NewerSchema, ensure_schema, missing_tables, stored_version, to_json
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _COLUMN_TYPE = re.compile(r"^(?:[A-Za-z0-9_ (),.+-]|'[^';]*')+$")
@@ -145,6 +145,17 @@ def _fault(target: str, exc: sqlite3.DatabaseError, *, opening: bool = False) ->
     return exc
 
 
+def _check_tables(target: str, conn: sqlite3.Connection) -> None:
+    """A database at the current schema version that lacks one of gryt's tables was damaged or edited:
+    one line now, rather than an SQL error in the middle of a command."""
+    missing = missing_tables(conn)
+    if missing:
+        raise DatabaseFault(
+            f"{target}: damaged: the table{'s' * (len(missing) > 1)} {', '.join(missing)} "
+            f"{'are' if len(missing) > 1 else 'is'} missing; move the file aside to start a new history"
+        )
+
+
 class SqliteData(Data):
     """SQLite-backed store, safe to share between threads (one connection, one re-entrant lock).
 
@@ -194,6 +205,7 @@ class SqliteData(Data):
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA foreign_keys = ON")
             ensure_schema(conn)
+            _check_tables(target, conn)
         except NewerSchema as exc:
             conn.close()
             raise ConfigError(_newer(target, exc)) from None
@@ -244,6 +256,11 @@ class SqliteData(Data):
         if version < SCHEMA_VERSION:
             conn.close()
             return None
+        try:
+            _check_tables(target, conn)
+        except DatabaseFault:
+            conn.close()
+            raise
         return conn
 
     def _execute(self, sql: str, params: Any = (), *, many: bool = False) -> sqlite3.Cursor:

@@ -219,6 +219,25 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
         raise
 
 
+HISTORY_TABLES = (
+    "pipelines",
+    "runners",
+    "steps_output",
+    "versions",
+    "auth_output",
+    "step_runs",
+    "auth_runs",
+    "destination_runs",
+)
+"""The tables a database at SCHEMA_VERSION has; one missing means the file was damaged or edited."""
+
+
+def missing_tables(conn: sqlite3.Connection) -> list[str]:
+    """The HISTORY_TABLES that the database on `conn` lacks (read-only: nothing is created)."""
+    present = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return [name for name in HISTORY_TABLES if name not in present]
+
+
 def schema_version(data: Data) -> int:
     """The schema version `data`'s database is at."""
     rows = data.query("SELECT MAX(version) AS v FROM schema_version")
