@@ -1,5 +1,6 @@
 """User-controlled text (pipeline names, runner and step ids, errors, step output) is shown as written by
-every Rich view: never parsed as markup, so `ci[/x]` cannot crash a command and `rel[prod]` stays visible."""
+every Rich view: never parsed as markup, so `ci[/x]` cannot crash a command, `rel[prod]` stays visible
+and `:x:` is not turned into an emoji."""
 
 from __future__ import annotations
 
@@ -15,10 +16,10 @@ name = "ci[/x]"
 
 [[runners]]
 id = "rel[prod]"
-steps = [{ id = "s[/b]", cmd = ["sh", "-c", "echo '[/red] out [bold]'; echo 'boom [/]' >&2; exit 1"] }]
+steps = [{ id = "s[/b]:x:", cmd = ["sh", "-c", "echo '[/red] out [bold]'; echo 'boom [/]' >&2; exit 1"] }]
 """
 
-SHOWN = ("ci[/x]", "rel[prod]", "s[/b]")
+SHOWN = ("ci[/x]", "rel[prod]", "s[/b]:x:")
 
 
 def run_on_terminal(project: Project, *args: str) -> tuple[int, str]:
@@ -52,7 +53,7 @@ def test_markup_like_names_and_output_are_shown_as_written(project: Project) -> 
     code, terminal = run_on_terminal(project, "run", "m")
     assert code == 1, terminal
     assert "Traceback" not in terminal and "MarkupError" not in terminal
-    for text in (*SHOWN[1:], "[/red] out [bold]", "boom [/]"):
+    for text in (*SHOWN[1:], "x rel[prod]/s[/b]:x: error", "[/red] out [bold]", "boom [/]"):
         assert text in terminal, f"{text!r} not in the summary:\n{terminal}"
 
     plain = project.run("run", "m")

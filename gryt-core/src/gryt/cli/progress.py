@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from gryt.cli._common import escape, format_duration
+from gryt.cli._common import format_duration
 from gryt.hook import Hook
 from gryt.status import ERROR, SKIPPED, SUCCESS
 
@@ -270,9 +270,10 @@ class LiveProgress(_Tracker):
     def on_step_end(self, step: Any, result: dict[str, Any], context: Any = None) -> None:
         state = self.step_ended(step, result, context)
         if result.get("status") not in (SUCCESS, SKIPPED) and self.live is not None:
-            self.live.console.print(
-                f"[red]x[/red] {escape(state.id)}/{escape(getattr(step, 'id', step))} {escape(_step_line(step, result))}"
-            )
+            from rich.text import Text
+
+            line = f" {state.id}/{getattr(step, 'id', step)} {_step_line(step, result)}"
+            self.live.console.print(Text.assemble(("x", "red"), line))
 
     def on_destination_start(self, destination: Any, context: Any = None) -> None:
         self.destination_started(destination)
@@ -280,13 +281,16 @@ class LiveProgress(_Tracker):
     def on_destination_end(self, destination: Any, result: dict[str, Any], context: Any = None) -> None:
         self.destination_ended(destination, result)
         if result.get("status") == ERROR and self.live is not None:
-            self.live.console.print(
-                f"[red]x[/red] deliver/{escape(destination.id)} {escape(destination_line(result))}"
-            )
+            from rich.text import Text
+
+            line = f" deliver/{destination.id} {destination_line(result)}"
+            self.live.console.print(Text.assemble(("x", "red"), line))
 
     def on_error(self, scope: str, error: BaseException | str, context: Any = None) -> None:
         if self.live is not None and not scope.startswith(SUMMARISED_SCOPES):
-            self.live.console.print(f"[red]error[/red] in {escape(scope)}: {escape(error)}")
+            from rich.text import Text
+
+            self.live.console.print(Text.assemble(("error", "red"), f" in {scope}: {error}"))
 
 
 def tail(text: Any, lines: int) -> str:
