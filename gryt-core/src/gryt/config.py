@@ -21,6 +21,32 @@ _TYPE_NAMES: dict[type, str] = {
     dict: "a table",
 }
 
+MAX_NESTING = 64
+"""How deeply tables and lists may nest in a pipeline or config. Far beyond any real pipeline, and far
+below where Python's recursion limit would stop gryt's own recursive walks (masking, copying, JSON)."""
+
+
+def too_deep(value: Any, limit: int = MAX_NESTING) -> bool:
+    """True when dicts, lists or tuples in `value` nest more than `limit` levels deep.
+
+    Walks with an explicit stack, so any depth is measured without recursion (a value nested 100,000
+    levels deep is answered, not a RecursionError).
+    """
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping):
+            children: Any = item.values()
+        elif isinstance(item, (list, tuple)):
+            children = item
+        else:
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 Types: TypeAlias = "type | tuple[type, ...]"
 """What `ConfigKey.type` and `ConfigKey.items` take: one Python type or a tuple of them."""
 
@@ -142,9 +168,16 @@ def resolve_config(
 ) -> dict[str, Any]:
     """Check `values` against declared `keys` and fill in defaults; `None` keys accept anything.
 
-    Raises ConfigError naming the key path (`where.key`) with a did-you-mean for unknown keys.
+    Raises ConfigError naming the key path (`where.key`) with a did-you-mean for unknown keys, and for
+    values nested more than MAX_NESTING levels deep (which would break the recursive walks over a
+    step's config: masking, copying, JSON).
     """
     given = dict(values or {})
+    if too_deep(given):
+        raise ConfigError(
+            f"{where or 'config'}: tables and lists nested more than {MAX_NESTING} levels deep;"
+            " flatten the structure"
+        )
     if keys is None:
         return given
     prefix = f"{where}." if where else ""

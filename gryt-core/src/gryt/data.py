@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Any
 
 from gryt.errors import ConfigError
-from gryt.history import ensure_schema, to_json
+from gryt.history import SCHEMA_VERSION, NewerSchema, ensure_schema, missing_tables, stored_version, to_json
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _COLUMN_TYPE = re.compile(r"^(?:[A-Za-z0-9_ (),.+-]|'[^';]*')+$")
@@ -104,6 +104,58 @@ class Data(ABC):
         self.close()
 
 
+class DatabaseFault(ConfigError):
+    """The database file itself failed: corrupted, locked too long, read-only, or its disk is full."""
+
+
+def _newer(target: str, exc: NewerSchema) -> str:
+    return (
+        f"{target}: written by a newer gryt ({exc}); upgrade gryt (pip install -U gryt-core)"
+        " or use another database with --db"
+    )
+
+
+def _fault(target: str, exc: sqlite3.DatabaseError, *, opening: bool = False) -> Exception:
+    """The one-line error for a fault of the database file, or `exc` itself for any other SQL error
+    (a bad statement of a step's own `query()` stays an sqlite3 error)."""
+    reason = str(exc)
+    if "not a database" in reason or "malformed" in reason:
+        if opening and "not a database" in reason:
+            return DatabaseFault(f"{target}: not a SQLite database (or it is corrupted)")
+        return DatabaseFault(
+            f"{target}: the database is corrupted ({reason}); move it aside to start a new history,"
+            f" or try `sqlite3 {target} .recover`"
+        )
+    if "locked" in reason or "busy" in reason:
+        return DatabaseFault(
+            f"{target}: database is locked: another process held it for more than"
+            f" {BUSY_TIMEOUT_MS // 1000} s; retry once it is done"
+        )
+    if "disk is full" in reason:
+        return DatabaseFault(f"{target}: the disk is full; free some space and retry")
+    if "readonly" in reason or "unable to open" in reason:
+        return DatabaseFault(f"{target}: cannot write database ({reason})")
+    if "disk I/O" in reason:
+        return DatabaseFault(
+            f"{target}: a write failed (disk I/O error): the disk may be full or failing; free some space"
+            " or check the disk, then retry"
+        )
+    if opening:
+        return DatabaseFault(f"{target}: cannot use database ({reason})")
+    return exc
+
+
+def _check_tables(target: str, conn: sqlite3.Connection) -> None:
+    """A database at the current schema version that lacks one of gryt's tables was damaged or edited:
+    one line now, rather than an SQL error in the middle of a command."""
+    missing = missing_tables(conn)
+    if missing:
+        raise DatabaseFault(
+            f"{target}: damaged: the table{'s' * (len(missing) > 1)} {', '.join(missing)} "
+            f"{'are' if len(missing) > 1 else 'is'} missing; move the file aside to start a new history"
+        )
+
+
 class SqliteData(Data):
     """SQLite-backed store, safe to share between threads (one connection, one re-entrant lock).
 
@@ -111,9 +163,12 @@ class SqliteData(Data):
     database. `db_path=":memory:"` or `in_memory=True` keeps everything in memory.
     """
 
-    def __init__(self, db_path: str | Path = ".gryt.db", in_memory: bool = False) -> None:
+    def __init__(
+        self, db_path: str | Path = ".gryt.db", in_memory: bool = False, *, read_only: bool = False
+    ) -> None:
         self.in_memory = in_memory or str(db_path) == ":memory:"
         self.path = None if self.in_memory else Path(db_path)
+        self.read_only = read_only and self.path is not None
         self._lock = threading.RLock()
         self._depth = 0
         self._closed = False
@@ -125,6 +180,10 @@ class SqliteData(Data):
 
     def _open(self) -> sqlite3.Connection:
         target = ":memory:" if self.path is None else str(self.path)
+        if self.read_only:
+            conn = self._open_read_only()
+            if conn is not None:
+                return conn
         if self.path is not None:
             if self.path.is_dir():
                 raise ConfigError(f"{self.path}: is a directory, not a database file")
@@ -146,12 +205,62 @@ class SqliteData(Data):
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA foreign_keys = ON")
             ensure_schema(conn)
+            _check_tables(target, conn)
+        except NewerSchema as exc:
+            conn.close()
+            raise ConfigError(_newer(target, exc)) from None
         except sqlite3.DatabaseError as exc:
             conn.close()
-            reason = str(exc)
-            if "not a database" in reason or "malformed" in reason:
-                raise ConfigError(f"{target}: not a SQLite database (or it is corrupted)") from None
-            raise ConfigError(f"{target}: cannot use database ({reason})") from None
+            raise _fault(target, exc, opening=True) from None
+        return conn
+
+    def _open_read_only(self) -> sqlite3.Connection | None:
+        """A connection that never writes, for the history commands: they then work on a database, and
+        in a folder, that this process may not write. None when the database is not at SCHEMA_VERSION
+        yet (the caller opens it for writing, to migrate it).
+
+        A WAL database in a read-only folder without its `-shm` file cannot be opened read-only, only as
+        immutable (what the last run left unmerged in a `-wal` file is then not seen).
+        """
+        assert self.path is not None
+        target = str(self.path)
+        if not self.path.is_file():
+            raise ConfigError(f"{target}: no database file here")
+        conn: sqlite3.Connection | None = None
+        try:
+            for mode in ("mode=ro", "immutable=1"):
+                uri = f"{self.path.resolve().as_uri()}?{mode}"
+                conn = sqlite3.connect(
+                    uri,
+                    uri=True,
+                    timeout=BUSY_TIMEOUT_MS / 1000,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+                conn.row_factory = sqlite3.Row
+                try:
+                    version = stored_version(conn)
+                    break
+                except sqlite3.OperationalError:  # WAL needs a writable `-shm`: try immutable next
+                    conn.close()
+                    if mode != "mode=ro":
+                        raise
+        except sqlite3.DatabaseError as exc:
+            if conn is not None:
+                conn.close()
+            raise _fault(target, exc, opening=True) from None
+        assert conn is not None
+        if version > SCHEMA_VERSION:
+            conn.close()
+            raise ConfigError(_newer(target, NewerSchema(version)))
+        if version < SCHEMA_VERSION:
+            conn.close()
+            return None
+        try:
+            _check_tables(target, conn)
+        except DatabaseFault:
+            conn.close()
+            raise
         return conn
 
     def _execute(self, sql: str, params: Any = (), *, many: bool = False) -> sqlite3.Cursor:
@@ -162,10 +271,8 @@ class SqliteData(Data):
                 if many:
                     return self._conn.executemany(sql, params)
                 return self._conn.execute(sql, params)
-            except sqlite3.OperationalError as exc:
-                if "readonly" in str(exc) or "unable to open" in str(exc):
-                    raise ConfigError(f"{self._describe()}: cannot write database ({exc})") from None
-                raise
+            except sqlite3.DatabaseError as exc:
+                raise _fault(self._describe(), exc) from None
 
     def _insert_sql(self, table: str, columns: tuple[str, ...], key: tuple[str, ...] = ()) -> str:
         """The (cached) INSERT or upsert statement for these identifiers, validated once."""

@@ -181,19 +181,30 @@ MIGRATIONS: list[Migration] = [_V1_TABLES, _migrate_v2, _migrate_v3, _migrate_v4
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+class NewerSchema(Exception):
+    """The database was written by a newer gryt: its schema version is above SCHEMA_VERSION."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(f"schema version {version}, newer than this gryt's {SCHEMA_VERSION}")
+        self.version = version
+
+
 def ensure_schema(conn: sqlite3.Connection) -> None:
     """Bring the database on `conn` to SCHEMA_VERSION: every newer migration, in one transaction.
 
-    A new database gets the current schema at once; one newer than this gryt is left as it is.
+    A new database gets the current schema at once. One newer than this gryt raises NewerSchema and is
+    left untouched: this gryt would not know what its rows mean.
     """
-    if _current_version(conn) >= SCHEMA_VERSION:
+    version = _current_version(conn)
+    if version > SCHEMA_VERSION:
+        raise NewerSchema(version)
+    if version == SCHEMA_VERSION:
         return
     conn.execute("BEGIN IMMEDIATE")
     try:
         version = _current_version(conn)
         if version > SCHEMA_VERSION:
-            conn.execute("ROLLBACK")
-            return
+            raise NewerSchema(version)
         if version == 0 and _is_empty(conn):
             for statement in _fresh_schema():
                 conn.execute(statement)
@@ -208,6 +219,25 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
         raise
 
 
+HISTORY_TABLES = (
+    "pipelines",
+    "runners",
+    "steps_output",
+    "versions",
+    "auth_output",
+    "step_runs",
+    "auth_runs",
+    "destination_runs",
+)
+"""The tables a database at SCHEMA_VERSION has; one missing means the file was damaged or edited."""
+
+
+def missing_tables(conn: sqlite3.Connection) -> list[str]:
+    """The HISTORY_TABLES that the database on `conn` lacks (read-only: nothing is created)."""
+    present = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return [name for name in HISTORY_TABLES if name not in present]
+
+
 def schema_version(data: Data) -> int:
     """The schema version `data`'s database is at."""
     rows = data.query("SELECT MAX(version) AS v FROM schema_version")
@@ -216,6 +246,13 @@ def schema_version(data: Data) -> int:
 
 def _current_version(conn: sqlite3.Connection) -> int:
     conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    return stored_version(conn)
+
+
+def stored_version(conn: sqlite3.Connection) -> int:
+    """The schema version recorded in the database on `conn` (0 when none is), without writing."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'schema_version'").fetchone() is None:
+        return 0
     row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
     return int(row[0]) if row is not None and row[0] is not None else 0
 
@@ -292,7 +329,7 @@ def _decode(text: Any) -> Any:
         return text
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to decode: shown as stored
         return text
 
 
@@ -401,7 +438,7 @@ class _Writer:
                     recorder._write_batch(rows)
             except Exception as exc:  # noqa: BLE001 - reported; the thread must live on for the next rows
                 for recorder in {entry[0] for entry in batch}:
-                    recorder.errors.append(f"could not record the run: {exc}")
+                    recorder.failed(exc)
             finally:  # whatever happened, nobody waits forever for a flush
                 for _, item in batch:
                     if isinstance(item, threading.Event):
@@ -428,9 +465,9 @@ class Recorder:
     process, shared by all recorders) in call order while the next command already runs (timestamps
     are taken at call time). It gathers what arrives within `BATCH_DELAY` seconds and writes it in one
     transaction: one commit and one thread wake-up per batch instead of per step, so a crashed run
-    loses at most that much of its record. `run_started` writes at once; `run_finished` and `close()`
-    wait until every queued row is written. Write errors become `errors` (one line each) instead of
-    failing the run.
+    loses at most that much of its record. `run_started` writes at once (and raises when it cannot: the
+    run has not started); `run_finished` and `close()` wait until every queued row is written. Later
+    write errors become `errors` (one line per distinct problem) instead of raising.
     """
 
     def __init__(self, data: Data | None, *, background: bool = False) -> None:
@@ -462,7 +499,17 @@ class Recorder:
             try:
                 fn(*args)
             except Exception as exc:  # noqa: BLE001 - reported through `errors`, the run goes on
-                self.errors.append(f"could not record to {getattr(self.data, 'path', None)}: {exc}")
+                self.failed(exc)
+
+    def failed(self, exc: Exception) -> None:
+        """Note a write that failed, once per distinct message: a full disk or a lock held too long fails
+        every row alike, and is one line for the user, not one per row."""
+        from gryt.errors import GrytError
+
+        where = "" if isinstance(exc, GrytError) else f" in {getattr(self.data, 'path', None)}"
+        message = f"could not record the run{where}: {exc}"
+        if message not in self.errors:
+            self.errors.append(message)
 
     def close(self) -> None:
         """Wait until every queued row is written."""
@@ -513,7 +560,10 @@ class Recorder:
         for key, value in (extra or {}).items():
             if key in ("issues", "destinations", "warnings", "config"):
                 values[f"{key}_json"] = to_json(value)
-        self.data.update("pipelines", values, {"pipeline_id": run_id})
+        try:
+            self.data.update("pipelines", values, {"pipeline_id": run_id})
+        except Exception as exc:  # noqa: BLE001 - reported through `errors`: the run is over either way
+            self.failed(exc)
 
     def runner_started(
         self, run_id: str, runner_id: str, name: str | None = None, needs: Iterable[str] = ()

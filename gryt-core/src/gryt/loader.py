@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import signal
 import sys
+import threading
 import traceback
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gryt.artifacts import ArtifactSpec, parse_entries
 from gryt.config import ConfigKey, did_you_mean, resolve_config
-from gryt.errors import ConfigError, GrytError, one_line
+from gryt.errors import ConfigError, GrytError, Interrupted, one_line
 from gryt.project import Project, display_path, read_toml
 
 if TYPE_CHECKING:
@@ -389,10 +393,8 @@ def load_python(path: Path) -> LoadedPipeline:
         build = module.build
         if _required_params(build):
             raise ConfigError(f"{file}: build() must take no required arguments")
-        try:
+        with _user_code(path, "build() raised"):
             pipeline = build()
-        except Exception as exc:  # any error in user code is reported with its location
-            raise ConfigError(_located(path, exc, "build() raised")) from exc
         source = "build()"
     else:
         raise ConfigError(f"{file}: defines no pipeline: set PIPELINE = Pipeline(...) or define build()")
@@ -432,14 +434,44 @@ def _import_file(path: Path) -> Any:
     sys.path.insert(0, folder)
     sys.modules[module_name] = module
     try:
-        spec.loader.exec_module(module)
-    except (Exception, SystemExit) as exc:  # any error in user code is reported with its location
+        with _user_code(path, "failed to import"):
+            spec.loader.exec_module(module)
+    except GrytError:
         sys.modules.pop(module_name, None)
-        raise ConfigError(_located(path, exc, "failed to import")) from exc
+        raise
     finally:
         if folder in sys.path:
             sys.path.remove(folder)
     return module
+
+
+@contextmanager
+def _user_code(path: Path, what: str) -> Iterator[None]:
+    """Run code of the pipeline file at `path`: whatever it raises becomes a ConfigError naming the file
+    and line (exit 2), including `sys.exit()` and a KeyboardInterrupt it raises itself, which would
+    otherwise end gryt silently with the script's exit code and nothing run.
+
+    A real Ctrl-C meanwhile still stops gryt as an interrupt (exit 130): on the main thread a SIGINT
+    handler notes the signal, so it is told apart from a `raise KeyboardInterrupt` in the file.
+    """
+    signalled: list[int] = []
+    previous: Any = None
+    if threading.current_thread() is threading.main_thread():
+
+        def handler(signum: int, frame: Any) -> None:
+            signalled.append(signum)
+            raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    except (Exception, SystemExit, KeyboardInterrupt) as exc:  # user code: reported with its location
+        if signalled:
+            raise Interrupted() from None
+        raise ConfigError(_located(path, exc, what)) from exc
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _located(path: Path, exc: BaseException, what: str) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gryt.artifacts import ArtifactError, check_explicit, resolve, select
+from gryt.config import MAX_NESTING, too_deep
 from gryt.errors import one_line
 from gryt.events import EventDispatcher
 from gryt.history import Recorder, now_iso
@@ -137,6 +138,7 @@ class PipelineRun:
         self.parallel = parallel
         self.events = EventDispatcher(pipeline.hooks, ctx.masker)
         self.recorder = Recorder(pipeline.data, background=True)
+        self.reported = 0  # how many of the recorder's errors were already reported as warnings
         self.status: RunStatus | None = None
         self.error: str | None = None
         self.keyboard = False
@@ -191,8 +193,7 @@ class PipelineRun:
             result["error"] = self.error or self._describe_failure()
         result = ctx.masker.mask_obj(result)
         recorder.close()
-        for problem in recorder.errors:
-            events.warn(problem)
+        self._report_recording(result)
         events.pipeline_end(pipeline, result, ctx)
         result["warnings"] = list(events.warnings)
         extra: dict[str, Any] = {
@@ -209,9 +210,24 @@ class PipelineRun:
             error=result.get("error"),
             extra=ctx.masker.mask_obj(extra),
         )
+        self._report_recording(result)
         if self.keyboard:
             raise KeyboardInterrupt
         return result
+
+    def _report_recording(self, result: dict[str, Any]) -> None:
+        """Warn once about each new recorder error. A run whose record could not be written (disk full,
+        database locked too long or corrupted) is not a success: it ends `error`, with that as its error."""
+        errors = self.recorder.errors
+        for problem in errors[self.reported :]:
+            self.events.warn(problem)
+        self.reported = len(errors)
+        if errors and result["status"] == SUCCESS:
+            self.status = ERROR
+            result["status"] = ERROR
+            result["error"] = self.ctx.masker.mask(errors[0])
+        if "warnings" in result:
+            result["warnings"] = list(self.events.warnings)
 
     def _run(self) -> None:
         pipeline, ctx = self.pipeline, self.ctx
@@ -257,6 +273,8 @@ class PipelineRun:
             for key, value in getattr(auth, "exported_env", {}).items():
                 ctx.env.setdefault(key, value)
             result = dict(raw) if isinstance(raw, dict) else {"status": ERROR, "error": "no result dict"}
+            if too_deep(result):  # masking, event copies and JSON walk results recursively
+                result = {"status": ERROR, "error": f"result nested more than {MAX_NESTING} levels deep"}
             if result.get("status") not in (SUCCESS, ERROR, SKIPPED):
                 result["error"] = result.get("error") or f"unexpected status {result.get('status')!r}"
                 result["status"] = ERROR
@@ -453,6 +471,8 @@ class PipelineRun:
             published = destination.publish(chosen)
             if not isinstance(published, list):
                 raise TypeError(f"publish() returned {type(published).__name__}, not a list")
+            if too_deep(published):
+                raise ValueError(f"publish() returned items nested more than {MAX_NESTING} levels deep")
         except Exception as exc:  # noqa: BLE001 - a destination bug is a failed publish, not a crash
             published = [{"artifact": None, "status": ERROR, "error": one_line(exc)}]
             self.events.error(f"destination:{destination.id}", exc, self.ctx)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gryt.config import ConfigKey, resolve_config
+from gryt.config import MAX_NESTING, ConfigKey, resolve_config, too_deep
 from gryt.errors import ConfigError
 
 GRYT_DIR = ".gryt"
@@ -79,13 +79,24 @@ def read_toml(path: Path) -> dict[str, Any]:
     try:
         with open(path, "rb") as fh:
             doc: dict[str, Any] = tomllib.load(fh)
-            return doc
+    except RecursionError:  # the parser recurses once per nested array or inline table
+        raise ConfigError(_too_deep(path)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{display_path(path)}: invalid TOML: {exc}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{display_path(path)}: invalid TOML: not UTF-8 text ({exc.reason})") from None
     except OSError as exc:
         raise ConfigError(f"{display_path(path)}: cannot read: {exc.strerror or exc}") from None
+    if too_deep(doc):
+        raise ConfigError(_too_deep(path))
+    return doc
+
+
+def _too_deep(path: Path) -> str:
+    return (
+        f"{display_path(path)}: tables and lists nested more than {MAX_NESTING} levels deep;"
+        " flatten the structure"
+    )
 
 
 def _has_tool_gryt(pyproject: Path) -> bool:

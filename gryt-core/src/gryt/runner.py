@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from gryt.config import MAX_NESTING, too_deep
 from gryt.errors import ConfigError, one_line
 from gryt.events import EventDispatcher
 from gryt.history import Recorder, now_iso
@@ -172,6 +173,8 @@ class Runner:
             raw["attempts"] = 1
         if not isinstance(raw, dict):
             raw = empty_result(ERROR, f"run() returned {type(raw).__name__}, not a result dict")
+        elif too_deep(raw):  # masking, event copies and JSON walk results recursively
+            raw = empty_result(ERROR, f"run() returned a result nested more than {MAX_NESTING} levels deep")
         result = dict(raw)
         if "status" not in result:
             result["status"] = ERROR
@@ -190,6 +193,12 @@ class Runner:
         *,
         start_ts: str | None,
     ) -> None:
+        if result.get("log_error"):  # one warning for all steps: a full disk fails every log alike
+            message = (
+                f"could not write the step log files ({result['log_error']}); the output is in the results"
+            )
+            if message not in events.warnings:
+                events.warn(message)
         masked = ctx.masker.mask_obj(result)
         if masked is not result:
             result.clear()

@@ -272,4 +272,6 @@ class CommandStep(Step):
             result["error"] = masker.mask(out.error or "failed")
         if out.truncated:
             result["truncated"] = dict(out.truncated)
+        if log is not None and log.error is not None:
+            result["log_error"] = log.error
         return result

@@ -79,7 +79,8 @@ def is_memory(path: Path) -> bool:
 
 
 def open_data(path: Path, *, create: bool = True) -> SqliteData:
-    """Open the SQLite database at `path` (`:memory:`: in memory); a missing file is an error unless `create`."""
+    """Open the SQLite database at `path` (`:memory:`: in memory); a missing file is an error unless
+    `create`. Without `create` (the history commands) it is opened read-only when its schema is current."""
     from gryt.data import SqliteData
 
     if is_memory(path):
@@ -93,7 +94,7 @@ def open_data(path: Path, *, create: bool = True) -> SqliteData:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ConfigError(f"{path}: cannot create the database folder: {exc.strerror or exc}") from None
-    return SqliteData(path)
+    return SqliteData(path, read_only=not create)
 
 
 def database_path(project: Project, db: Path | None) -> Path:

@@ -19,7 +19,7 @@ def _decode_row(row: dict[str, Any]) -> dict[str, Any]:
         if key.endswith("_json") and isinstance(value, str):
             try:
                 out[key] = json.loads(value)
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested too deeply to decode: as stored
                 out[key] = value
         else:
             out[key] = value

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from gryt.cli._common import escape, format_duration
+from gryt.cli._common import format_duration
 from gryt.hook import Hook
 from gryt.status import ERROR, SKIPPED, SUCCESS
 
@@ -270,9 +270,10 @@ class LiveProgress(_Tracker):
     def on_step_end(self, step: Any, result: dict[str, Any], context: Any = None) -> None:
         state = self.step_ended(step, result, context)
         if result.get("status") not in (SUCCESS, SKIPPED) and self.live is not None:
-            self.live.console.print(
-                f"[red]x[/red] {escape(state.id)}/{escape(getattr(step, 'id', step))} {escape(_step_line(step, result))}"
-            )
+            from rich.text import Text
+
+            line = f" {state.id}/{getattr(step, 'id', step)} {_step_line(step, result)}"
+            self.live.console.print(Text.assemble(("x", "red"), line))
 
     def on_destination_start(self, destination: Any, context: Any = None) -> None:
         self.destination_started(destination)
@@ -280,13 +281,16 @@ class LiveProgress(_Tracker):
     def on_destination_end(self, destination: Any, result: dict[str, Any], context: Any = None) -> None:
         self.destination_ended(destination, result)
         if result.get("status") == ERROR and self.live is not None:
-            self.live.console.print(
-                f"[red]x[/red] deliver/{escape(destination.id)} {escape(destination_line(result))}"
-            )
+            from rich.text import Text
+
+            line = f" deliver/{destination.id} {destination_line(result)}"
+            self.live.console.print(Text.assemble(("x", "red"), line))
 
     def on_error(self, scope: str, error: BaseException | str, context: Any = None) -> None:
         if self.live is not None and not scope.startswith(SUMMARISED_SCOPES):
-            self.live.console.print(f"[red]error[/red] in {escape(scope)}: {escape(error)}")
+            from rich.text import Text
+
+            self.live.console.print(Text.assemble(("error", "red"), f" in {scope}: {error}"))
 
 
 def tail(text: Any, lines: int) -> str:
@@ -350,7 +354,7 @@ def render_summary(result: dict[str, Any], console: Any, elapsed: float, failure
     from rich.table import Table
     from rich.text import Text
 
-    from gryt.cli.runs import styled
+    from gryt.cli.runs import plain, styled
     from gryt.project import display_path
 
     table = Table(box=None, header_style="bold", pad_edge=False)
@@ -361,8 +365,8 @@ def render_summary(result: dict[str, Any], console: Any, elapsed: float, failure
             step = raw if isinstance(raw, dict) else {}
             attempts = step.get("attempts")
             table.add_row(
-                escape(rid),
-                escape(sid),
+                plain(rid),
+                plain(sid),
                 styled(str(step.get("status"))),
                 format_duration(step.get("duration")) if step.get("status") != SKIPPED else "-",
                 str(attempts) if attempts is not None else "-",
@@ -372,7 +376,7 @@ def render_summary(result: dict[str, Any], console: Any, elapsed: float, failure
         status = str(outcome.get("status"))
         table.add_row(
             "deliver",
-            escape(did),
+            plain(did),
             styled(status),
             format_duration(outcome.get("duration")) if status != SKIPPED else "-",
             "-",
@@ -387,7 +391,7 @@ def render_summary(result: dict[str, Any], console: Any, elapsed: float, failure
             body.append(text + "\n")
         if outcome.get("log_path"):
             body.append(f"full log: {display_path(Path(outcome['log_path']))}\n", style="dim")
-        console.print(Panel(body, title=f"deliver/{did}", title_align="left", border_style="red"))
+        console.print(Panel(body, title=plain(f"deliver/{did}"), title_align="left", border_style="red"))
     for rid, sid, step in failed_steps(result):
         body = Text()
         if step.get("error"):
@@ -400,25 +404,31 @@ def render_summary(result: dict[str, Any], console: Any, elapsed: float, failure
         log = log_line(failures, rid, sid)
         if log is not None:
             body.append(log + "\n", style="dim")
-        console.print(Panel(body, title=f"{rid}/{sid}", title_align="left", border_style="red"))
+        console.print(Panel(body, title=plain(f"{rid}/{sid}"), title_align="left", border_style="red"))
     _print_outcome(result, console, elapsed)
 
 
 def _print_outcome(result: dict[str, Any], console: Any, elapsed: float) -> None:
+    """Issues, auth failures, skipped destinations, warnings and the outcome line; every part that comes
+    from the user or a step is a Text, never parsed as markup."""
+    from rich.text import Text
+
     from gryt.cli.runs import styled
 
     for issue in result.get("issues") or []:
-        console.print(f"[red]issue[/red] {escape(issue.get('name'))}: {escape(issue.get('message'))}")
+        console.print(Text.assemble(("issue", "red"), f" {issue.get('name')}: {issue.get('message')}"))
     for auth_id, auth in (result.get("auth") or {}).items():
         if isinstance(auth, dict) and auth.get("status") not in (SUCCESS, None):
-            console.print(f"[red]auth {escape(auth_id)} failed[/red]: {escape(auth.get('error') or '')}")
+            console.print(Text.assemble((f"auth {auth_id} failed", "red"), f": {auth.get('error') or ''}"))
     for dest_id, outcome in (result.get("delivery") or {}).items():
         if isinstance(outcome, dict) and outcome.get("status") == SKIPPED and outcome.get("error"):
-            console.print(f"[dim]deliver/{escape(dest_id)} skipped: {escape(outcome.get('error'))}[/dim]")
+            console.print(Text(f"deliver/{dest_id} skipped: {outcome.get('error')}", style="dim"))
     for warning in result.get("warnings") or []:
-        console.print(f"[yellow]warning[/yellow]: {escape(warning)}")
+        console.print(Text.assemble(("warning", "yellow"), f": {warning}"))
     status = str(result.get("status"))
-    console.print(f"run {escape(result.get('run_id'))} {styled(status)} in {format_duration(elapsed)}")
+    console.print(
+        Text.assemble(f"run {result.get('run_id')} ", styled(status), f" in {format_duration(elapsed)}")
+    )
 
 
 def render_plain_summary(result: dict[str, Any], stream: IO[str], elapsed: float, failures: Failures) -> None:

@@ -173,6 +173,8 @@ def _run(opts: RunOptions) -> int:
     path = resolve_pipeline_path(opts.spec, project)
     junit_path = opts.junit.expanduser().resolve() if opts.junit is not None else None
     data = open_data(Path(MEMORY_DB) if opts.in_memory else database_path(project, opts.db))
+    if data.path is not None:
+        _check_log_folder(data.path.parent / "logs", data)
     try:
         with in_folder(project.root):
             loaded = load_pipeline(path, data=data)
@@ -211,6 +213,23 @@ def _run(opts: RunOptions) -> int:
     if status == INTERRUPTED and signal_code is not None:
         return signal_code
     return EXIT_CODES.get(status, 1)
+
+
+def _check_log_folder(folder: Path, data: Any) -> None:
+    """Create the folder of the step log files before anything runs: when something else is in its
+    place (a file named `logs`) or it cannot be created, that is one line and exit 2, not a run whose
+    every step reports the same error."""
+    from gryt.errors import ConfigError
+    from gryt.project import display_path
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        data.close()
+        what = "a file is in its place" if folder.exists() and not folder.is_dir() else exc.strerror or exc
+        raise ConfigError(
+            f"{display_path(folder)}: cannot create the log folder ({what}); move it aside or fix its permissions"
+        ) from None
 
 
 def _select(pipeline: Any, runners: list[str]) -> Any:

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from gryt.cli._common import (
-    escape,
     format_duration,
     history_database,
     make_console,
@@ -22,6 +21,8 @@ from gryt.cli._common import (
 from gryt.status import AUTH_FAILED, ERROR, INTERRUPTED, INVALID_ENV, RUNNING, SKIPPED, SUCCESS
 
 if TYPE_CHECKING:
+    from rich.text import Text
+
     from gryt.data import Data
 
 app = typer.Typer(
@@ -48,9 +49,19 @@ def run_status(run: dict[str, Any]) -> str:
     return "abandoned" if run.get("abandoned") else str(run.get("status") or "-")
 
 
-def styled(status: str) -> str:
-    style = STATUS_STYLES.get(status)
-    return f"[{style}]{status}[/{style}]" if style else status
+def styled(status: str) -> Text:
+    """`status` in its colour, as a Text: a status read from the database is never parsed as markup."""
+    from rich.text import Text
+
+    return Text(status, style=STATUS_STYLES.get(status, ""))
+
+
+def plain(value: Any) -> Text:
+    """A table cell or line part holding user-controlled text (names, ids, errors) exactly as written:
+    a Text is never parsed as Rich markup, so `ci[/x]` cannot crash a view and `rel[prod]` stays visible."""
+    from rich.text import Text
+
+    return Text(str(value))
 
 
 def short_time(stamp: Any) -> str:
@@ -101,8 +112,8 @@ def list_(
             table.add_column(column, no_wrap=column != "pipeline")
         for run in runs:
             table.add_row(
-                str(run["run_id"]),
-                str(run.get("name") or "-"),
+                plain(run["run_id"]),
+                plain(run.get("name") or "-"),
                 styled(run_status(run)),
                 short_time(run.get("start_timestamp")),
                 format_duration(run.get("duration")),
@@ -184,14 +195,25 @@ def resolve_run_id(data: Data, given: str, path: Path) -> str:
 def render_run(run: dict[str, Any]) -> None:
     """A human view of one run: header, auth attempts, runners and steps, destinations, errors."""
     from rich.table import Table
+    from rich.text import Text
 
     console = make_console()
     status = run_status(run)
-    console.print(f"[bold]Run {run['run_id']}[/bold]  pipeline [bold]{run.get('name') or '-'}[/bold]")
     console.print(
-        f"status {styled(status)}  started {short_time(run.get('start_timestamp'))}  "
-        f"duration {format_duration(run.get('duration'))}"
-        + (f"  pid {run['pid']} on {run['host']}" if run.get("pid") and run.get("host") else "")
+        Text.assemble(
+            ("Run ", "bold"),
+            (str(run["run_id"]), "bold"),
+            "  pipeline ",
+            (str(run.get("name") or "-"), "bold"),
+        )
+    )
+    console.print(
+        Text.assemble(
+            "status ",
+            styled(status),
+            f"  started {short_time(run.get('start_timestamp'))}  duration {format_duration(run.get('duration'))}",
+            f"  pid {run['pid']} on {run['host']}" if run.get("pid") and run.get("host") else "",
+        )
     )
     if run.get("error"):
         console.print(f"error: {run['error']}", markup=False)
@@ -203,11 +225,11 @@ def render_run(run: dict[str, Any]) -> None:
             raw = attempt.get("output")
             output: dict[str, Any] = raw if isinstance(raw, dict) else {}
             auth.add_row(
-                str(attempt.get("auth_id")),
-                str(attempt.get("name") or "-"),
+                plain(attempt.get("auth_id")),
+                plain(attempt.get("name") or "-"),
                 styled(str(attempt.get("status"))),
                 format_duration(attempt.get("duration")),
-                str(output.get("error") or ""),
+                plain(output.get("error") or ""),
             )
         console.print(auth)
     steps = Table(box=None, header_style="bold")
@@ -221,7 +243,7 @@ def render_run(run: dict[str, Any]) -> None:
         rows = steps_by_runner.pop(rid, [])
         if not rows:
             steps.add_row(
-                rid, "-", styled(str(runner.get("status"))), format_duration(runner.get("duration"))
+                plain(rid), "-", styled(str(runner.get("status"))), format_duration(runner.get("duration"))
             )
         for step in rows:
             steps.add_row(*_step_row(rid, step))
@@ -245,12 +267,12 @@ def _render_deliveries(console: Any, rows: list[dict[str, Any]]) -> None:
     for row in rows:
         status = str(row.get("status"))
         table.add_row(
-            escape(row.get("destination_id")),
-            escape(row.get("name") or "-"),
-            escape(row.get("artifact") or "-"),
+            plain(row.get("destination_id")),
+            plain(row.get("name") or "-"),
+            plain(row.get("artifact") or "-"),
             styled(status),
             format_duration(row.get("duration")) if status != SKIPPED else "-",
-            escape(row.get("error") or ""),
+            plain(row.get("error") or ""),
         )
         if row.get("log_path"):
             logs[str(row.get("destination_id"))] = str(row["log_path"])
@@ -259,17 +281,17 @@ def _render_deliveries(console: Any, rows: list[dict[str, Any]]) -> None:
         console.print(f"log {destination_id}: {path}", markup=False, highlight=False)
 
 
-def _step_row(runner_id: str, step: dict[str, Any]) -> list[str]:
+def _step_row(runner_id: str, step: dict[str, Any]) -> list[Text | str]:
     raw = step.get("output")
     output: dict[str, Any] = raw if isinstance(raw, dict) else {}
     error = str(output.get("error") or "")
     returncode = step.get("returncode")
     return [
-        runner_id,
-        str(step.get("step_id")),
+        plain(runner_id),
+        plain(step.get("step_id")),
         styled(str(step.get("status"))),
         format_duration(step.get("duration")),
         str(step.get("attempts") if step.get("attempts") is not None else "-"),
         str(returncode) if returncode is not None else "-",
-        error.replace("[", "\\["),
+        plain(error),
     ]

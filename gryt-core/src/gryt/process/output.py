@@ -132,13 +132,19 @@ def _join(pieces: Sequence[str | bytes] | deque[str | bytes]) -> str:
 
 
 class LazyLog:
-    """A UTF-8 log file created on the first write (steps without output leave no empty file)."""
+    """A UTF-8 log file created on the first write (steps without output leave no empty file).
+
+    The log is gryt's own copy of the output, so it never fails the step: when the file cannot be
+    created or written (disk full, file size limit, no permission, a file where its folder should be),
+    `error` says why, what was written so far stays, and later writes are dropped.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = path
         self._file: IO[bytes] | None = None
         self._lock = threading.Lock()
         self.written = False
+        self.error: str | None = None
 
     def write(self, text: str) -> None:
         if text:
@@ -149,17 +155,29 @@ class LazyLog:
         if not data:
             return
         with self._lock:
-            if self._file is None:
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-                self._file = open(self.path, "ab")  # noqa: SIM115 - closed in close()
-            self._file.write(data)
-            self.written = True
+            if self.error is not None:
+                return
+            try:
+                if self._file is None:
+                    Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                    self._file = open(self.path, "ab")  # noqa: SIM115 - closed in close()
+                self._file.write(data)
+                self.written = True
+            except OSError as exc:
+                self.error = exc.strerror or str(exc)
+                self._close()
 
     def close(self) -> None:
         with self._lock:
-            if self._file is not None:
+            self._close()
+
+    def _close(self) -> None:
+        if self._file is not None:
+            try:
                 self._file.close()
-                self._file = None
+            except OSError as exc:  # the buffered rest could not be written (disk full)
+                self.error = self.error or exc.strerror or str(exc)
+            self._file = None
 
 
 class Stream:

@@ -1,0 +1,5 @@
+# expect: :5: | build() raised | KeyboardInterrupt
+from gryt import Pipeline
+
+def build() -> Pipeline:
+    raise KeyboardInterrupt

@@ -1,0 +1,3 @@
+# expect: :3: | failed to import | SystemExit
+import sys
+sys.exit(0)

@@ -1,0 +1,2 @@
+# expect: :2: | failed to import | KeyboardInterrupt
+raise KeyboardInterrupt
