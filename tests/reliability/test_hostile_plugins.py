@@ -1,11 +1,13 @@
 """Hostile plugins, end to end: fake distributions on PYTHONPATH, driven through the real `gryt` command.
 
-A broken `entry_points.txt` in some installed distribution, and one plugin distribution installed twice.
+A broken `entry_points.txt` in some installed distribution, one plugin distribution installed twice, and
+a plugin that calls `sys.exit()` or raises KeyboardInterrupt in a hook or in a method of its types.
 """
 
 from __future__ import annotations
 
 import json
+import signal
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -141,3 +143,161 @@ def test_two_versions_in_one_folder_name_the_one_plugins_list_shows(project: Pro
         f" is used, version {other} at {site}/gryt_twice-{other}.dist-info is ignored"
     )
     assert expected in done.stderr.decode().splitlines()
+
+
+EXITING_HOOKS = """
+    import sys
+    from pathlib import Path
+
+    from gryt import hookimpl
+
+
+    @hookimpl
+    def gryt_pipeline_start(pipeline, context):
+        raise KeyboardInterrupt  # plugin code, not a Ctrl-C
+
+
+    @hookimpl
+    def gryt_step_end(step, result, context):
+        sys.exit(3)
+
+
+    @hookimpl
+    def gryt_pipeline_end(pipeline, result, context):
+        sys.exit(0)
+
+
+    @hookimpl
+    def gryt_error(scope, error, context):
+        with open(Path.cwd() / "errors.txt", "a") as out:
+            out.write(f"{scope} {error}\\n")
+"""
+
+EXITING_REGISTRATION = """
+    import sys
+
+    from gryt import hookimpl
+
+
+    @hookimpl
+    def gryt_register_steps(register):
+        sys.exit("bye from registration")
+"""
+
+
+def test_sys_exit_and_keyboard_interrupt_in_plugin_hooks_are_plugin_errors(
+    project: Project, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    plugin(site, "exiting", EXITING_HOOKS)
+    plugin(site, "quitter", EXITING_REGISTRATION)
+    pipeline(project, "ok")
+    pipeline(project, "bad", FAIL_STEP)
+    env = env_for(site)
+
+    done = project.run("run", "ok", env=env)
+
+    stderr = done.stderr.decode()
+    assert done.returncode == 0, stderr
+    assert_clean(done.stderr)
+    assert "plugin exiting failed in gryt_step_end: SystemExit: 3" in stderr
+    assert "plugin exiting failed in gryt_pipeline_start: KeyboardInterrupt" in stderr
+    assert "plugin exiting failed in gryt_pipeline_end: SystemExit" in stderr
+    assert "bye from registration" in stderr  # the registration hook's SystemExit: one warning
+    errors = (project.root / "errors.txt").read_text()
+    assert "plugin:exiting plugin exiting failed in gryt_step_end: SystemExit: 3" in errors
+    assert project.only_run()["status"] == "success"
+
+    failed = project.run("run", "bad", "--in-memory", env=env)  # sys.exit(0) cannot hide a failure
+    assert failed.returncode == 1, failed.stderr.decode()
+    assert_clean(failed.stderr)
+
+    rows = listed(project, env)
+    assert rows["quitter"]["status"] == "error"
+    assert "SystemExit: bye from registration" in rows["quitter"]["error"]
+    assert rows["exiting"]["status"] == "ok"
+
+
+SLOW_REGISTRATION = """
+    import time
+    from pathlib import Path
+
+    from gryt import hookimpl
+
+
+    @hookimpl
+    def gryt_register_steps(register):
+        (Path.cwd() / "registering").write_text("")
+        time.sleep(60)
+"""
+
+
+def test_real_ctrl_c_while_a_plugin_registers_still_interrupts(project: Project, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    plugin(site, "slow", SLOW_REGISTRATION)
+
+    proc = project.spawn("plugins", "list", env=env_for(site))
+    project.wait_for_file("registering")
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=30)
+
+    out, err = project.output(proc)
+    assert proc.returncode == 130, err  # a plugin's own KeyboardInterrupt would have listed the plugins
+    assert out == ""
+    assert "Traceback" not in err
+
+
+EXITING_STEP_TYPES = """
+    import sys
+
+    from gryt import hookimpl
+    from gryt.step import Step
+
+
+    class ExitStep(Step):
+        name = "exit"
+
+        def run(self):
+            sys.exit(7)
+
+
+    class InterruptStep(Step):
+        name = "interrupt"
+
+        def validate(self):
+            raise KeyboardInterrupt  # plugin code, not a Ctrl-C
+
+        def run(self):
+            return {"status": "success"}
+
+
+    @hookimpl
+    def gryt_register_steps(register):
+        register(ExitStep)
+        register(InterruptStep)
+"""
+
+
+def test_sys_exit_in_a_plugin_step_type_is_a_failed_step(project: Project, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    plugin(site, "exittypes", EXITING_STEP_TYPES)
+    project.write_pipeline(
+        "types.toml",
+        '[pipeline]\nname = "types"\n\n'
+        '[[runners]]\nid = "a"\nsteps = [{ id = "exits", type = "exit" }]\n\n'
+        '[[runners]]\nid = "b"\nsteps = [{ id = "interrupts", type = "interrupt" }]\n',
+    )
+
+    done = project.run("run", "types", env=env_for(site))
+
+    assert done.returncode == 1, done.stderr.decode()
+    assert_clean(done.stderr)
+    run = project.only_run()
+    assert run["status"] == "error"
+    assert {step["step_id"]: step["status"] for step in run["steps"]} == {
+        "exits": "error",
+        "interrupts": "error",
+    }
+    stdout = done.stdout.decode()
+    assert "a/exits error" in stdout and "- run() raised SystemExit: 7" in stdout, stdout
+    assert "b/interrupts error" in stdout and "- validate() raised KeyboardInterrupt" in stdout, stdout

@@ -69,6 +69,9 @@ app.add_typer(version.app, name="version", rich_help_panel="Project")
 def main() -> None:
     """Console entry point: gryt errors become one line on stderr and their exit code."""
     debug = "--debug" in sys.argv or os.environ.get("GRYT_DEBUG") == "1"
+    from gryt.interrupts import track_signals
+
+    track_signals()
     try:
         app()
     except GrytError as exc:

@@ -47,8 +47,10 @@ def interrupt_signals(pipeline: Any) -> Iterator[dict[str, Any]]:
     if threading.current_thread() is not threading.main_thread():
         yield state
         return
+    from gryt.interrupts import note_signal
 
     def handler(signum: int, frame: Any) -> None:
+        note_signal()
         state["count"] += 1
         if state["signal"] is None:
             state["signal"] = signum
