@@ -1,7 +1,8 @@
 """Hostile plugins, end to end: fake distributions on PYTHONPATH, driven through the real `gryt` command.
 
-A broken `entry_points.txt` in some installed distribution, one plugin distribution installed twice, and
-a plugin that calls `sys.exit()` or raises KeyboardInterrupt in a hook or in a method of its types.
+A broken `entry_points.txt` in some installed distribution, one plugin distribution installed twice, a
+plugin that calls `sys.exit()` or raises KeyboardInterrupt in a hook or in a method of its types, and a
+plugin that prints while `--json` output is asked for.
 """
 
 from __future__ import annotations
@@ -301,3 +302,54 @@ def test_sys_exit_in_a_plugin_step_type_is_a_failed_step(project: Project, tmp_p
     stdout = done.stdout.decode()
     assert "a/exits error" in stdout and "- run() raised SystemExit: 7" in stdout, stdout
     assert "b/interrupts error" in stdout and "- validate() raised KeyboardInterrupt" in stdout, stdout
+
+
+PRINTING_PLUGIN = """
+    import os
+    import subprocess
+
+    from gryt import hookimpl
+
+    print("hello from import")
+    os.write(1, b"raw bytes from import\\n")
+
+
+    @hookimpl
+    def gryt_register_steps(register):
+        print("hello from registration")
+
+
+    @hookimpl
+    def gryt_step_end(step, result, context):
+        print("hello from a hook")
+        subprocess.run(["echo", "hello from a hook's child"], check=True)
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "ok", "--json"],
+        ["plugins", "list", "--json"],
+        ["plugins", "list", "--json", "--verbose"],
+        ["env-validate", "ok", "--json"],
+    ],
+    ids=" ".join,
+)
+def test_a_printing_plugin_cannot_break_json_output(
+    project: Project, tmp_path: Path, args: list[str]
+) -> None:
+    site = tmp_path / "site"
+    plugin(site, "chatty", PRINTING_PLUGIN)
+    pipeline(project, "ok")
+    env = env_for(site)
+
+    done = project.run(*args, env=env)
+
+    assert done.returncode == 0, done.stderr.decode()
+    assert_clean(done.stderr)
+    json.loads(done.stdout)
+    assert b"hello from" not in done.stdout
+    assert b"hello from import" in done.stderr  # moved, not lost
+    if args[0] == "run":
+        assert b"hello from a hook's child" in done.stderr
