@@ -1,4 +1,4 @@
-"""Output sinks, end to end: a reader that goes away, a closed stdout, a full device, a --json document.
+"""Output sinks, end to end: a reader that goes away, a closed stdout, a full device, an unwritable --junit.
 
 Where gryt's output goes must never change what a run does: the steps keep running, the run keeps its own
 exit code, and nothing like "Exception ignored ... BrokenPipeError" or a traceback appears at exit.
@@ -106,6 +106,29 @@ def test_closed_or_full_stdout_keeps_the_runs_exit_code(
         done = shell(project, SINKS[sink], *command)
         assert done.returncode == 0, (command, done.stderr.decode(errors="replace"))
         assert_quiet_exit(done.stderr)
+
+
+def test_unwritable_junit_path_fails_before_anything_runs(project: Project) -> None:
+    project.write_pipeline(
+        "touch.toml",
+        '[pipeline]\nname = "touch"\n\n[[runners]]\nid = "main"\n'
+        f'steps = [{{ id = "touch", cmd = {project.toml_cmd("touch", "touched")} }}]\n',
+    )
+    (project.root / "notes.txt").write_text("a file, not a folder\n")
+
+    for target, reason in (("notes.txt/junit.xml", "is not a folder"), (".gryt", "Is a directory")):
+        done = project.run("run", "touch", "--junit", target)
+
+        lines = done.stderr.decode().splitlines()
+        assert done.returncode == 2, done.stderr.decode()
+        assert len(lines) == 1, lines
+        assert lines[0].startswith("gryt: error: --junit ") and reason in lines[0], lines
+        assert not project.file("touched.ran").exists()  # nothing ran
+        assert not project.db.exists()  # and nothing was recorded
+
+    done = project.run("run", "touch", "--junit", "reports/junit.xml")  # a folder to create is fine
+    assert done.returncode == 0, done.stderr.decode()
+    assert (project.root / "reports" / "junit.xml").read_text().startswith("<?xml")
 
 
 def test_json_document_is_the_only_thing_on_stdout(project: Project) -> None:
