@@ -247,7 +247,7 @@ def test_custom_token_variable_is_used_alone(fly_api, monkeypatch):
             'fly.method: expected one of "auto", "flyctl", "api", got "flyctll" (did you mean "flyctl"?)',
         ),
         ({"token_env_var": " "}, 'fly.token_env_var: expected a non-empty string, got " "'),
-        ({"timeout": 0}, "fly.timeout: expected a positive number, got 0"),
+        ({"timeout": 0}, "fly.timeout: expected a positive number <= 31536000, got 0"),
         ({"timeout": "30"}, "fly.timeout: expected a number"),
         ({"api_base": "api.fly.example"}, "fly.api_base must be an http(s) URL"),
         ({"token_env": "X"}, 'fly.token_env: unknown key (did you mean "token_env_var"?)'),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gryt.config import ConfigKey, describe, did_you_mean, resolve_config
+from gryt.config import MAX_SECONDS, ConfigKey, describe, did_you_mean, resolve_config
 from gryt.errors import ConfigError
 
 KEYS = (
@@ -91,6 +91,11 @@ def test_bad_values_render_on_one_short_line() -> None:
             ConfigKey("timeout", (int, float), 30, positive=True),
             0,
             "timeout: expected a positive number, got 0",
+        ),
+        (
+            ConfigKey("timeout", (int, float), 30, minimum=0, maximum=MAX_SECONDS),
+            1e300,
+            "timeout: expected a number between 0 and 31536000, got 1e+300",
         ),
         (
             ConfigKey("max_output", int, 1, positive=True),

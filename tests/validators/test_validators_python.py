@@ -128,7 +128,7 @@ def test_a_named_interpreter_that_is_missing_or_broken(tmp_path: Path) -> None:
         ({"modules": ["not a module"]}, "expected dotted module names"),
         ({"modules": "json"}, "expected a list"),
         ({"interpreter": " "}, "interpreter: must not be empty"),
-        ({"timeout": 0}, "timeout: expected a positive number, got 0"),
+        ({"timeout": 0}, "timeout: expected a positive number <= 31536000, got 0"),
     ],
 )
 def test_bad_config(kwargs: dict[str, object], fragment: str) -> None:

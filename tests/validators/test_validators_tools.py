@@ -182,8 +182,11 @@ def test_hanging_tool_is_killed_with_its_children(stub_bin, tmp_path: Path, wait
         ({"name": "git", "min_version": "latest"}, 'expected a version like "1.10"'),
         ({"name": "git", "min_version": 1.1}, "expected a string"),
         ({"name": "git", "version_regex": "("}, "invalid regular expression"),
-        ({"name": "git", "timeout": 0}, "timeout: expected a positive number, got 0"),
-        ({"name": "git", "timeout": float("nan")}, "timeout: expected a positive number, got nan"),
+        ({"name": "git", "timeout": 0}, "timeout: expected a positive number <= 31536000, got 0"),
+        (
+            {"name": "git", "timeout": float("nan")},
+            "timeout: expected a positive number <= 31536000, got nan",
+        ),
         ({"name": " "}, 'name: expected a non-empty string, got " "'),
         ({"name": "git", "version_args": "--version"}, "expected a list"),
         ({"name": "git", "version_args": [1]}, "version_args[0]: expected a string, got 1"),

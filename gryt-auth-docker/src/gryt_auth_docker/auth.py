@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from gryt.auth import Auth
 from gryt.command import run_short_command
-from gryt.config import ConfigKey
+from gryt.config import MAX_SECONDS, ConfigKey
 from gryt.errors import ConfigError, GrytError
 from gryt_auth_docker.docker_config import (
     CONFIG_FILE,
@@ -70,6 +70,7 @@ class DockerRegistryAuth(Auth):
             DEFAULT_TIMEOUT,
             "seconds to wait for the registry, docker or token_command",
             positive=True,
+            maximum=MAX_SECONDS,
         ),
     )
 

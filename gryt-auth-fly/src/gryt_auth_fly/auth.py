@@ -6,7 +6,7 @@ import os
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from gryt.auth import Auth
-from gryt.config import ConfigKey
+from gryt.config import MAX_SECONDS, ConfigKey
 from gryt.errors import ConfigError
 from gryt_auth_fly.errors import FlyAuthError
 from gryt_auth_fly.tokens import secret_forms
@@ -44,7 +44,12 @@ class FlyAuth(Auth):
             non_empty=True,
         ),
         ConfigKey(
-            "timeout", (int, float), DEFAULT_TIMEOUT, "Seconds the verification may take", positive=True
+            "timeout",
+            (int, float),
+            DEFAULT_TIMEOUT,
+            "Seconds the verification may take",
+            positive=True,
+            maximum=MAX_SECONDS,
         ),
         ConfigKey(
             "api_base", str, None, "Fly API base URL (default: $FLY_API_BASE_URL, else the public Fly API)"

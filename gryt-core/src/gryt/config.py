@@ -21,6 +21,10 @@ _TYPE_NAMES: dict[type, str] = {
     dict: "a table",
 }
 
+MAX_SECONDS = 365 * 24 * 3600
+"""The upper bound of every duration key (a timeout, a delay): one year. Larger values pass for numbers
+but overflow the clocks and waits they reach (`time.sleep(1e300)` raises OverflowError)."""
+
 MAX_NESTING = 64
 """How deeply tables and lists may nest in a pipeline or config. Far beyond any real pipeline, and far
 below where Python's recursion limit would stop gryt's own recursive walks (masking, copying, JSON)."""
@@ -120,14 +124,21 @@ class ConfigKey:
             return
         noun = _type_name(self.type).split(" or ")[-1].removeprefix("an ").removeprefix("a ")
         if self.positive:
-            wanted = f"a positive {noun}" + (f" <= {high:g}" if high is not None else "")
+            wanted = f"a positive {noun}" + (f" <= {_number(high)}" if high is not None else "")
         elif low is not None and high is not None:
-            wanted = f"{_article(noun)} {noun} between {low:g} and {high:g}"
+            wanted = f"{_article(noun)} {noun} between {_number(low)} and {_number(high)}"
         elif low is not None:
-            wanted = f"{_article(noun)} {noun} >= {low:g}"
+            wanted = f"{_article(noun)} {noun} >= {_number(low)}"
         else:
-            wanted = f"{_article(noun)} {noun} <= {high:g}"
+            wanted = f"{_article(noun)} {noun} <= {_number(high)}"
         raise ConfigError(f"{path}: expected {wanted}, got {describe(value)}")
+
+
+def _number(value: float | None) -> str:
+    """A bound as a person writes it: `31536000`, not `3.1536e+07`; `0.5` stays `0.5`."""
+    if value is not None and float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:g}"
 
 
 def _article(noun: str) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gryt.artifacts import ArtifactSpec, parse_entries
-from gryt.config import ConfigKey, resolve_config
+from gryt.config import MAX_SECONDS, ConfigKey, resolve_config
 from gryt.errors import ConfigError
 from gryt.status import ERROR, SUCCESS
 from gryt.typeinfo import Registrable
@@ -66,7 +66,12 @@ class CommandDestination(Destination):
         ConfigKey("env", dict, {}, "Environment variables merged onto the inherited environment"),
         ConfigKey("cwd", str, None, "Working directory"),
         ConfigKey(
-            "timeout", (int, float), None, "Seconds before the command is killed (0: no limit)", minimum=0
+            "timeout",
+            (int, float),
+            None,
+            "Seconds before the command is killed (0: no limit)",
+            minimum=0,
+            maximum=MAX_SECONDS,
         ),
     )
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from gryt.errors import one_line
 from gryt.hook import Hook
+from gryt.interrupts import raised_by_code
 from gryt.masking import Masker
 
 if TYPE_CHECKING:
@@ -36,7 +37,8 @@ class EventDispatcher:
 
     An exception inside any observer becomes one warning line on stderr and an entry in `warnings` (and
     an `on_error` event with scope `hook:<name>` or `plugin:<name>` for the others); it never reaches
-    the run. Results and error messages are masked before any observer sees them.
+    the run. That includes `SystemExit` (`sys.exit()` in a hook) and a `KeyboardInterrupt` the hook
+    raised itself; a real Ctrl-C still interrupts (see `gryt.interrupts`). Results and error messages are masked before any observer sees them.
     """
 
     def __init__(
@@ -89,7 +91,9 @@ class EventDispatcher:
             args = [_copy(v) for k, v in kwargs.items() if k != "context"]
             try:
                 getattr(hook, method)(*args, context=context)
-            except Exception as exc:  # noqa: BLE001 - a hook must never fail a run
+            except BaseException as exc:  # a hook's SystemExit too; a real Ctrl-C is re-raised
+                if not raised_by_code(exc):
+                    raise
                 name = getattr(type(hook), "name", "") or type(hook).__name__
                 self._failed(
                     f"hook:{name}", f"hook {name} failed in {method}: {one_line(exc)}", context, report
@@ -97,7 +101,9 @@ class EventDispatcher:
         for impl in self._impls(spec):
             try:
                 impl.function(**{name: _copy(kwargs[name]) for name in impl.argnames if name in kwargs})
-            except Exception as exc:  # noqa: BLE001 - a plugin hook must never fail a run
+            except BaseException as exc:  # a plugin's SystemExit too; a real Ctrl-C is re-raised
+                if not raised_by_code(exc):
+                    raise
                 name = impl.plugin_name
                 self._failed(
                     f"plugin:{name}", f"plugin {name} failed in {spec}: {one_line(exc)}", context, report

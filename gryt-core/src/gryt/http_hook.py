@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from gryt.config import ConfigKey, did_you_mean, resolve_config
+from gryt.config import MAX_SECONDS, ConfigKey, did_you_mean, resolve_config
 from gryt.errors import ConfigError, GrytError, one_line
 from gryt.hook import Hook
 from gryt.masking import Masker
@@ -79,11 +79,17 @@ class HttpHook(Hook):
         ConfigKey("base_url", str, None, "http(s) URL events are posted to", required=True),
         ConfigKey("headers", dict, {}, "Extra request headers with plain values (secrets: headers_env)"),
         ConfigKey("headers_env", dict, {}, "Header name -> environment variable holding its (secret) value"),
-        ConfigKey("timeout", (int, float), 10.0, "Seconds one request may take"),
+        ConfigKey("timeout", (int, float), 10.0, "Seconds one request may take", maximum=MAX_SECONDS),
         ConfigKey("paths", dict, {}, "Event name -> path appended to base_url (default: /<event name>)"),
         ConfigKey("max_queue", int, 1000, "Events waiting to be sent; when full the oldest is dropped"),
         ConfigKey("max_payload", int, 65536, "Bytes of JSON per event; long strings are cut to fit"),
-        ConfigKey("flush_timeout", (int, float), 1.0, "Seconds the run's end waits for unsent events"),
+        ConfigKey(
+            "flush_timeout",
+            (int, float),
+            1.0,
+            "Seconds the run's end waits for unsent events",
+            maximum=MAX_SECONDS,
+        ),
     )
 
     def __init__(

@@ -19,6 +19,7 @@ from gryt.config import MAX_NESTING, too_deep
 from gryt.errors import one_line
 from gryt.events import EventDispatcher
 from gryt.history import Recorder, now_iso
+from gryt.interrupts import raised_by_code
 from gryt.process import LazyLog, control_for
 from gryt.status import (
     AUTH_FAILED,
@@ -240,7 +241,10 @@ class PipelineRun:
             self.provisioned = True
             try:
                 runtime.provision()
-            except Exception as exc:  # noqa: BLE001 - reported as the run's error, teardown still runs
+            except BaseException as exc:  # plugin code: SystemExit too; a real Ctrl-C re-raised
+                if not raised_by_code(exc):
+                    raise
+                # reported as the run's error, teardown still runs
                 self.status = ERROR
                 self.error = f"runtime {type_name(runtime)} failed to provision: {one_line(exc)}"
                 self.events.error(f"runtime:{type_name(runtime)}", self.error, ctx)
@@ -266,7 +270,10 @@ class PipelineRun:
             t0 = time.monotonic()
             try:
                 raw: Any = auth.authenticate()
-            except Exception as exc:  # noqa: BLE001 - an auth plugin bug is an auth failure
+            except BaseException as exc:  # plugin code: SystemExit too; a real Ctrl-C re-raised
+                if not raised_by_code(exc):
+                    raise
+                # an auth plugin bug is an auth failure
                 raw = {"status": ERROR, "error": one_line(exc)}
             for value in getattr(auth, "secrets", []):
                 ctx.add_secret(value)
@@ -473,7 +480,10 @@ class PipelineRun:
                 raise TypeError(f"publish() returned {type(published).__name__}, not a list")
             if too_deep(published):
                 raise ValueError(f"publish() returned items nested more than {MAX_NESTING} levels deep")
-        except Exception as exc:  # noqa: BLE001 - a destination bug is a failed publish, not a crash
+        except BaseException as exc:  # plugin code: SystemExit too; a real Ctrl-C re-raised
+            if not raised_by_code(exc):
+                raise
+            # a destination bug is a failed publish, not a crash
             published = [{"artifact": None, "status": ERROR, "error": one_line(exc)}]
             self.events.error(f"destination:{destination.id}", exc, self.ctx)
         return [dict(p) for p in published if isinstance(p, dict)]
@@ -548,12 +558,18 @@ class PipelineRun:
         if self.provisioned and runtime is not None:
             try:
                 runtime.teardown()
-            except Exception as exc:  # noqa: BLE001 - teardown problems must not hide the run's result
+            except BaseException as exc:  # plugin code: SystemExit too; a real Ctrl-C re-raised
+                if not raised_by_code(exc):
+                    raise
+                # teardown problems must not hide the run's result
                 self.events.warn(f"runtime {type_name(runtime)} teardown failed: {one_line(exc)}")
         for auth in reversed(self.authenticated):
             try:
                 auth.cleanup()
-            except Exception as exc:  # noqa: BLE001 - cleanup problems must not hide the run's result
+            except BaseException as exc:  # plugin code: SystemExit too; a real Ctrl-C re-raised
+                if not raised_by_code(exc):
+                    raise
+                # cleanup problems must not hide the run's result
                 self.events.warn(f"auth step {auth.id!r} cleanup failed: {one_line(exc)}")
 
     def _final_status(self) -> RunStatus:

@@ -10,6 +10,7 @@ from gryt.config import MAX_NESTING, too_deep
 from gryt.errors import ConfigError, one_line
 from gryt.events import EventDispatcher
 from gryt.history import Recorder, now_iso
+from gryt.interrupts import raised_by_code
 from gryt.status import ERROR, INTERRUPTED, SKIPPED, SUCCESS, RunStatus, StepStatus
 from gryt.step import Step, empty_result
 
@@ -155,7 +156,10 @@ class Runner:
         step.context = ctx
         try:
             valid = step.validate()
-        except Exception as exc:  # noqa: BLE001 - a broken step is an error result, never a crash
+        except BaseException as exc:  # plugin code: SystemExit too; a real Ctrl-C re-raised
+            if not raised_by_code(exc):
+                raise
+            # a broken step is an error result, never a crash
             result = empty_result(ERROR, f"validate() raised {one_line(exc)}")
             self._finish(step, result, ctx, events, recorder, start_ts=None)
             return result
@@ -168,7 +172,10 @@ class Runner:
         t0 = time.monotonic()
         try:
             raw = step.run()
-        except Exception as exc:  # noqa: BLE001 - an exception in run() becomes an error result
+        except BaseException as exc:  # plugin code: SystemExit too; a real Ctrl-C re-raised
+            if not raised_by_code(exc):
+                raise
+            # an exception in run() becomes an error result
             raw = empty_result(ERROR, f"run() raised {one_line(exc)}")
             raw["attempts"] = 1
         if not isinstance(raw, dict):

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gryt.config import ConfigKey, resolve_config
+from gryt.config import MAX_SECONDS, ConfigKey, resolve_config
 from gryt.errors import ConfigError
 from gryt.process import DEFAULT_MAX_OUTPUT, LazyLog, run_command
 from gryt.status import ERROR, INTERRUPTED, SUCCESS, StepStatus
@@ -138,10 +138,16 @@ class CommandStep(Step):
             None,
             "Seconds before the whole process tree is killed (0: no limit)",
             minimum=0,
+            maximum=MAX_SECONDS,
         ),
         ConfigKey("retries", int, 0, "Extra attempts after a failure", minimum=0, maximum=MAX_RETRIES),
         ConfigKey(
-            "retry_delay", (int, float), 1.0, "Seconds before the first retry; doubles each time", minimum=0
+            "retry_delay",
+            (int, float),
+            1.0,
+            "Seconds before the first retry; doubles each time",
+            minimum=0,
+            maximum=MAX_SECONDS,
         ),
         ConfigKey(
             "max_output", int, DEFAULT_MAX_OUTPUT, "Characters kept per stream (head and tail)", positive=True

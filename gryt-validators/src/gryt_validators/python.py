@@ -10,7 +10,7 @@ import json
 import shutil
 from typing import TYPE_CHECKING, Any
 
-from gryt.config import ConfigKey, describe
+from gryt.config import MAX_SECONDS, ConfigKey, describe
 from gryt.errors import ConfigError
 from gryt.validators import Issue, Validator
 
@@ -83,6 +83,7 @@ class PythonValidator(Validator):
             DEFAULT_TIMEOUT,
             "Seconds before the interpreter is killed",
             positive=True,
+            maximum=MAX_SECONDS,
         ),
     )
 

@@ -7,7 +7,7 @@ import shutil
 from dataclasses import dataclass
 from typing import Any
 
-from gryt.config import ConfigKey, describe, resolve_config
+from gryt.config import MAX_SECONDS, ConfigKey, describe, resolve_config
 from gryt.errors import ConfigError
 from gryt.validators import Issue, Validator
 
@@ -29,7 +29,12 @@ TOOL_KEYS = (
     ),
     ConfigKey("version_regex", str, None, "Regex whose group 1 (or whole match) is the version"),
     ConfigKey(
-        "timeout", float, DEFAULT_TIMEOUT, "Seconds before the version command is killed", positive=True
+        "timeout",
+        float,
+        DEFAULT_TIMEOUT,
+        "Seconds before the version command is killed",
+        positive=True,
+        maximum=MAX_SECONDS,
     ),
 )
 """Keys of one entry of `tools` (a table, or just the name as a string)."""

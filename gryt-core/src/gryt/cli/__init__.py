@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import nullcontext
 from typing import Any
 
 import typer
@@ -68,9 +69,17 @@ app.add_typer(version.app, name="version", rich_help_panel="Project")
 
 def main() -> None:
     """Console entry point: gryt errors become one line on stderr and their exit code."""
+    from gryt.cli.sinks import guard_streams, json_document
+    from gryt.interrupts import track_signals
+
+    guard_streams()
+    track_signals()
     debug = "--debug" in sys.argv or os.environ.get("GRYT_DEBUG") == "1"
+    args = sys.argv[1:]
+    args = args[: args.index("--")] if "--" in args else args
     try:
-        app()
+        with json_document() if "--json" in args else nullcontext():
+            app()
     except GrytError as exc:
         if debug:
             raise

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -130,11 +129,15 @@ def no_history_yet(path: Path, db: Path | None) -> bool:
 
 
 def print_json(value: Any) -> None:
-    """Write `value` as JSON on stdout, nothing else."""
+    """Write `value` as JSON on stdout, nothing else (the real stdout, also in `--json` mode: see
+    `gryt.cli.sinks.json_document`)."""
     import json
 
-    sys.stdout.write(json.dumps(value, indent=2, default=str, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
+    from gryt.cli.sinks import document
+
+    out = document()
+    out.write(json.dumps(value, indent=2, default=str, ensure_ascii=False) + "\n")
+    out.flush()
 
 
 def format_duration(seconds: Any) -> str:

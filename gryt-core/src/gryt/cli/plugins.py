@@ -24,9 +24,7 @@ def list_plugins(
     ),
 ) -> None:
     """List every plugin: distribution, version, status and the types it provides."""
-    import json
-
-    from gryt.cli._common import open_project, reporting
+    from gryt.cli._common import open_project, print_json, reporting
     from gryt.plugins import get_manager
 
     with reporting():
@@ -35,7 +33,7 @@ def list_plugins(
     infos = list(manager.plugins.values())
     if as_json:
         rows = [_json_row(manager, info, verbose) for info in infos]
-        typer.echo(json.dumps(rows, indent=2, default=str))
+        print_json(rows)
         return
     from rich.console import Console
 

@@ -47,8 +47,10 @@ def interrupt_signals(pipeline: Any) -> Iterator[dict[str, Any]]:
     if threading.current_thread() is not threading.main_thread():
         yield state
         return
+    from gryt.interrupts import note_signal
 
     def handler(signum: int, frame: Any) -> None:
+        note_signal()
         state["count"] += 1
         if state["signal"] is None:
             state["signal"] = signum
@@ -172,6 +174,8 @@ def _run(opts: RunOptions) -> int:
     project = open_project()
     path = resolve_pipeline_path(opts.spec, project)
     junit_path = opts.junit.expanduser().resolve() if opts.junit is not None else None
+    if junit_path is not None:
+        _check_writable(junit_path)
     data = open_data(Path(MEMORY_DB) if opts.in_memory else database_path(project, opts.db))
     if data.path is not None:
         _check_log_folder(data.path.parent / "logs", data)
@@ -230,6 +234,25 @@ def _check_log_folder(folder: Path, data: Any) -> None:
         raise ConfigError(
             f"{display_path(folder)}: cannot create the log folder ({what}); move it aside or fix its permissions"
         ) from None
+
+
+def _check_writable(path: Path) -> None:
+    """Fail before anything runs when the `--junit` file cannot be written (a folder, a file where a
+    folder must be, no permission): opening it for appending is the test, as the writer would do it. A
+    file that did not exist is removed again; folders are created as `write_junit` would."""
+    from gryt.errors import ConfigError
+
+    existed = path.exists() or path.is_symlink()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8"):
+            pass
+        if not existed:
+            path.unlink()
+    except FileExistsError:
+        raise ConfigError(f"--junit {path}: cannot write JUnit XML: {path.parent} is not a folder") from None
+    except OSError as exc:
+        raise ConfigError(f"--junit {path}: cannot write JUnit XML: {exc.strerror or exc}") from None
 
 
 def _select(pipeline: Any, runners: list[str]) -> Any:

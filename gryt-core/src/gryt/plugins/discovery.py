@@ -57,13 +57,25 @@ class Distribution:
         return f"<Distribution {self._folder if self._folder is not None else self._found!r}>"
 
     def read_text(self, filename: str) -> str | None:
-        """The text of a file in the metadata folder, None when it cannot be read."""
+        """The text of a file in the metadata folder, None when it is missing or cannot be read."""
+        try:
+            return self.read_strict(filename)
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def read_strict(self, filename: str) -> str | None:
+        """The text of a file in the metadata folder, None when there is no such file; OSError or
+        UnicodeDecodeError when it is there but cannot be read (no permission, not UTF-8)."""
         if self._folder is None:
             return self._importlib().read_text(filename)
         try:
             return (self._folder / filename).read_text(encoding="utf-8")
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return None
+
+    def where(self) -> str:
+        """The metadata folder (or what `importlib.metadata` found), for a message naming this distribution."""
+        return str(self._folder) if self._folder is not None else repr(self._found)
 
     def locate_file(self, path: str | os.PathLike[str]) -> Any:
         """A path relative to the folder that holds the metadata folder (usually site-packages)."""
@@ -197,21 +209,52 @@ class EntryPoint:
         return obj
 
 
+class MalformedEntryPoints(ValueError):
+    """An `entry_points.txt` that cannot be read as one: the message says which line and why."""
+
+
 def parse_entry_points(text: str, dist: Distribution, groups: Iterable[str]) -> list[EntryPoint]:
-    """The entry points of `groups` in an `entry_points.txt` text, read as `importlib.metadata` reads it."""
+    """The entry points of `groups` in an `entry_points.txt` text, read as `importlib.metadata` reads it.
+
+    Raises MalformedEntryPoints for a line that is neither a `[section]` header nor `name = value`, and
+    for a value of a wanted group that is not `module[:attr]` (it could never be loaded).
+    """
     wanted = set(groups)
     found: list[EntryPoint] = []
     group: str | None = None
-    for raw in text.splitlines():
+    for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
-        if not line or line.startswith("#"):
+        if not line or line.startswith(("#", ";")):
             continue
-        if line.startswith("[") and line.endswith("]"):
-            group = line.strip("[]")
-        elif group in wanted:
-            name, value = line.split("=", 1)
-            found.append(EntryPoint(name.strip(), value.strip(), group, dist))
+        if line.startswith("["):
+            if not line.endswith("]") or not line.strip("[]").strip():
+                raise MalformedEntryPoints(f"line {number}: bad section header {_shown(line)}")
+            group = line.strip("[]").strip()
+            continue
+        name, equals, value = (part.strip() for part in line.partition("="))
+        if not equals or not name:
+            raise MalformedEntryPoints(f"line {number}: expected `name = value`, got {_shown(line)}")
+        if group in wanted:
+            if _ENTRY_POINT.match(value) is None:
+                raise MalformedEntryPoints(f"line {number}: bad entry point value {_shown(value)}")
+            found.append(EntryPoint(name, value, group, dist))
     return found
+
+
+def _shown(text: str) -> str:
+    """`text` quoted and cut for a one-line message (unprintable characters escaped)."""
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+_warned: set[str] = set()
+
+
+def _warn(message: str) -> None:
+    """`gryt: warning: message` on stderr, once per process (discovery runs on every start, before pluggy)."""
+    if message not in _warned:
+        _warned.add(message)
+        sys.stderr.write(f"gryt: warning: {message}\n")
+        sys.stderr.flush()
 
 
 def distributions(path: Sequence[str] | None = None) -> Iterator[Distribution]:
@@ -265,25 +308,31 @@ def scan(groups: Sequence[str], path: Sequence[str] | None = None) -> dict[str, 
     """Entry points of `groups` from the installed distributions (metadata only: imports no plugin).
 
     Like `importlib.metadata.entry_points()`, the first distribution of a given name on the path wins;
-    one without a Name or Version in its metadata is skipped (gryt could not name its plugins). Sorted by
-    entry point name, then distribution name.
+    when another copy of it declares (or the winner declares) entry points of `groups`, one warning names
+    both versions and where the winner is. One without a Name or Version in its metadata is skipped (gryt
+    could not name its plugins). Sorted by entry point name, then distribution name.
     """
     found: dict[str, list[EntryPoint]] = {g: [] for g in groups}
-    seen: set[str] = set()
+    winners: dict[str, tuple[Distribution, bool]] = {}
     for dist in distributions(path):
         key = dist.key
-        if key is None or key in seen:
+        if key is None:
             continue
-        seen.add(key)
-        text = dist.read_text("entry_points.txt")
-        if not text or not any(group in text for group in groups):
+        if key in winners:
+            winner, declares = winners[key]
+            if declares or _entry_points(dist, groups):
+                _warn(
+                    f"{key} is installed twice: {_version_of(winner)} at {winner.where()} is used,"
+                    f" {_version_of(dist)} at {dist.where()} is ignored"
+                )
             continue
-        eps = parse_entry_points(text, dist, groups)
+        eps = _entry_points(dist, groups)
+        winners[key] = (dist, bool(eps))
         if not eps:
             continue
         try:
             named = bool(dist.name and dist.version)
-        except (KeyError, TypeError):
+        except (KeyError, TypeError, OSError, UnicodeDecodeError):
             continue
         if named:
             for ep in eps:
@@ -291,6 +340,35 @@ def scan(groups: Sequence[str], path: Sequence[str] | None = None) -> dict[str, 
     for eps in found.values():
         eps.sort(key=lambda ep: (ep.name, ep.dist.name))
     return found
+
+
+def _version_of(dist: Distribution) -> str:
+    """`version 1.2.0`, or `an unknown version` when the metadata has none or cannot be read."""
+    try:
+        return f"version {dist.version}"
+    except (KeyError, TypeError, OSError, UnicodeDecodeError):
+        return "an unknown version"
+
+
+def _entry_points(dist: Distribution, groups: Sequence[str]) -> list[EntryPoint]:
+    """The entry points of `groups` that `dist` declares; none, with one warning naming it, when its
+    `entry_points.txt` cannot be read or parsed (one broken distribution must not stop gryt starting).
+
+    A readable file that never mentions a wanted group is skipped silently: it cannot hide a plugin.
+    """
+    try:
+        text = dist.read_strict("entry_points.txt")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = "not UTF-8" if isinstance(exc, UnicodeDecodeError) else (exc.strerror or str(exc))
+        _warn(f"{dist.where()}: cannot read entry_points.txt ({reason}); its gryt plugins are ignored")
+        return []
+    if not text or not any(group in text for group in groups):
+        return []
+    try:
+        return parse_entry_points(text, dist, groups)
+    except MalformedEntryPoints as exc:
+        _warn(f"{dist.where()}: malformed entry_points.txt, {exc}; its gryt plugins are ignored")
+        return []
 
 
 def installed_plugin_versions(path: Sequence[str] | None = None) -> list[str]:

@@ -23,6 +23,7 @@ import pluggy
 from gryt import hookspecs
 from gryt.config import did_you_mean
 from gryt.errors import PluginError, one_line
+from gryt.interrupts import raised_by_code
 from gryt.plugins import switches
 from gryt.plugins.checks import HOOK_ARGS, check_hookimpls, check_type, core_version, incompatibility
 from gryt.plugins.discovery import (
@@ -188,7 +189,9 @@ class PluginManager:
             return
         try:
             obj = ep.load()
-        except (Exception, SystemExit) as exc:  # noqa: BLE001 - any import failure only disables this plugin
+        except BaseException as exc:  # SystemExit too: any import failure only disables this plugin
+            if not raised_by_code(exc):
+                raise  # a real Ctrl-C
             info.location = str(dist.locate_file(""))
             self._fail(info, "error", f"import failed: {one_line(exc)}", exc)
             return
@@ -240,7 +243,9 @@ class PluginManager:
                     self._unregister(module)
                     self._fail(info, "error", f"{hook_name}: {exc}", exc)
                     return info
-                except Exception as exc:  # noqa: BLE001 - a raising hook only disables this plugin
+                except BaseException as exc:  # SystemExit too: a raising hook only disables this plugin
+                    if not raised_by_code(exc):
+                        raise  # a real Ctrl-C
                     self._unregister(module)
                     self._fail(info, "error", f"{hook_name} raised {one_line(exc)}", exc)
                     return info
