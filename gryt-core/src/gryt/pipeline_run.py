@@ -31,7 +31,7 @@ from gryt.status import (
     RunStatus,
     StepStatus,
 )
-from gryt.step import safe_file_part
+from gryt.step import log_name
 from gryt.typeinfo import type_name
 from gryt.validators import run_validators
 
@@ -428,7 +428,7 @@ class PipelineRun:
         log_path = (
             None
             if ctx.log_dir is None
-            else Path(ctx.log_dir) / f"destination+{safe_file_part(destination.id)}.log"
+            else Path(ctx.log_dir) / f"destination+{log_name(None, destination.id)}.log"
         )
         log = LazyLog(log_path) if log_path is not None else None
         destination.context = ctx
