@@ -5,11 +5,18 @@ holds a long line in memory; Ctrl-C during auth or validation ends the run at on
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 from pathlib import Path
 
+import pytest
+
+from gryt.command import _kill_group
+from gryt.process.control import signal_group, signal_process
 from gryt.step import log_name
 
-from .harness import PY, Project
+from .harness import PY, Project, alive
 
 
 def _echo(text: str) -> str:
@@ -58,3 +65,99 @@ def test_log_names_are_distinct_for_destinations_too() -> None:
     assert len(names) == 6
     assert log_name(None, "up") == "up"
     assert "+" not in log_name(None, "destination+up")
+
+
+ESCAPES = {
+    # `timeout` moves itself and its child into a new process group; the `; true` keeps sh waiting
+    "timeout-group": "timeout 60 {helper} stubborn {name}; true",
+    # a daemon in a session of its own whose parent exited (reparented to a subreaper or init)
+    "setsid-daemon": "{helper} daemon {name} setsid; sleep 60",
+}
+
+
+def _escape_cmd(project: Project, kind: str, name: str) -> str:
+    return ESCAPES[kind].format(helper=f"{PY} {project.helper}", name=name)
+
+
+@pytest.mark.parametrize("kind", sorted(ESCAPES))
+def test_timeout_stops_descendants_that_left_the_group(project: Project, kind: str) -> None:
+    cmd = _escape_cmd(project, kind, "esc")
+    project.write_pipeline(
+        "esc.toml",
+        '[pipeline]\nname = "esc"\n\n[[runners]]\nid = "main"\nsteps = [\n'
+        f'  {{ id = "esc", cmd = {json.dumps(cmd)}, shell = true, timeout = 2 }},\n]\n',
+    )
+
+    done = project.run("run", "esc", "--json", timeout=60)
+
+    assert done.returncode == 1, done.stderr.decode(errors="replace")
+    assert project.file("esc.pid").exists()  # the escaped process did start
+    assert not alive(int(project.file("esc.pid").read_text()))
+    assert project.leftovers() == []
+    step = project.only_run()["steps"][0]
+    assert step["status"] == "error" and step["timed_out"], step
+
+
+LIBRARY_RUN = """\
+import sys, threading, time
+from pathlib import Path
+from gryt import CommandStep, Pipeline, Runner
+
+cmd, mode, pid_file = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+timeout = 2 if mode == "timeout" else 0
+pipe = Pipeline([Runner([CommandStep("esc", {{"cmd": cmd, "shell": True, "timeout": timeout}})], id="main")])
+if mode == "interrupt":
+    def stop():
+        while not pid_file.exists():
+            time.sleep(0.02)
+        pipe.interrupt()
+    threading.Thread(target=stop, daemon=True).start()
+result = pipe.execute()
+print(result["status"], result["runners"]["main"]["esc"]["status"])
+"""
+
+
+@pytest.mark.parametrize("mode", ["timeout", "interrupt"])
+@pytest.mark.parametrize("kind", sorted(ESCAPES))
+def test_library_run_stops_descendants_that_left_the_group(project: Project, kind: str, mode: str) -> None:
+    # Pipeline.execute() without the CLI: no subreaper, the escaped process is reparented to init
+    script = project.root / "library_run.py"
+    script.write_text(LIBRARY_RUN.format())
+    cmd = _escape_cmd(project, kind, "lib")
+
+    done = subprocess.run(
+        [PY, str(script), cmd, mode, str(project.file("lib.pid"))],
+        cwd=project.root,
+        env=project.env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    expected = "error error" if mode == "timeout" else "interrupted interrupted"
+    assert done.stdout.decode().split() == expected.split()
+    assert project.file("lib.pid").exists()
+    assert not alive(int(project.file("lib.pid").read_text()))
+    assert project.leftovers() == []
+
+
+@pytest.mark.parametrize("target", ["-1", "0", "1", "gryt"])
+def test_never_signals_a_group_or_pid_at_most_1_nor_gryt(
+    monkeypatch: pytest.MonkeyPatch, target: str
+) -> None:
+    pid = os.getpid() if target == "gryt" else int(target)
+    sent: list[tuple[str, int]] = []
+    monkeypatch.setattr(os, "kill", lambda p, s: sent.append(("kill", p)))
+    monkeypatch.setattr(os, "killpg", lambda p, s: sent.append(("killpg", p)))
+    monkeypatch.setattr(signal, "pidfd_send_signal", lambda fd, s: sent.append(("pidfd", fd)))
+
+    signal_process(pid, None, signal.SIGKILL)
+    signal_process(pid, 99, signal.SIGKILL)
+    if pid <= 1:
+        signal_group(pid, signal.SIGKILL)
+        with pytest.raises(ValueError):
+            _kill_group(pid)
+    signal_process(4321, None, signal.SIGTERM)  # an ordinary pid does get the signal
+
+    assert sent == [("kill", 4321)]
