@@ -8,15 +8,17 @@ import json
 import os
 import signal
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from gryt.command import _kill_group
+from gryt.command import _kill_group, cancel_on, run_short_command
 from gryt.process.control import signal_group, signal_process
 from gryt.step import log_name
 
-from .harness import PY, Project, alive
+from .harness import PY, Project, alive, wait_until
 
 
 def _echo(text: str) -> str:
@@ -161,3 +163,80 @@ def test_never_signals_a_group_or_pid_at_most_1_nor_gryt(
     signal_process(4321, None, signal.SIGTERM)  # an ordinary pid does get the signal
 
     assert sent == [("kill", 4321)]
+
+
+SLOW_TOOL = f"""#!{PY}
+import sys, time
+from pathlib import Path
+Path(__file__).with_name("slowtool.started").write_text("")
+time.sleep(60)
+print("slowtool 1.0")
+"""
+
+
+def _interrupt_while(project: Project, name: str, started: str) -> tuple[int, float]:
+    """Run pipeline `name`, SIGINT gryt once `started` exists; gryt's exit code and seconds it took."""
+    gryt = project.spawn("run", name)
+    project.wait_for_file(started)
+    sent = time.monotonic()
+    gryt.send_signal(signal.SIGINT)
+    code = gryt.wait(timeout=30)
+    return code, time.monotonic() - sent
+
+
+def test_sigint_during_an_auth_token_command(project: Project) -> None:
+    # a token_command that would run for its whole 60 s timeout: Ctrl-C must not wait for it
+    project.write_pipeline(
+        "auth.toml",
+        '[pipeline]\nname = "auth"\n\n[[auth]]\ntype = "docker-registry"\nid = "registry"\n'
+        'registry = "registry.invalid"\nusername_env_var = "REG_USER"\ntimeout = 60\n'
+        f"token_command = {project.toml_cmd('hold', 'token')}\n\n"
+        f'[[runners]]\nid = "main"\nsteps = [{{ id = "never", cmd = {_echo("ran")} }}]\n',
+    )
+    project.env["REG_USER"] = "someone"
+
+    code, took = _interrupt_while(project, "auth", "token.started")
+
+    assert code == 130, project.output(project.spawned[0])
+    assert took < 10, f"gryt took {took:.1f}s to stop after SIGINT"  # the command alone runs 60 s
+    assert project.leftovers() == []
+    run = project.only_run()
+    assert run["status"] == "interrupted", run
+    assert [a["status"] for a in run["auth"]] == ["interrupted"], run["auth"]
+
+
+def test_sigint_during_a_validator_version_command(project: Project) -> None:
+    tool = project.root / "slowtool"
+    tool.write_text(SLOW_TOOL)
+    tool.chmod(0o755)
+    project.write_pipeline(
+        "tools.toml",
+        '[pipeline]\nname = "tools"\n\n[[validators]]\ntype = "tools"\n'
+        f'tools = [{{ name = {json.dumps(str(tool))}, min_version = "1.0", timeout = 60 }}]\n\n'
+        f'[[runners]]\nid = "main"\nsteps = [{{ id = "never", cmd = {_echo("ran")} }}]\n',
+    )
+
+    code, took = _interrupt_while(project, "tools", "slowtool.started")
+
+    assert code == 130, project.output(project.spawned[0])
+    assert took < 10, f"gryt took {took:.1f}s to stop after SIGINT"
+    assert project.leftovers() == []
+    run = project.only_run()
+    assert run["status"] == "interrupted", run
+    assert not run.get("issues"), run  # a check cut short is no finding
+
+
+def test_short_command_stops_when_the_run_is_interrupted(project: Project) -> None:
+    # library path (no signal): Pipeline.interrupt() from another thread sets the event
+    cancel = threading.Event()
+    threading.Timer(0.5, cancel.set).start()
+    with cancel_on(cancel):
+        started = time.monotonic()
+        result = run_short_command(project.cmd("parent", "short", "60"), timeout=60)
+        took = time.monotonic() - started
+        again = run_short_command(project.cmd("touch", "again"), timeout=60)
+
+    assert result.interrupted and result.returncode is None and result.error, result
+    assert took < 10, f"the command ran {took:.1f}s after the interrupt"
+    assert wait_until(lambda: project.leftovers() == [], 5), project.leftovers()  # grandchild too
+    assert again.interrupted and not project.file("again.ran").exists()

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gryt.artifacts import ArtifactError, check_explicit, resolve, select
+from gryt.command import cancel_on
 from gryt.errors import one_line
 from gryt.events import EventDispatcher
 from gryt.history import Recorder, now_iso
@@ -164,11 +165,11 @@ class PipelineRun:
         secrets_at_start = ctx.masker.pattern
         recorder.run_started(ctx.run_id, pipeline.name, ctx.masker.mask_obj(pipeline.describe(self.parallel)))
 
-        self.issues = [issue for _label, found in run_validators(pipeline.validators) for issue in found]
+        self._validate()
         if self.issues:
             self.status = INVALID_ENV
             self.error = f"{len(self.issues)} environment issue(s); first: {self.issues[0].get('message')}"
-        else:
+        elif self.status is None:
             try:
                 self._run()
             except KeyboardInterrupt:
@@ -215,6 +216,22 @@ class PipelineRun:
             raise KeyboardInterrupt
         return result
 
+    def _validate(self) -> None:
+        """Run the validators, their short commands stopped by an interrupt (`gryt.command.cancel_on`);
+        interrupted, the run is `interrupted` and the checks' half-done findings are dropped."""
+        ctx = self.ctx
+        try:
+            with cancel_on(ctx.cancel):
+                found = run_validators(self.pipeline.validators)
+        except KeyboardInterrupt:
+            self.keyboard = True
+            control_for(ctx.cancel).interrupt()
+        if self.keyboard or ctx.cancel.is_set():
+            self.status = INTERRUPTED
+            self.error = "interrupted while checking the environment"
+            return
+        self.issues = [issue for _label, issues in found for issue in issues]
+
     def _run(self) -> None:
         pipeline, ctx = self.pipeline, self.ctx
         self.events.pipeline_start(pipeline, ctx)
@@ -251,7 +268,12 @@ class PipelineRun:
             start_ts = now_iso()
             t0 = time.monotonic()
             try:
-                raw: Any = auth.authenticate()
+                with cancel_on(ctx.cancel):  # Ctrl-C stops a slow token or login command at once
+                    raw: Any = auth.authenticate()
+            except KeyboardInterrupt:
+                self.keyboard = True
+                control_for(ctx.cancel).interrupt()
+                raw = {"status": INTERRUPTED}
             except Exception as exc:  # noqa: BLE001 - an auth plugin bug is an auth failure
                 raw = {"status": ERROR, "error": one_line(exc)}
             for value in getattr(auth, "secrets", []):
@@ -259,7 +281,9 @@ class PipelineRun:
             for key, value in getattr(auth, "exported_env", {}).items():
                 ctx.env.setdefault(key, value)
             result = dict(raw) if isinstance(raw, dict) else {"status": ERROR, "error": "no result dict"}
-            if result.get("status") not in (SUCCESS, ERROR, SKIPPED):
+            if ctx.cancel.is_set() and result.get("status") != SUCCESS:  # not a failure: interrupted
+                result.update(status=INTERRUPTED, error="interrupted")
+            elif result.get("status") not in (SUCCESS, ERROR, SKIPPED):
                 result["error"] = result.get("error") or f"unexpected status {result.get('status')!r}"
                 result["status"] = ERROR
             result.setdefault("duration", round(time.monotonic() - t0, 6))
@@ -278,6 +302,8 @@ class PipelineRun:
             if result["status"] == SUCCESS:
                 self.authenticated.append(auth)
                 continue
+            if result["status"] == INTERRUPTED:
+                return False
             self.status = AUTH_FAILED
             self.error = f"auth step {auth.id!r} failed: {result.get('error') or 'no reason given'}"
             self.events.error(f"auth:{auth.id}", self.error, ctx)
