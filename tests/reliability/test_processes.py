@@ -4,6 +4,7 @@ holds a long line in memory; Ctrl-C during auth or validation ends the run at on
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -16,9 +17,11 @@ import pytest
 
 from gryt.command import _kill_group, cancel_on, run_short_command
 from gryt.process.control import signal_group, signal_process
+from gryt.process.output import LINE_HOLD, Stream
 from gryt.step import log_name
 
-from .harness import PY, Project, alive, wait_until
+from .harness import GRYT, PY, Project, alive, wait_until
+from .test_output import MEASURE, RSS_LIMIT_MB
 
 
 def _echo(text: str) -> str:
@@ -240,3 +243,90 @@ def test_short_command_stops_when_the_run_is_interrupted(project: Project) -> No
     assert took < 10, f"the command ran {took:.1f}s after the interrupt"
     assert wait_until(lambda: project.leftovers() == [], 5), project.leftovers()  # grandchild too
     assert again.interrupted and not project.file("again.ran").exists()
+
+
+FLOOD_THEN_WAIT = """\
+import os, sys, time
+from pathlib import Path
+Path(sys.argv[1]).write_text(str(os.getpid()))
+for _ in range(int(sys.argv[2])):
+    sys.stdout.write("y" * 1023 + "\\n")
+sys.stdout.flush()
+time.sleep(60)
+"""
+
+
+def test_show_with_a_stalled_reader_keeps_the_timeout(project: Project) -> None:
+    # gryt's stdout is a pipe nobody reads for a while: the step must still be stopped at its timeout
+    script = project.root / "flood_then_wait.py"
+    script.write_text(FLOOD_THEN_WAIT)
+    cmd = [PY, str(script), str(project.file("flood.pid")), str(16 * 1024)]  # 16 MB, > any buffer
+    project.write_pipeline(
+        "stall.toml",
+        '[pipeline]\nname = "stall"\n\n[[runners]]\nid = "main"\nsteps = [\n'
+        f'  {{ id = "flood", cmd = {json.dumps(cmd)}, timeout = 2 }},\n]\n',
+    )
+    gryt = subprocess.Popen(
+        [GRYT, "run", "stall", "--show"],
+        cwd=project.root,
+        env=project.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    project.spawned.append(gryt)
+    project.wait_for_file("flood.pid")
+    step = int(project.file("flood.pid").read_text())
+
+    stopped = wait_until(lambda: not alive(step), 8)  # timeout 2 s + grace 1 s, reader still stalled
+    shown, _ = gryt.communicate(timeout=60)
+
+    assert stopped, "the step outlived its timeout while gryt's output was not read"
+    assert gryt.returncode == 1
+    assert b"characters of live output dropped" in shown
+    record = project.only_run()["steps"][0]
+    assert record["timed_out"] and record["duration"] < 6, record
+
+
+def test_show_streams_a_100_megabyte_line_in_bounded_memory(project: Project) -> None:
+    # parallel runners prefix every shown line: a line without end must not be held whole
+    line = [PY, "-c", "import sys\nfor _ in range(100): sys.stdout.write('x' * 1048576)\nprint('END')"]
+    project.write_pipeline(
+        "line.toml",
+        '[pipeline]\nname = "line"\n\n'
+        f'[[runners]]\nid = "main"\nsteps = [{{ id = "line", cmd = {json.dumps(line)} }}]\n\n'
+        f'[[runners]]\nid = "other"\nsteps = [{{ id = "short", cmd = {_echo("hi")} }}]\n',
+    )
+    rss_file = project.root / "maxrss"
+    measure = project.root / "measure.py"
+    measure.write_text(MEASURE)
+
+    done = subprocess.run(
+        [PY, str(measure), str(rss_file), GRYT, "run", "line", "--show", "--parallel"],
+        cwd=project.root,
+        env=project.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        timeout=300,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    peak_mb = int(rss_file.read_text()) / 1024
+    assert peak_mb < RSS_LIMIT_MB, f"gryt peaked at {peak_mb:.0f} MB showing one 100 MB line"
+
+
+def test_show_splits_a_huge_line_into_prefixed_pieces() -> None:
+    shown = io.StringIO()
+    stream = Stream("stdout", None, limit=1024, log=None, display=shown, prefix="r/s | ")
+    stream.feed(b"x" * (3 * LINE_HOLD + 10))
+    stream.feed(b"\nnext\n")
+    stream.finish()
+
+    lines = shown.getvalue().split("\n")
+    assert lines[-1] == ""
+    assert all(line.startswith("r/s | ") for line in lines[:-1]), [line[:20] for line in lines]
+    assert "".join(line[6:] for line in lines[:-2]) == "x" * (3 * LINE_HOLD + 10)
+    assert max(len(line) for line in lines) <= LINE_HOLD + 6
+    assert lines[-2] == "r/s | next"

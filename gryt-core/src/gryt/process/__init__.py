@@ -104,8 +104,20 @@ def run_command(
     if control is not None:
         control.add(child.pid)
     display_out, display_err = (sys.stdout, sys.stderr) if show else (None, None)
-    out = Stream("stdout", masker, limit=max_output, log=log, display=display_out, prefix=prefix)
-    err = Stream("stderr", masker, limit=max_output, log=log, display=display_err, prefix=prefix)
+    deadline = started + timeout if timeout else None
+    out, err = (
+        Stream(
+            name,
+            masker,
+            limit=max_output,
+            log=log,
+            display=shown,
+            prefix=prefix,
+            deadline=deadline,
+            cancel=cancel,
+        )
+        for name, shown in (("stdout", display_out), ("stderr", display_err))
+    )
     tree = Tree(child.pid, token)
     try:
         timed_out, interrupted = drain(
