@@ -90,7 +90,7 @@ def test_timeout_stops_descendants_that_left_the_group(project: Project, kind: s
     project.write_pipeline(
         "esc.toml",
         '[pipeline]\nname = "esc"\n\n[[runners]]\nid = "main"\nsteps = [\n'
-        f'  {{ id = "esc", cmd = {json.dumps(cmd)}, shell = true, timeout = 2 }},\n]\n',
+        f'  {{ id = "esc", cmd = {json.dumps(cmd)}, shell = true, timeout = 5 }},\n]\n',
     )
 
     done = project.run("run", "esc", "--json", timeout=60)
@@ -109,7 +109,7 @@ from pathlib import Path
 from gryt import CommandStep, Pipeline, Runner
 
 cmd, mode, pid_file = sys.argv[1], sys.argv[2], Path(sys.argv[3])
-timeout = 2 if mode == "timeout" else 0
+timeout = 5 if mode == "timeout" else 0  # ample time to start under load
 pipe = Pipeline([Runner([CommandStep("esc", {{"cmd": cmd, "shell": True, "timeout": timeout}})], id="main")])
 if mode == "interrupt":
     def stop():
@@ -264,7 +264,7 @@ def test_show_with_a_stalled_reader_keeps_the_timeout(project: Project) -> None:
     project.write_pipeline(
         "stall.toml",
         '[pipeline]\nname = "stall"\n\n[[runners]]\nid = "main"\nsteps = [\n'
-        f'  {{ id = "flood", cmd = {json.dumps(cmd)}, timeout = 2 }},\n]\n',
+        f'  {{ id = "flood", cmd = {json.dumps(cmd)}, timeout = 4 }},\n]\n',
     )
     gryt = subprocess.Popen(
         [GRYT, "run", "stall", "--show"],
@@ -279,14 +279,14 @@ def test_show_with_a_stalled_reader_keeps_the_timeout(project: Project) -> None:
     project.wait_for_file("flood.pid")
     step = int(project.file("flood.pid").read_text())
 
-    stopped = wait_until(lambda: not alive(step), 8)  # timeout 2 s + grace 1 s, reader still stalled
+    stopped = wait_until(lambda: not alive(step), 12)  # timeout 4 s + grace 1 s, reader still stalled
     shown, _ = gryt.communicate(timeout=60)
 
     assert stopped, "the step outlived its timeout while gryt's output was not read"
     assert gryt.returncode == 1
     assert b"characters of live output dropped" in shown
     record = project.only_run()["steps"][0]
-    assert record["timed_out"] and record["duration"] < 6, record
+    assert record["timed_out"] and record["duration"] < 10, record
 
 
 def test_show_streams_a_100_megabyte_line_in_bounded_memory(project: Project) -> None:
