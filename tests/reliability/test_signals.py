@@ -336,14 +336,18 @@ def test_second_sigint_skips_the_grace_of_an_escaped_daemon(project: Project) ->
     write_pipeline(
         project,
         [("main", [("serve", [PY, str(escape), "serve", "stubborn"])])],
-        prelude="import gryt.reaper\n\ngryt.reaper.GRACE = 60.0\n",
+        prelude="import gryt.process.control\nimport gryt.reaper\n\n"
+        "gryt.reaper.GRACE = 60.0\ngryt.process.control.KILL_GRACE = 60.0\n",
     )
     gryt = project.spawn("run", "signals")
     project.wait_for_file("serve.started")
     daemon = pid_of(project, "serve.daemon.pid")
+    step = pid_of(project, "serve.pid")
 
     gryt.send_signal(signal.SIGINT)
-    project.wait_for_file("teardown")
+    # the step's own process stops at once; the daemon that left its session gets the grace periods
+    # (60 s here) of the step (gryt.process.tree) and of the run (gryt.reaper)
+    assert wait_until(lambda: not alive(step), 10), "the step's own process must stop at the first SIGINT"
     time.sleep(0.5)
     assert alive(daemon), (
         "the daemon ignores SIGTERM and must survive the first SIGINT during the grace period"

@@ -13,8 +13,11 @@ import select
 import selectors
 import signal
 import subprocess
+import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +30,22 @@ REAP_TIMEOUT = 5.0
 """Seconds to drain the pipes after a kill (a process that left the group may still hold them)."""
 
 _CHUNK = 64 * 1024
+CANCEL_POLL = 0.1
+"""Seconds between two checks of the cancel flag while a short command runs."""
+
+_cancel: ContextVar[threading.Event | None] = ContextVar("gryt_short_command_cancel", default=None)
+
+
+@contextmanager
+def cancel_on(event: threading.Event) -> Iterator[None]:
+    """While inside, every `run_short_command` of this thread (or task) stops at once when `event` is
+    set: the pipeline wraps its validators and auth steps in it, so Ctrl-C or `Pipeline.interrupt()`
+    ends a slow `token_command` or version check without the plugin passing anything along."""
+    reset = _cancel.set(event)
+    try:
+        yield
+    finally:
+        _cancel.reset(reset)
 
 
 @dataclass(frozen=True)
@@ -40,6 +59,8 @@ class CommandResult:
     timed_out: bool = False
     duration: float = 0.0
     error: str | None = None
+    interrupted: bool = False
+    """Stopped (or never started) because the run was interrupted (see `cancel_on`)."""
 
     @property
     def ok(self) -> bool:
@@ -75,12 +96,19 @@ def run_short_command(
     or in `input` (written to stdin; stdin is empty otherwise). On timeout the whole group is killed with
     SIGKILL and reaped. Output is decoded as UTF-8 (`errors="replace"`) and every value of `secrets` and
     of `masker` is replaced by `***`. `label` names the command in `error` (default: the program name and
-    its arguments).
+    its arguments). Inside `cancel_on(event)`, setting `event` kills the group within `CANCEL_POLL`
+    seconds (and a command is not started once it is set): the result then has `interrupted` and an
+    `error`. A KeyboardInterrupt while waiting kills the group too, and is re-raised.
     """
     if not argv:
         raise ValueError("run_short_command needs a program to run, got an empty argv")
     shown = label or " ".join([Path(argv[0]).name, *argv[1:]])
     values = list(secrets)
+    cancel = _cancel.get()
+    if cancel is not None and cancel.is_set():
+        return CommandResult(
+            None, "", "", error=f"{shown}: not run, the run was interrupted", interrupted=True
+        )
     child_env = _environment(env, extra_env)
     started = time.monotonic()
     try:
@@ -97,7 +125,7 @@ def run_short_command(
         return CommandResult(None, "", "", error=_masker(values, masker).mask(_start_error(exc, shown, cwd)))
     data = input.encode() if isinstance(input, str) else input
     try:
-        out, err, timed_out = _communicate(proc, data, started + timeout, max_output)
+        out, err, timed_out = _communicate(proc, data, started + timeout, max_output, cancel)
     except BaseException:  # Ctrl-C or a bug while waiting: leave nothing running behind
         if proc.poll() is None:
             _kill_group(proc.pid)
@@ -107,6 +135,9 @@ def run_short_command(
     mask = _masker(values, masker)  # after the command: secrets the run declared meanwhile count too
     stdout = _decode(out, max_output, mask)
     stderr = _decode(err, max_output, mask)
+    if timed_out and cancel is not None and cancel.is_set():
+        error = f"{shown} was stopped: the run was interrupted"
+        return CommandResult(None, stdout, stderr, False, duration, mask.mask(error), True)
     if timed_out:
         error = f"{shown} timed out after {timeout:g} s and was killed"
         return CommandResult(None, stdout, stderr, True, duration, mask.mask(error))
@@ -141,11 +172,15 @@ def _start_error(exc: OSError, shown: str, cwd: str | os.PathLike[str] | None) -
 
 
 def _communicate(
-    proc: subprocess.Popen[bytes], data: bytes | None, deadline: float, limit: int
+    proc: subprocess.Popen[bytes],
+    data: bytes | None,
+    deadline: float,
+    limit: int,
+    cancel: threading.Event | None,
 ) -> tuple[bytes, bytes, bool]:
     """Feed stdin and collect up to `limit` + 1 bytes per stream (the extra byte tells that output was
-    cut) until both pipes close and the command exits, or the deadline passes; on timeout kill the group.
-    Reaps the command either way. Returns (stdout, stderr, timed_out)."""
+    cut) until both pipes close and the command exits, or the deadline passes or `cancel` is set; then
+    kill the group. Reaps the command either way. Returns (stdout, stderr, stopped early)."""
     assert proc.stdout is not None and proc.stderr is not None
     out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
     kept = {out_fd: bytearray(), err_fd: bytearray()}
@@ -157,12 +192,17 @@ def _communicate(
                 selector.register(proc.stdin.fileno(), selectors.EVENT_WRITE)
             else:
                 proc.stdin.close()
-        finished = _pump(selector, proc, memoryview(data or b""), kept, keep=limit + 1, deadline=deadline)
-        if finished:
-            try:
-                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
+        finished = _pump(
+            selector, proc, memoryview(data or b""), kept, keep=limit + 1, deadline=deadline, cancel=cancel
+        )
+        while finished and proc.poll() is None:
+            if time.monotonic() >= deadline or (cancel is not None and cancel.is_set()):
                 finished = False
+                break
+            try:
+                proc.wait(timeout=max(0.0, min(CANCEL_POLL, deadline - time.monotonic())))
+            except subprocess.TimeoutExpired:
+                continue
         if not finished:
             _kill_group(proc.pid)
             _pump(
@@ -172,6 +212,7 @@ def _communicate(
                 kept,
                 keep=limit + 1,
                 deadline=time.monotonic() + REAP_TIMEOUT,
+                cancel=None,
             )
     for stream in (proc.stdin, proc.stdout, proc.stderr):
         if stream is not None:
@@ -188,13 +229,16 @@ def _pump(
     *,
     keep: int,
     deadline: float,
+    cancel: threading.Event | None,
 ) -> bool:
-    """Move data until every registered pipe is done (True) or the deadline passes (False)."""
+    """Move data until every registered pipe is done (True) or the deadline passes or `cancel` is set
+    (False)."""
     while selector.get_map():
         remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        if remaining <= 0 or (cancel is not None and cancel.is_set()):
             return False
-        for key, _ in selector.select(remaining):
+        wait = remaining if cancel is None else min(remaining, CANCEL_POLL)
+        for key, _ in selector.select(wait):
             if key.events & selectors.EVENT_WRITE:
                 try:
                     pending = pending[os.write(key.fd, pending[: select.PIPE_BUF]) :]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gryt.artifacts import ArtifactError, check_explicit, resolve, select
+from gryt.command import cancel_on
 from gryt.config import MAX_NESTING, too_deep
 from gryt.errors import one_line
 from gryt.events import EventDispatcher
@@ -32,7 +33,7 @@ from gryt.status import (
     RunStatus,
     StepStatus,
 )
-from gryt.step import safe_file_part
+from gryt.step import log_name
 from gryt.typeinfo import type_name
 from gryt.validators import run_validators
 
@@ -165,11 +166,11 @@ class PipelineRun:
         secrets_at_start = ctx.masker.pattern
         recorder.run_started(ctx.run_id, pipeline.name, ctx.masker.mask_obj(pipeline.describe(self.parallel)))
 
-        self.issues = [issue for _label, found in run_validators(pipeline.validators) for issue in found]
+        self._validate()
         if self.issues:
             self.status = INVALID_ENV
             self.error = f"{len(self.issues)} environment issue(s); first: {self.issues[0].get('message')}"
-        else:
+        elif self.status is None:
             try:
                 self._run()
             except KeyboardInterrupt:
@@ -230,6 +231,22 @@ class PipelineRun:
         if "warnings" in result:
             result["warnings"] = list(self.events.warnings)
 
+    def _validate(self) -> None:
+        """Run the validators, their short commands stopped by an interrupt (`gryt.command.cancel_on`);
+        interrupted, the run is `interrupted` and the checks' half-done findings are dropped."""
+        ctx = self.ctx
+        try:
+            with cancel_on(ctx.cancel):
+                found = run_validators(self.pipeline.validators)
+        except KeyboardInterrupt:
+            self.keyboard = True
+            control_for(ctx.cancel).interrupt()
+        if self.keyboard or ctx.cancel.is_set():
+            self.status = INTERRUPTED
+            self.error = "interrupted while checking the environment"
+            return
+        self.issues = [issue for _label, issues in found for issue in issues]
+
     def _run(self) -> None:
         pipeline, ctx = self.pipeline, self.ctx
         self.events.pipeline_start(pipeline, ctx)
@@ -269,12 +286,17 @@ class PipelineRun:
             start_ts = now_iso()
             t0 = time.monotonic()
             try:
-                raw: Any = auth.authenticate()
-            except BaseException as exc:  # plugin code: SystemExit too; a real Ctrl-C re-raised
-                if not raised_by_code(exc):
+                with cancel_on(ctx.cancel):  # Ctrl-C stops a slow token or login command at once
+                    raw: Any = auth.authenticate()
+            except BaseException as exc:  # plugin code: SystemExit too; a real Ctrl-C interrupts the run
+                if raised_by_code(exc):  # an auth plugin bug is an auth failure
+                    raw = {"status": ERROR, "error": one_line(exc)}
+                elif isinstance(exc, KeyboardInterrupt):
+                    self.keyboard = True
+                    control_for(ctx.cancel).interrupt()
+                    raw = {"status": INTERRUPTED}
+                else:
                     raise
-                # an auth plugin bug is an auth failure
-                raw = {"status": ERROR, "error": one_line(exc)}
             for value in getattr(auth, "secrets", []):
                 ctx.add_secret(value)
             for key, value in getattr(auth, "exported_env", {}).items():
@@ -282,7 +304,9 @@ class PipelineRun:
             result = dict(raw) if isinstance(raw, dict) else {"status": ERROR, "error": "no result dict"}
             if too_deep(result):  # masking, event copies and JSON walk results recursively
                 result = {"status": ERROR, "error": f"result nested more than {MAX_NESTING} levels deep"}
-            if result.get("status") not in (SUCCESS, ERROR, SKIPPED):
+            if ctx.cancel.is_set() and result.get("status") != SUCCESS:  # not a failure: interrupted
+                result.update(status=INTERRUPTED, error="interrupted")
+            elif result.get("status") not in (SUCCESS, ERROR, SKIPPED):
                 result["error"] = result.get("error") or f"unexpected status {result.get('status')!r}"
                 result["status"] = ERROR
             result.setdefault("duration", round(time.monotonic() - t0, 6))
@@ -301,6 +325,8 @@ class PipelineRun:
             if result["status"] == SUCCESS:
                 self.authenticated.append(auth)
                 continue
+            if result["status"] == INTERRUPTED:
+                return False
             self.status = AUTH_FAILED
             self.error = f"auth step {auth.id!r} failed: {result.get('error') or 'no reason given'}"
             self.events.error(f"auth:{auth.id}", self.error, ctx)
@@ -451,7 +477,7 @@ class PipelineRun:
         log_path = (
             None
             if ctx.log_dir is None
-            else Path(ctx.log_dir) / f"destination+{safe_file_part(destination.id)}.log"
+            else Path(ctx.log_dir) / f"destination+{log_name(None, destination.id)}.log"
         )
         log = LazyLog(log_path) if log_path is not None else None
         destination.context = ctx

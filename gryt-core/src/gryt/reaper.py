@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from gryt.process.control import signal_process
+
 PR_SET_CHILD_SUBREAPER = 36
 GRACE = 1.0
 """Seconds the descendants get between SIGTERM and SIGKILL."""
@@ -98,7 +100,5 @@ def stop_descendants(force: Callable[[], bool] = lambda: False, grace: float | N
 
 
 def _kill(pid: int, sig: signal.Signals) -> None:
-    try:
-        os.kill(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
+    """Through the guarded helper: never pid <= 1 nor gryt itself."""
+    signal_process(pid, None, sig)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from abc import ABC, abstractmethod
@@ -69,6 +70,10 @@ RETRY_DELAY_CAP = 60.0
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_PLAIN = re.compile(r"[A-Za-z0-9_-]{1,100}")
+"""An id used as is in a log file name: no dot (the runner/step separator), nothing replaced, short."""
+_KEPT = 60
+"""Characters of the cleaned id kept in front of the hash when an id is not plain."""
 
 
 def safe_file_part(text: str) -> str:
@@ -78,13 +83,24 @@ def safe_file_part(text: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _log_name(runner_id: str | None, step_id: str) -> str:
-    name = safe_file_part(step_id)
-    return name if runner_id is None else f"{safe_file_part(runner_id)}.{name}"
+def log_name(runner_id: str | None, step_id: str) -> str:
+    """The log file name (without `.log`) of `step_id` in `runner_id`, distinct for every pair of ids.
+
+    Plain ids give `runner.step` (readable, and unambiguous: plain ids have no dot). Any other pair
+    gets its cleaned ids plus `~` and a hash of both exact ids, so `a.b`/`c` and `a`/`b.c`, `x/y` and
+    `x_y`, or two non-ASCII ids never share a file (`~` never appears in a plain name). Destination logs
+    (`destination+NAME`) cannot collide with these: `+` is never kept in a step's name.
+    """
+    ids = [step_id] if runner_id is None else [runner_id, step_id]
+    if all(_PLAIN.fullmatch(part) for part in ids):
+        return ".".join(ids)
+    key = repr((runner_id, step_id)).encode("utf-8", "surrogatepass")
+    digest = hashlib.blake2s(key, digest_size=6).hexdigest()
+    return ".".join(safe_file_part(part)[:_KEPT] for part in ids) + f"~{digest}"
 
 
 def step_log_path(context: RunContext, step_id: str) -> Path | None:
-    """Where a step's full output goes: `<log_dir>/<runner_id>.<step_id>.log`, or None without a log dir."""
+    """Where a step's full output goes: `<log_dir>/<runner_id>.<step_id>.log` (see `log_name`), or None."""
     path = _log_file(context, step_id)
     return None if path is None else Path(path)
 
@@ -93,7 +109,7 @@ def _log_file(context: RunContext, step_id: str) -> str | None:
     """`step_log_path` as text: a Path is only built for a log that gets written."""
     if context.log_dir is None:
         return None
-    return f"{context.log_dir}/{_log_name(context.runner_id, step_id)}.log"
+    return f"{context.log_dir}/{log_name(context.runner_id, step_id)}.log"
 
 
 def empty_result(status: StepStatus, reason: str) -> dict[str, Any]:

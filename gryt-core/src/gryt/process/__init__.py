@@ -2,7 +2,8 @@
 
 `run_command` ties the parts together: `spawn` starts the command, `pump` reads its pipes until it
 exits (enforcing timeout and cancel), `output` decodes, masks, keeps and logs what it printed, and
-`control` stops process groups (SIGTERM, then SIGKILL after `control.KILL_GRACE`).
+`control` stops process groups (SIGTERM, then SIGKILL after `control.KILL_GRACE`), and `tree` the
+command's processes that left its group.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from gryt.process.control import ProcessControl, control_for, stop_group
 from gryt.process.output import DEFAULT_MAX_OUTPUT, Capture, LazyLog, Stream, StreamMasker
 from gryt.process.pump import drain
 from gryt.process.spawn import start, start_error
+from gryt.process.tree import MARKER, Tree, marker_value, new_token
 
 __all__ = [
     "DEFAULT_MAX_OUTPUT",
@@ -86,6 +88,12 @@ def run_command(
         return CommandOutput(None, error=f"working directory not found: {cwd}")
     if cancel is not None and cancel.is_set():
         return CommandOutput(None, interrupted=True, error="interrupted before start")
+    token = new_token()  # marks the command's processes, to stop those that leave its group (tree.py)
+    if env is not None:
+        env = {**env, MARKER: marker_value(token, env.get(MARKER))}
+    else:
+        outer = env_extra.get(MARKER) if env_extra and MARKER in env_extra else os.environ.get(MARKER)
+        env_extra = {**(env_extra or {}), MARKER: marker_value(token, outer)}
     try:
         child = start(argv, env=env, env_extra=env_extra, cwd=cwd)
     except OSError as exc:
@@ -96,8 +104,21 @@ def run_command(
     if control is not None:
         control.add(child.pid)
     display_out, display_err = (sys.stdout, sys.stderr) if show else (None, None)
-    out = Stream("stdout", masker, limit=max_output, log=log, display=display_out, prefix=prefix)
-    err = Stream("stderr", masker, limit=max_output, log=log, display=display_err, prefix=prefix)
+    deadline = started + timeout if timeout else None
+    out, err = (
+        Stream(
+            name,
+            masker,
+            limit=max_output,
+            log=log,
+            display=shown,
+            prefix=prefix,
+            deadline=deadline,
+            cancel=cancel,
+        )
+        for name, shown in (("stdout", display_out), ("stderr", display_err))
+    )
+    tree = Tree(child.pid, token)
     try:
         timed_out, interrupted = drain(
             child,
@@ -106,15 +127,26 @@ def run_command(
             timeout=timeout,
             cancel=cancel,
             control=control,
+            tree=tree,
         )
     except BaseException:
-        stop_group(child, force=False)
+        try:
+            tree.scan()
+            tree.signal(signal.SIGTERM)
+            stop_group(child, force=False)
+        finally:  # the group's grace is over: what left it and still runs gets SIGKILL
+            tree.stop(force=lambda: True)
         raise
     finally:
         if control is not None:
             control.discard(child.pid)
         os.close(child.stdout)
         os.close(child.stderr)
+    if timed_out or interrupted or (cancel is not None and cancel.is_set()):
+        # before the main process is reaped: its pid, the root of the tree, cannot be reused meanwhile
+        tree.stop(force=lambda: control is not None and control.force)
+    else:
+        tree.close()
     returncode = child.wait()
     assert returncode is not None
     if not timed_out and returncode != 0 and cancel is not None and cancel.is_set():

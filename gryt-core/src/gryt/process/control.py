@@ -74,6 +74,22 @@ def signal_group(pgid: int, sig: signal.Signals) -> None:
         pass
 
 
+def signal_process(pid: int, pidfd: int | None, sig: signal.Signals) -> None:
+    """Send `sig` to one process, through its pidfd when there is one (never a recycled pid).
+
+    Refuses pid <= 1 (kill(0) and kill(-1) mean groups and every process, 1 is init) and gryt itself.
+    """
+    if pid <= 1 or pid == os.getpid():
+        return
+    try:
+        if pidfd is not None:
+            signal.pidfd_send_signal(pidfd, sig)
+        else:
+            os.kill(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def stop_group(child: Child, force: bool) -> None:
     """Terminate the command's process group (SIGTERM, then SIGKILL after the grace) and reap it."""
     try:

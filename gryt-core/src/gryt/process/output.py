@@ -6,12 +6,17 @@ The masked text then goes to the live display (when shown), to the full log file
 a head + tail buffer that keeps at most `max_output` characters per stream in memory. A read of pure
 ASCII is its own text: when no secret is registered and nothing is shown, such bytes skip decoding and
 go to the log and the head/tail buffer as they are (only the kept head and tail are decoded at the end).
+
+Shown output goes through `DISPLAY`, a writer thread with a bounded queue, so a terminal or pipe that
+reads slowly or not at all never blocks the reading of a command's pipes (nor its timeout): see `Display`.
+With a prefix, a line is shown once complete, and a line longer than `LINE_HOLD` characters in pieces.
 """
 
 from __future__ import annotations
 
 import codecs
 import threading
+import time
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,7 +30,9 @@ CHUNK = 64 * 1024
 """First read size; a stream whose reads come back full grows its reads (and its pipe) up to
 `gryt.process.pump.PIPE_SIZE`."""
 
-_display_lock = threading.Lock()
+LINE_HOLD = 64 * 1024
+"""Characters of an unfinished line held back for a prefixed display; a longer line is shown in pieces
+of this size, each prefixed (the log keeps the line whole)."""
 _Utf8Decoder = codecs.getincrementaldecoder("utf-8")
 
 
@@ -131,6 +138,108 @@ def _join(pieces: Sequence[str | bytes] | deque[str | bytes]) -> str:
     return "".join(p if isinstance(p, str) else p.decode("ascii") for p in pieces)
 
 
+class Display:
+    """Writes shown output from one thread, so a slow or stalled terminal never blocks a command's pump.
+
+    `put` queues text (at most `limit` characters in all). On a full queue it waits for the writer, but
+    only while the writer makes progress (it wrote something in the last `stall` seconds) and the
+    command's deadline has not passed nor its cancel flag been set; otherwise the text is dropped and
+    counted, and a `[gryt: N characters of live output dropped ...]` line is shown in its place once the
+    queue has room again. The log file and the result always keep everything. A write error (closed or
+    broken output) turns the display off: everything after it is dropped.
+    """
+
+    def __init__(self, limit: int = 4 * 1024 * 1024, stall: float = 0.5) -> None:
+        self.limit = limit
+        self.stall = stall
+        self._queue: deque[tuple[IO[str], str]] = deque()
+        self._size = 0
+        self._busy = False
+        self._dropped: dict[IO[str], int] = {}
+        self._progress_at = 0.0
+        self._broken = False
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def put(
+        self, target: IO[str], text: str, deadline: float | None = None, cancel: threading.Event | None = None
+    ) -> None:
+        """Queue `text` for `target`; drop it (counted) rather than wait for a stalled writer."""
+        if not text:
+            return
+        with self._cond:
+            while self._queue and self._size + len(text) > self.limit:
+                now = time.monotonic()
+                if (
+                    self._broken
+                    or now - self._progress_at >= self.stall
+                    or (deadline is not None and now >= deadline)
+                    or (cancel is not None and cancel.is_set())
+                ):
+                    self._dropped[target] = self._dropped.get(target, 0) + len(text)
+                    return
+                left = self.stall - (now - self._progress_at)
+                self._cond.wait(left if deadline is None else min(left, deadline - now))
+            if self._broken:
+                return
+            self._note_dropped(target)
+            self._append(target, text)
+
+    def flush(self) -> None:
+        """Wait until everything queued is written, or until the writer stalls for `stall` seconds."""
+        with self._cond:
+            for target in tuple(self._dropped):
+                self._note_dropped(target)
+            while (self._queue or self._busy) and not self._broken:
+                if time.monotonic() - self._progress_at >= self.stall:
+                    return
+                self._cond.wait(self.stall)
+
+    def _note_dropped(self, target: IO[str]) -> None:
+        dropped = self._dropped.pop(target, 0)
+        if dropped:
+            self._append(
+                target,
+                f"[gryt: {dropped} characters of live output dropped: the output was not read fast enough;"
+                " the log file has them]\n",
+            )
+
+    def _append(self, target: IO[str], text: str) -> None:
+        if not self._queue and not self._busy:
+            self._progress_at = time.monotonic()  # an idle writer is not a stalled one
+        self._queue.append((target, text))
+        self._size += len(text)
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._write_all, name="gryt-display", daemon=True)
+            self._thread.start()
+        self._cond.notify_all()
+
+    def _write_all(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue:
+                    self._cond.wait()
+                target, text = self._queue.popleft()
+                self._busy = True
+            try:
+                target.write(text)
+                target.flush()
+            except (OSError, ValueError):  # closed or broken output: show nothing more
+                with self._cond:
+                    self._broken = True
+                    self._queue.clear()
+                    self._size = 0
+            with self._cond:
+                self._busy = False
+                self._size = max(0, self._size - len(text))
+                self._progress_at = time.monotonic()
+                self._cond.notify_all()
+
+
+DISPLAY = Display()
+"""The one writer of shown output of this process (every step's, so their lines stay in order)."""
+
+
 class LazyLog:
     """A UTF-8 log file created on the first write (steps without output leave no empty file).
 
@@ -192,6 +301,8 @@ class Stream:
         log: LazyLog | None,
         display: IO[str] | None,
         prefix: str | None,
+        deadline: float | None = None,
+        cancel: threading.Event | None = None,
     ) -> None:
         self.name = name
         self.secrets = masker
@@ -203,6 +314,9 @@ class Stream:
         self.log = log
         self.display = display
         self.prefix = prefix
+        self.deadline = deadline
+        self.cancel = cancel
+        """The command's deadline and cancel flag: after them, shown output never waits for the screen."""
         self.partial = ""
         self.read_size = CHUNK
         self.capacity = CHUNK
@@ -241,6 +355,8 @@ class Stream:
         if self.display is not None and self.partial:
             self._show(f"{self.prefix or ''}{self.partial}\n")
             self.partial = ""
+        if self.display is not None:
+            DISPLAY.flush()
 
     def _emit(self, text: str) -> None:
         if not text:
@@ -256,7 +372,11 @@ class Stream:
             self._show(text)
             return
         lines = (self.partial + text).split("\n")
-        self.partial = lines.pop()
+        partial = lines.pop()
+        while len(partial) > LINE_HOLD:  # a huge line: shown in pieces, never held whole
+            lines.append(partial[:LINE_HOLD])
+            partial = partial[LINE_HOLD:]
+        self.partial = partial
         if lines:
             self._show("".join(f"{self.prefix}{line}\n" for line in lines))
 
@@ -269,8 +389,5 @@ class Stream:
         return self.capture.cut if self.capture is not None else 0
 
     def _show(self, text: str) -> None:
-        if self.display is None:
-            return
-        with _display_lock:
-            self.display.write(text)
-            self.display.flush()
+        if self.display is not None:
+            DISPLAY.put(self.display, text, self.deadline, self.cancel)

@@ -20,6 +20,7 @@ import gryt.process.control as stopping
 from gryt.process.control import ProcessControl, signal_group
 from gryt.process.output import Stream
 from gryt.process.spawn import Child
+from gryt.process.tree import Tree
 
 PIPE_GRACE = 0.5
 """Seconds to keep reading after the main process exited while its pipes are still open."""
@@ -51,8 +52,13 @@ def drain(
     timeout: float | None,
     cancel: threading.Event | None,
     control: ProcessControl | None,
+    tree: Tree | None = None,
 ) -> tuple[bool, bool]:
-    """Read both pipes until they close and the process exited; enforce timeout and cancel."""
+    """Read both pipes until they close and the process exited; enforce timeout and cancel.
+
+    When the command is stopped, the processes of `tree` (found at that moment, while the parent chain of
+    those that left the group is still intact) get the same signal as the group.
+    """
     poller = select.poll()
     for fd in streams:
         poller.register(fd, _POLL_IN)
@@ -98,7 +104,12 @@ def drain(
                     timed_out = True
                 if timed_out or interrupted:
                     force = control is not None and control.force
-                    signal_group(pid, signal.SIGKILL if force else signal.SIGTERM)
+                    sig = signal.SIGKILL if force else signal.SIGTERM
+                    if tree is not None:
+                        tree.scan()
+                    signal_group(pid, sig)
+                    if tree is not None:
+                        tree.signal(sig)
                     term_at = now
                     killed = force
             if (
