@@ -31,23 +31,22 @@ below where Python's recursion limit would stop gryt's own recursive walks (mask
 
 
 def too_deep(value: Any, limit: int = MAX_NESTING) -> bool:
-    """True when dicts, lists or tuples in `value` nest more than `limit` levels deep.
+    """True when dicts, lists or tuples in `value` nest more than `limit` levels deep (the containers that
+    masking, event copies and JSON walk recursively).
 
-    Walks with an explicit stack, so any depth is measured without recursion (a value nested 100,000
-    levels deep is answered, not a RecursionError).
+    Walks one level at a time without recursion, so any depth is measured (a value nested 100,000 levels
+    deep is answered, not a RecursionError); a flat step result costs one pass over its values.
     """
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, Mapping):
-            children: Any = item.values()
-        elif isinstance(item, (list, tuple)):
-            children = item
-        else:
-            continue
-        if depth >= limit:
+    level = [value]
+    for depth in range(limit + 1):
+        containers = [item for item in level if isinstance(item, (dict, list, tuple))]
+        if not containers:
+            return False
+        if depth == limit:
             return True
-        stack.extend((child, depth + 1) for child in children)
+        level = [
+            child for item in containers for child in (item.values() if isinstance(item, dict) else item)
+        ]
     return False
 
 
