@@ -320,7 +320,13 @@ class SqliteData(Data):
                 if end - start > 1:
                     values = sql[sql.index(" VALUES ") + 8 :]
                     sql += ", " + ", ".join([values] * (end - start - 1))
-                self._execute(sql, [encode_value(v) for row in rows[start:end] for v in row.values()])
+                plain = _PLAIN  # most values need no encoding: skip the call for them
+                params = [
+                    v if type(v) in plain else encode_value(v)
+                    for row in rows[start:end]
+                    for v in row.values()
+                ]
+                self._execute(sql, params)
                 start = end
 
     def upsert(self, table: str, row: Mapping[str, Any], key: Sequence[str]) -> None:

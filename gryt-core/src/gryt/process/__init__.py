@@ -21,7 +21,7 @@ from gryt.masking import Masker
 from gryt.process.control import ProcessControl, control_for, stop_group
 from gryt.process.output import DEFAULT_MAX_OUTPUT, Capture, LazyLog, Stream, StreamMasker
 from gryt.process.pump import drain
-from gryt.process.spawn import start, start_error
+from gryt.process.spawn import inherited_value, start, start_error
 from gryt.process.tree import MARKER, Tree, marker_value, new_token
 
 __all__ = [
@@ -92,7 +92,7 @@ def run_command(
     if env is not None:
         env = {**env, MARKER: marker_value(token, env.get(MARKER))}
     else:
-        outer = env_extra.get(MARKER) if env_extra and MARKER in env_extra else os.environ.get(MARKER)
+        outer = env_extra.get(MARKER) if env_extra and MARKER in env_extra else inherited_value(MARKER)
         env_extra = {**(env_extra or {}), MARKER: marker_value(token, outer)}
     try:
         child = start(argv, env=env, env_extra=env_extra, cwd=cwd)
@@ -105,18 +105,25 @@ def run_command(
         control.add(child.pid)
     display_out, display_err = (sys.stdout, sys.stderr) if show else (None, None)
     deadline = started + timeout if timeout else None
-    out, err = (
-        Stream(
-            name,
-            masker,
-            limit=max_output,
-            log=log,
-            display=shown,
-            prefix=prefix,
-            deadline=deadline,
-            cancel=cancel,
-        )
-        for name, shown in (("stdout", display_out), ("stderr", display_err))
+    out = Stream(
+        "stdout",
+        masker,
+        limit=max_output,
+        log=log,
+        display=display_out,
+        prefix=prefix,
+        deadline=deadline,
+        cancel=cancel,
+    )
+    err = Stream(
+        "stderr",
+        masker,
+        limit=max_output,
+        log=log,
+        display=display_err,
+        prefix=prefix,
+        deadline=deadline,
+        cancel=cancel,
     )
     tree = Tree(child.pid, token)
     try:

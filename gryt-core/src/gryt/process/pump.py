@@ -74,13 +74,13 @@ def drain(
     timed_out = interrupted = False
     try:
         if pidfd is not None:
-            poller.register(pidfd, _POLL_IN)
             quick = select.poll()
             quick.register(pidfd, _POLL_IN)
             first_wait = QUICK_EXIT if deadline is None else max(0.0, min(QUICK_EXIT, deadline - started))
             if quick.poll(first_wait * 1000):
-                poller.unregister(pidfd)
                 exited_at = time.monotonic()
+            else:
+                poller.register(pidfd, _POLL_IN)
         while True:
             now = time.monotonic()
             if exited_at is None and (open_pipes == 0 or idle) and pidfd is None and _has_exited(pid):

@@ -130,6 +130,16 @@ def _inherited_environment() -> Mapping[Any, Any]:
     return data if isinstance(data, dict) else os.environ
 
 
+def inherited_value(name: str) -> str | None:
+    """`os.environ.get(name)` read from the encoded mapping behind it (no KeyError raised and caught when
+    the variable is unset, as `os.environ.get` does)."""
+    data = getattr(os.environ, "_data", None)
+    if not isinstance(data, dict):
+        return os.environ.get(name)
+    value = data.get(os.fsencode(name))
+    return None if value is None else os.fsdecode(value)
+
+
 def _spawn_environment(
     env: Mapping[str, str] | None, env_extra: Mapping[str, str] | None
 ) -> Mapping[Any, Any] | None:
@@ -140,11 +150,10 @@ def _spawn_environment(
     """
     if env is None and not env_extra:
         return _inherited_environment()
-    path = os.environ.get("PATH")
     if env is not None:
-        return env if env.get("PATH") == path and all(env) else None
+        return env if env.get("PATH") == inherited_value("PATH") and all(env) else None
     assert env_extra is not None
-    if env_extra.get("PATH", path) != path or not all(env_extra):
+    if ("PATH" in env_extra and env_extra["PATH"] != inherited_value("PATH")) or not all(env_extra):
         return None
     inherited = _inherited_environment()
     if inherited is os.environ:  # platforms without the encoded mapping
