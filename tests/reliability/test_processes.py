@@ -248,7 +248,8 @@ def test_short_command_stops_when_the_run_is_interrupted(project: Project) -> No
 FLOOD_THEN_WAIT = """\
 import os, sys, time
 from pathlib import Path
-Path(sys.argv[1]).write_text(str(os.getpid()))
+Path(sys.argv[1] + ".tmp").write_text(str(os.getpid()))
+os.replace(sys.argv[1] + ".tmp", sys.argv[1])  # whole or absent: the test reads it as soon as it exists
 for _ in range(int(sys.argv[2])):
     sys.stdout.write("y" * 1023 + "\\n")
 sys.stdout.flush()
