@@ -1,5 +1,6 @@
-"""One execution of a `Pipeline`: the run's context, event dispatcher, recorder and results in one object,
-and the schedule that decides which runner starts next.
+"""One execution of a `Pipeline`: the run's context, event dispatcher, recorder and results in one object.
+
+Which runner starts next is `gryt.schedule`'s; what happens to the destinations is `gryt.delivery`'s.
 
 `Pipeline` is the configuration a user builds; `Pipeline.execute()` creates a `PipelineRun` and returns
 what its `execute()` returns. The order of the phases is described in `gryt.pipeline`.
@@ -7,21 +8,21 @@ what its `execute()` returns. The order of the phases is described in `gryt.pipe
 
 from __future__ import annotations
 
-import heapq
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gryt.artifacts import ArtifactError, check_explicit, resolve, select
 from gryt.command import cancel_on
 from gryt.config import MAX_NESTING, too_deep
+from gryt.delivery import Delivery
 from gryt.errors import one_line
 from gryt.events import EventDispatcher
 from gryt.history import Recorder, now_iso
 from gryt.interrupts import raised_by_code
-from gryt.process import LazyLog, control_for
+from gryt.process import control_for
+from gryt.schedule import Schedule
 from gryt.status import (
     AUTH_FAILED,
     ERROR,
@@ -29,18 +30,15 @@ from gryt.status import (
     INVALID_ENV,
     SKIPPED,
     SUCCESS,
-    DeliveryStatus,
     RunStatus,
     StepStatus,
 )
-from gryt.step import log_name
 from gryt.typeinfo import type_name
 from gryt.validators import run_validators
 
 if TYPE_CHECKING:
     from gryt.auth import Auth
     from gryt.context import RunContext
-    from gryt.destination import Destination
     from gryt.pipeline import Pipeline
     from gryt.runner import Runner
 
@@ -48,76 +46,6 @@ SIGNAL_POLL = 0.1
 """Seconds between checks for pending signals while the main thread waits for runners."""
 
 RunnerResults = dict[str, dict[str, Any]]
-
-
-class Schedule:
-    """Which of the selected runners may start next, updated as runners end.
-
-    Runners come out in topological order (declaration order, each after its needs), the order a
-    sequential run uses; a runner is decided once every need before its first unmet one succeeded: ready,
-    or to be skipped because that need ended otherwise. Each runner waits on one need at a time and
-    moves past each need once, so scheduling costs O(runners + needs) for the whole run.
-    """
-
-    def __init__(self, order: list[Runner]) -> None:
-        self.order = order
-        position = {r.id: i for i, r in enumerate(order)}
-        self._needs = [[n for n in r.needs if n in position] for r in order]  # outside the selection: met
-        self._cursor = [0] * len(order)
-        self._taken = [False] * len(order)
-        self._left = len(order)
-        self._ended: dict[str, StepStatus | None] = {}
-        self._waiting: dict[str, list[int]] = {}
-        self._decided: list[tuple[int, str]] = []  # heap of (position, skip reason or "")
-        for index in range(len(order)):
-            self._advance(index)
-
-    def _advance(self, index: int) -> None:
-        needs = self._needs[index]
-        cursor = self._cursor[index]
-        while cursor < len(needs):
-            need = needs[cursor]
-            if need not in self._ended:
-                self._cursor[index] = cursor
-                self._waiting.setdefault(need, []).append(index)
-                return
-            status = self._ended[need]
-            if status != SUCCESS:
-                heapq.heappush(self._decided, (index, f"needs runner {need!r}, which ended with {status}"))
-                return
-            cursor += 1
-        heapq.heappush(self._decided, (index, ""))
-
-    def __bool__(self) -> bool:
-        """True while some runner was neither started nor skipped."""
-        return self._left > 0
-
-    def next(self) -> tuple[Runner, str] | None:
-        """The next decided runner and why it is skipped ("" when it may start), or None: none yet."""
-        while self._decided:
-            index, reason = heapq.heappop(self._decided)
-            if not self._taken[index]:
-                self._take(index)
-                return self.order[index], reason
-        return None
-
-    def _take(self, index: int) -> None:
-        self._taken[index] = True
-        self._left -= 1
-
-    def ended(self, runner: Runner) -> None:
-        """`runner` finished (with `runner.status`) or was skipped: decide what waited on it."""
-        self._ended[runner.id] = runner.status
-        for index in self._waiting.pop(runner.id, ()):
-            self._advance(index)
-
-    def rest(self) -> Iterator[Runner]:
-        """Every runner neither started nor skipped yet, in order, each taken as it is handed out (a
-        KeyboardInterrupt while they are recorded leaves the others for the next call)."""
-        for index, runner in enumerate(self.order):
-            if not self._taken[index]:
-                self._take(index)
-                yield runner
 
 
 class PipelineRun:
@@ -149,10 +77,7 @@ class PipelineRun:
         self.authenticated: list[Auth] = []
         self.auth_results: dict[str, dict[str, Any]] = {}
         self.runner_results: dict[str, RunnerResults] = {}
-        self.destination_results: dict[str, list[dict[str, Any]]] = {}
-        self.delivery: dict[str, dict[str, Any]] = {}
-        """Per destination: `type`, `status`, `duration`, `artifacts`, `log_path`, and `error` unless it
-        succeeded: the outcome the CLI, JUnit and hooks show (`destination_results` has each artifact's)."""
+        self.delivery = Delivery(pipeline, ctx, self.events, self.recorder)
         self.no_delivery = no_delivery
         self.explicit = None if artifacts is None else list(artifacts)
         self.schedule: Schedule | None = None
@@ -179,7 +104,7 @@ class PipelineRun:
             finally:
                 self._finish()
                 self._skip_rest()
-        self._skip_delivery()
+        self.delivery.skip_rest(self.no_delivery or self._why_not_delivered())
         if self.status is None:
             self.status = self._final_status()
         result: dict[str, Any] = {
@@ -188,8 +113,8 @@ class PipelineRun:
             "runners": self.runner_results,
             "auth": self.auth_results,
             "issues": self.issues,
-            "destinations": self.destination_results,
-            "delivery": self.delivery,
+            "destinations": self.delivery.results,
+            "delivery": self.delivery.outcomes,
         }
         if self.status != SUCCESS:
             result["error"] = self.error or self._describe_failure()
@@ -274,8 +199,9 @@ class PipelineRun:
             self._run_parallel(self.schedule)
         else:
             self._run_sequential(self.schedule)
-        if not ctx.cancel.is_set() and all(r.status == SUCCESS for r in self.runners):
-            self._deliver()
+        delivers = not self.no_delivery and all(r.status == SUCCESS for r in self.runners)
+        if delivers and not ctx.cancel.is_set():
+            self.delivery.deliver(self.explicit)
 
     def _authenticate(self) -> bool:
         ctx = self.ctx
@@ -435,137 +361,6 @@ class PipelineRun:
         for runner in self.schedule.rest():
             self._skip(runner, status, f"run ended before runner {runner.id!r} started")
 
-    def _deliver(self) -> None:
-        """Resolve the artifacts now that the runners built them, then run each destination in turn."""
-        destinations = self.pipeline.destinations
-        if not destinations or self.no_delivery:
-            return
-        root = (self.pipeline.root or Path.cwd()).resolve()
-        try:
-            if self.explicit is not None:
-                files = check_explicit(self.explicit)
-            else:
-                files = _as_given(resolve(self.pipeline.artifacts, root), root)
-        except ArtifactError as exc:
-            message = self.ctx.masker.mask(str(exc))
-            for destination in destinations:
-                self._delivered(
-                    destination, [{"artifact": None, "status": ERROR, "error": message}], 0.0, None
-                )
-            return
-        for destination in destinations:
-            if self.ctx.cancel.is_set():
-                return
-            self._publish(destination, files, root)
-
-    def _publish(self, destination: Destination, files: list[Path], root: Path) -> None:
-        """One destination: select its artifacts, publish with its output logged, record the outcome."""
-        ctx = self.ctx
-        start_ts = now_iso()
-        t0 = time.monotonic()
-        specs = getattr(destination, "artifact_specs", None)
-        try:
-            chosen = files if specs is None else select(specs, files, root)
-        except ArtifactError as exc:
-            item = {"artifact": None, "status": ERROR, "error": str(exc)}
-            self._delivered(destination, [item], 0.0, start_ts)
-            return
-        if not chosen:
-            item = {"artifact": None, "status": SKIPPED, "error": "nothing to publish: no artifact matched"}
-            self._delivered(destination, [item], 0.0, start_ts)
-            return
-        log_path = (
-            None
-            if ctx.log_dir is None
-            else Path(ctx.log_dir) / f"destination+{log_name(None, destination.id)}.log"
-        )
-        log = LazyLog(log_path) if log_path is not None else None
-        destination.context = ctx
-        destination.log = log
-        self.events.destination_start(destination, ctx)
-        try:
-            items = self._call_publish(destination, chosen)
-            if log is not None:
-                for item in items:
-                    if item.get("status") != SUCCESS:
-                        what = item.get("artifact") or destination.id
-                        line = f"[gryt] {what}: {item.get('status')}: {item.get('error') or ''}\n"
-                        log.write(ctx.masker.mask(line))
-        finally:
-            destination.log = None
-            if log is not None:
-                log.close()
-        written = log_path if log is not None and log.written else None
-        self._delivered(destination, items, time.monotonic() - t0, start_ts, log_path=written, chosen=chosen)
-
-    def _call_publish(self, destination: Destination, chosen: list[Path]) -> list[dict[str, Any]]:
-        """`destination.publish(chosen)` as result dicts; a raising or malformed publish is one error."""
-        try:
-            published = destination.publish(chosen)
-            if not isinstance(published, list):
-                raise TypeError(f"publish() returned {type(published).__name__}, not a list")
-            if too_deep(published):
-                raise ValueError(f"publish() returned items nested more than {MAX_NESTING} levels deep")
-        except BaseException as exc:  # plugin code: SystemExit too; a real Ctrl-C re-raised
-            if not raised_by_code(exc):
-                raise
-            # a destination bug is a failed publish, not a crash
-            published = [{"artifact": None, "status": ERROR, "error": one_line(exc)}]
-            self.events.error(f"destination:{destination.id}", exc, self.ctx)
-        return [dict(p) for p in published if isinstance(p, dict)]
-
-    def _delivered(
-        self,
-        destination: Destination,
-        items: list[dict[str, Any]],
-        duration: float,
-        start_ts: str | None,
-        *,
-        log_path: Path | None = None,
-        chosen: list[Path] | None = None,
-    ) -> None:
-        """Keep, record and announce one destination's outcome (masked)."""
-        ctx = self.ctx
-        items = ctx.masker.mask_obj(items)
-        statuses = {item.get("status") for item in items}
-        status: DeliveryStatus = SKIPPED if statuses == {SKIPPED} else SUCCESS
-        if statuses - {SUCCESS, SKIPPED}:
-            status = ERROR
-        summary: dict[str, Any] = {
-            "type": type_name(destination),
-            "status": status,
-            "duration": round(duration, 6),
-            "artifacts": [str(p) for p in chosen or []],
-            "log_path": str(log_path) if log_path is not None else None,
-        }
-        if status != SUCCESS:
-            summary["error"] = next(
-                (i.get("error") for i in items if i.get("status") == status and i.get("error")), status
-            )
-        summary = ctx.masker.mask_obj(summary)
-        self.destination_results[destination.id] = items
-        self.delivery[destination.id] = summary
-        self.recorder.destination_finished(
-            ctx.run_id,
-            destination.id,
-            summary["type"],
-            items,
-            status=status,
-            duration=summary["duration"],
-            start_timestamp=start_ts,
-            log_path=summary["log_path"],
-        )
-        self.events.destination_end(destination, {**summary, "results": items}, ctx)
-
-    def _skip_delivery(self) -> None:
-        """Record every destination that did not run as `skipped`, with the reason."""
-        missing = [d for d in self.pipeline.destinations if d.id not in self.delivery]
-        if not missing:
-            return
-        reason = self.no_delivery or self._why_not_delivered()
-        for destination in missing:
-            self._delivered(destination, [{"artifact": None, "status": SKIPPED, "error": reason}], 0.0, None)
-
     def _why_not_delivered(self) -> str:
         if self.issues:
             return "not delivered: the environment is invalid"
@@ -603,7 +398,7 @@ class PipelineRun:
             return INTERRUPTED
         if any(r.status != SUCCESS for r in self.runners):
             return ERROR
-        if any(d["status"] == ERROR for d in self.delivery.values()):
+        if any(d["status"] == ERROR for d in self.delivery.outcomes.values()):
             return ERROR
         return SUCCESS
 
@@ -616,21 +411,7 @@ class PipelineRun:
                     return "interrupted"
                 if result.get("status") == ERROR:
                     return f"step {runner_id}/{step_id} failed: {result.get('error') or 'error'}"
-        for dest_id, outcome in self.delivery.items():
+        for dest_id, outcome in self.delivery.outcomes.items():
             if outcome["status"] == ERROR:
                 return f"destination {dest_id!r} failed: {outcome.get('error') or 'error'}"
         return "interrupted" if self.status == INTERRUPTED else "a runner failed"
-
-
-def _as_given(paths: list[Path], root: Path) -> list[Path]:
-    """Paths below `root` relative to it when the run works there (the CLI always does), so commands
-    and results read `dist/app.whl`; absolute otherwise."""
-    if Path.cwd().resolve() != root:
-        return paths
-    out = []
-    for path in paths:
-        try:
-            out.append(path.relative_to(root))
-        except ValueError:
-            out.append(path)
-    return out
