@@ -17,11 +17,12 @@ from gryt.cli.progress import Failures, LiveProgress, render_summary
 from gryt.data import SqliteData
 from gryt.destination import CommandDestination, DirectoryDestination
 from gryt.errors import ConfigError
-from gryt.history import MIGRATIONS, get_run, schema_version
+from gryt.history import get_run
 from gryt.hook import Hook, PrintHook
 from gryt.junit import build_junit
 from gryt.pipeline import Pipeline
 from gryt.runner import Runner
+from gryt.schema import MIGRATIONS, schema_version
 from gryt.step import CommandStep
 from gryt.testing import gryt_plugins  # noqa: F401 - fixture
 

@@ -12,7 +12,8 @@ from typing import Literal
 import pytest
 
 from gryt.data import SqliteData
-from gryt.history import MIGRATIONS, SCHEMA_VERSION, Recorder, get_run, list_runs, schema_version
+from gryt.history import Recorder, get_run, list_runs
+from gryt.schema import MIGRATIONS, SCHEMA_VERSION, schema_version
 
 SEED_STEPS_OUTPUT = [
     ("step_id", "TEXT", 1),

@@ -19,7 +19,8 @@ from types import TracebackType
 from typing import Any
 
 from gryt.errors import ConfigError
-from gryt.history import SCHEMA_VERSION, NewerSchema, ensure_schema, missing_tables, stored_version, to_json
+from gryt.history import to_json
+from gryt.schema import SCHEMA_VERSION, NewerSchema, ensure_schema, missing_tables, stored_version
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _COLUMN_TYPE = re.compile(r"^(?:[A-Za-z0-9_ (),.+-]|'[^';]*')+$")
