@@ -9,16 +9,16 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from gryt.errors import ConfigError
-from gryt.versioning import (
+from gryt.versions import (
     LEVELS,
     PHASES,
     Pep440Version,
     Version,
-    _order_key,
     bump,
     bump_pep440,
     compare_versions,
     format_version,
+    order_key,
     parse_pep440,
     parse_version,
     split_tag,
@@ -250,5 +250,5 @@ def test_pep440_bumps_are_higher_and_round_trip(
     except ConfigError as exc:
         assert level == "prerelease" and "would not be higher" in str(exc)
         return
-    assert _order_key(new) > _order_key(version), (str(version), level, label, str(new))
+    assert order_key(new) > order_key(version), (str(version), level, label, str(new))
     assert parse_pep440(str(new)) == new
