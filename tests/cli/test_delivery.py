@@ -99,6 +99,28 @@ def test_fresh_checkout_delivers_what_the_build_created(gryt, checkout: Path) ->
     assert lines.index("deliver/shelf started") > lines.index("build/dist started")
 
 
+def test_the_summary_runs_show_and_junit_say_where_each_artifact_went(
+    gryt, checkout: Path, tmp_path: Path
+) -> None:
+    report = tmp_path / "junit.xml"
+    done = gryt("run", "release", "--junit", str(report), cwd=checkout)
+    assert done.code == 0, done.stdout + done.stderr
+    went = [
+        "deliver/shelf dist/app-1.0-py3-none-any.whl -> published/app-1.0-py3-none-any.whl",
+        "deliver/shelf dist/app-1.0.tar.gz -> published/app-1.0.tar.gz",
+    ]
+    lines = done.stdout.splitlines()
+    assert [line for line in lines if " -> " in line] == went
+    case = ET.parse(report).getroot().find("testsuite[@name='deliver']/testcase[@name='shelf']")
+    assert case is not None
+    assert case.findtext("system-out") == "\n".join(line.removeprefix("deliver/shelf ") for line in went)
+    run_id = lines[-1].split()[1]
+    shown = gryt("runs", "show", run_id, cwd=checkout).stdout
+    row = next(line for line in shown.splitlines() if "app-1.0.tar.gz" in line)
+    assert row.split()[:4] == ["shelf", "directory", "dist/app-1.0.tar.gz", "success"]
+    assert row.split()[-1] == "published/app-1.0.tar.gz"
+
+
 def test_a_rebuild_delivers_only_the_new_files(gryt, checkout: Path) -> None:
     first = gryt("run", "release", "--json", cwd=checkout)
     assert first.code == 0, first.stderr

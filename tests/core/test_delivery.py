@@ -270,6 +270,8 @@ def test_live_view_has_a_deliver_section(tmp_path: Path) -> None:
     assert lines.index(["deliver"]) > next(i for i, line in enumerate(lines) if "build" in line)
     rows = [line.split()[:3] for line in summary.splitlines()]
     assert ["build", "make", "success"] in rows and ["deliver", "out", "success"] in rows
+    went = [line.strip() for line in summary.splitlines() if " -> " in line]
+    assert went == [f"deliver/out {root / 'dist' / n} -> {root / 'out' / n}" for n in ("a.whl", "b.whl")]
 
 
 def test_the_print_hook_shows_destinations(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:

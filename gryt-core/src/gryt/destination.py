@@ -6,6 +6,7 @@ import os
 import shlex
 import shutil
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,8 +21,26 @@ if TYPE_CHECKING:
     from gryt.process import LazyLog
 
 
+WHERE_KEYS = ("url", "ref", "path")
+"""Result keys that say where a published artifact went, in the order `where()` prefers them."""
+
+
+def where(item: Mapping[str, Any]) -> str | None:
+    """Where one published artifact went: its result's `url`, else `ref`, else `path`; None if none."""
+    for key in WHERE_KEYS:
+        value = item.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
 class Destination(Registrable, ABC):
     """Publish artifacts somewhere; one result dict per artifact with `artifact` and `status`.
+
+    A result says where the artifact went with `url` (where it can be fetched or seen), `ref` (such as
+    `registry/repo:tag`) or `path`, and may add details such as `version`, `digest` and `name`: every key
+    but `artifact`, `status` and `error` is recorded as the item's details, and `where()` is what the
+    summary, `gryt runs show` and JUnit show.
 
     Every destination accepts an `artifacts` key (globs selecting from the run's artifacts, see
     `gryt.artifacts`); it is kept in `artifact_specs`, not in `config`. During a run, `context` is the

@@ -348,6 +348,21 @@ def failed_destinations(
     return out
 
 
+def delivered(result: dict[str, Any]) -> list[str]:
+    """`deliver/ID ARTIFACT -> WHERE`, one line per artifact a destination published and said where."""
+    from gryt.destination import where
+
+    lines = []
+    for did, items in (result.get("destinations") or {}).items():
+        for item in items or []:
+            if not isinstance(item, dict) or item.get("status") != SUCCESS:
+                continue
+            target = where(item)
+            if target is not None:
+                lines.append(f"deliver/{did} {item.get('artifact') or '-'} -> {target}")
+    return lines
+
+
 def render_summary(result: dict[str, Any], console: Any, elapsed: float, failures: Failures) -> None:
     """After a run on a terminal: a table of every step, then each failed step's output tail and log."""
     from rich.panel import Panel
@@ -383,6 +398,8 @@ def render_summary(result: dict[str, Any], console: Any, elapsed: float, failure
         )
     if table.row_count:
         console.print(table)
+    for line in delivered(result):
+        console.print(Text(line), highlight=False, soft_wrap=True)
     for did, outcome, tails in failed_destinations(result, failures.tail):
         body = Text()
         body.append(str(outcome.get("error") or "failed") + "\n", style="bold red")
@@ -457,6 +474,7 @@ def render_plain_summary(result: dict[str, Any], stream: IO[str], elapsed: float
         lines.append(f"deliver/{did} failed: {outcome.get('error') or 'error'}")
         if outcome.get("log_path"):
             lines.append(f"deliver/{did} full log: {display_path(Path(outcome['log_path']))}")
+    lines.extend(delivered(result))
     for warning in result.get("warnings") or []:
         lines.append(f"warning: {warning}")
     lines.append(f"run {result.get('run_id')} {result.get('status')} in {format_duration(elapsed)}")

@@ -258,20 +258,25 @@ def _render_deliveries(console: Any, rows: list[dict[str, Any]]) -> None:
     """The deliver table: one row per destination and artifact, then each destination's log file."""
     from rich.table import Table
 
+    from gryt.destination import where
+
     if not rows:
         return
     table = Table(title="deliver", title_justify="left", box=None, header_style="bold")
-    for column in ("destination", "type", "artifact", "status", "duration", "error"):
+    for column in ("destination", "type", "artifact", "status", "duration", "where", "error"):
         table.add_column(column)
     logs: dict[str, str] = {}
     for row in rows:
         status = str(row.get("status"))
+        details = row.get("details")
+        target = where(details) if isinstance(details, dict) else None
         table.add_row(
             plain(row.get("destination_id")),
             plain(row.get("name") or "-"),
             plain(row.get("artifact") or "-"),
             styled(status),
             format_duration(row.get("duration")) if status != SKIPPED else "-",
+            plain(target or ""),
             plain(row.get("error") or ""),
         )
         if row.get("log_path"):
