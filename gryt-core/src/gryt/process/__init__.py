@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gryt.masking import Masker
-from gryt.process.control import ProcessControl, control_for, stop_group
+from gryt.process.control import ProcessControl, control_for, signal_group, stop_group
 from gryt.process.output import DEFAULT_MAX_OUTPUT, Capture, LazyLog, Stream, StreamMasker
 from gryt.process.pump import drain
 from gryt.process.spawn import inherited_value, start, start_error
@@ -139,6 +139,8 @@ def run_command(
     except BaseException:
         try:
             tree.scan()
+            # the group first, at once: a shell whose child the tree stopped first could run its next command
+            signal_group(child.pid, signal.SIGTERM)
             tree.signal(signal.SIGTERM)
             stop_group(child, force=False)
         finally:  # the group's grace is over: what left it and still runs gets SIGKILL
