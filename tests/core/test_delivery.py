@@ -312,3 +312,29 @@ def test_a_symlinked_folder_out_of_the_root_is_an_error(tmp_path: Path) -> None:
     )
     assert str(elsewhere / "private.whl") in error
     assert not (root / "out").exists()
+
+
+class TokenDestination(DirectoryDestination):
+    """A directory destination that, like an upload plugin, names its token before the run."""
+
+    def known_secrets(self) -> list[str]:
+        return [os.environ.get("SHELF_TOKEN", "")]
+
+
+def test_a_destination_names_its_secrets_before_any_step_prints_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = "shelf-tok-8d1f3a"
+    monkeypatch.setenv("SHELF_TOKEN", token)
+    root = tmp_path / "proj"
+    root.mkdir()
+    leak = CommandStep("leak", {"cmd": ["sh", "-c", f"{BUILD} && echo token=$SHELF_TOKEN"], "cwd": str(root)})
+    shelf = TokenDestination("shelf", {"path": str(root / "out")})
+    db = tmp_path / "g.db"
+    pipeline = Pipeline(
+        [Runner([leak], id="build")], destinations=[shelf], artifacts=["dist/*"], root=root, data=SqliteData(db)
+    )
+    result = pipeline.execute()
+    assert result["status"] == "success", result.get("error")
+    assert result["runners"]["build"]["leak"]["stdout"] == "token=***\n"
+    assert token.encode() not in db.read_bytes()

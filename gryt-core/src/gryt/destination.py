@@ -62,6 +62,11 @@ class Destination(Registrable, ABC):
     def publish(self, artifacts: list[Path]) -> list[dict[str, Any]]:
         """Publish each artifact; report failures in the dicts (`status: "error"`, `error`)."""
 
+    def known_secrets(self) -> list[str]:
+        """The secrets this destination can name before the run (e.g. the value of its `token_env_var`):
+        the pipeline masks them from the start, so a step that prints one is masked too. Default: none."""
+        return []
+
 
 def _error(artifact: Path, message: str) -> dict[str, Any]:
     return {"artifact": str(artifact), "status": ERROR, "error": message}

@@ -283,8 +283,8 @@ class Pipeline:
         """Register in `masker` every secret that is known before a run starts, so that the run's
         `config_json` (written first) and everything after it are masked with them: the values of the
         variables named in `secrets`, in gryt's environment and in the `env` of any step, destination or
-        the runtime, and what each auth step declares up front (`Auth.known_secrets()`, e.g. the token in
-        its `token_env_var`)."""
+        the runtime, and what each auth step and destination declares up front (`known_secrets()`, e.g.
+        the token in its `token_env_var`)."""
         tables: list[Any] = [os.environ, getattr(self.runtime, "env", None)]
         tables += [getattr(step, "config", {}).get("env") for runner in self.runners for step in runner.steps]
         tables += [getattr(destination, "config", {}).get("env") for destination in self.destinations]
@@ -293,8 +293,8 @@ class Pipeline:
                 for name in self.secrets:
                     value = env.get(name)
                     masker.add(value if isinstance(value, str) else None)
-        for auth in self.auth_steps:
-            known = getattr(auth, "known_secrets", None)
+        for declarer in [*self.auth_steps, *self.destinations]:
+            known = getattr(declarer, "known_secrets", None)
             for value in known() if callable(known) else ():
                 masker.add(value)
 
