@@ -332,7 +332,11 @@ def test_a_destination_names_its_secrets_before_any_step_prints_them(
     shelf = TokenDestination("shelf", {"path": str(root / "out")})
     db = tmp_path / "g.db"
     pipeline = Pipeline(
-        [Runner([leak], id="build")], destinations=[shelf], artifacts=["dist/*"], root=root, data=SqliteData(db)
+        [Runner([leak], id="build")],
+        destinations=[shelf],
+        artifacts=["dist/*"],
+        root=root,
+        data=SqliteData(db),
     )
     result = pipeline.execute()
     assert result["status"] == "success", result.get("error")
