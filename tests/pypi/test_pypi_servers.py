@@ -238,3 +238,26 @@ def test_unreachable_index_is_an_error(tmp_path: Path, clean_env: Path) -> None:
     assert all(
         "twine upload failed" in item["error"] and "Connection refused" in item["error"] for item in items
     ), items
+
+
+def test_credentials_in_the_url_are_used_but_never_shown(
+    pypi_server: PackageIndex, tmp_path: Path, clean_env: Path
+) -> None:
+    from gryt.process import LazyLog
+
+    host = pypi_server.upload_url.split("//", 1)[1]
+    files = build_dists(write_source(tmp_path / "src", unique_name(), "6.0.0"), tmp_path / "dist")
+    dest = PypiDestination("index", {"repository_url": f"http://__token__:{pypi_server.token}@{host}"})
+    dest.context = RunContext()
+    dest.log = LazyLog(tmp_path / "destination.log")
+    try:
+        items = dest.publish(files)
+    finally:
+        dest.log.close()
+
+    assert [item["status"] for item in items] == ["success", "success"]
+    assert {item["repository_url"] for item in items} == {pypi_server.upload_url}
+    log = (tmp_path / "destination.log").read_text()
+    assert f"uploading to {pypi_server.upload_url} as __token__ (password in repository_url)" in log
+    assert pypi_server.token not in log
+    assert pypi_server.token not in repr(items)

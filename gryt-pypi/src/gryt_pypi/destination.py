@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sys
@@ -123,6 +122,8 @@ class PypiDestination(Destination):
         self.timeout = float(self.config["timeout"] or DEFAULT_TIMEOUT)
 
     def publish(self, artifacts: list[Path]) -> list[dict[str, Any]]:
+        """Upload each wheel and sdist in turn: one result per artifact, failures included (never raises
+        for a refused upload, an unreachable index or bad credentials)."""
         from gryt.context import RunContext
 
         context = self.context if self.context is not None else RunContext()
@@ -160,13 +161,16 @@ class PypiDestination(Destination):
         return results
 
     def _target(self, env: Mapping[str, str], context: RunContext) -> _Target:
-        """URL and credentials: `repository_url` or the `.pypirc` section's URL or the public index; a
-        minted token (trusted publishing), else the token variable, else the section's password."""
+        """URL and credentials: `repository_url`, else the `.pypirc` section's URL, else the public index;
+        a minted token (trusted publishing), else the token variable, else a password from the URL's
+        `user:password@` or the section. The URL handed to twine never holds credentials."""
+        from urllib.parse import unquote, urlsplit
+
         from gryt_pypi import oidc
-        from gryt_pypi.index import IndexRequestError, PypircSection, read_pypirc
+        from gryt_pypi.index import IndexRequestError, read_pypirc, without_credentials
 
         cfg = self.config
-        section: PypircSection | None = None
+        section_url = section_user = section_password = None
         if cfg["repository"]:
             path = Path(cfg["pypirc"] or "~/.pypirc").expanduser()
             try:
@@ -174,28 +178,35 @@ class PypiDestination(Destination):
             except IndexRequestError as exc:
                 raise _Failure(str(exc)) from None
             context.add_secret(section.password)
-        url = _url(cfg["repository_url"] or (section.repository if section else None) or "pypi")
-        from urllib.parse import urlsplit
-
-        context.add_secret(urlsplit(url).password)
+            section_url, section_user, section_password = (
+                section.repository,
+                section.username,
+                section.password,
+            )
+        given = _url(cfg["repository_url"] or section_url or "pypi")
+        parts = urlsplit(given)
+        url_user = unquote(parts.username) if parts.username else None
+        url_password = unquote(parts.password) if parts.password else None
+        context.add_secret(url_password)
+        url = without_credentials(given)
         var = str(cfg["token_env_var"])
         token = env.get(var, "").strip()
         context.add_secret(token)
-        password = section.password if section else None
         mode = cfg["trusted_publishing"]
-        if mode is True or (mode == "auto" and not token and not password and oidc.available(env)):
+        stored = url_password or section_password
+        if mode is True or (mode == "auto" and not token and not stored and oidc.available(env)):
             try:
                 minted = oidc.mint_token(url, env, timeout=self.timeout, add_secret=context.add_secret)
             except oidc.TrustedPublishingError as exc:
                 raise _Failure(str(exc)) from None
             return _Target(url, TOKEN_USERNAME, minted, "trusted publishing")
-        username = cfg["username"] or (section.username if section else None) or TOKEN_USERNAME
+        username = cfg["username"] or url_user or section_user or TOKEN_USERNAME
         if token:
             return _Target(url, username, token, f"token from {var}")
-        if password:
-            return _Target(
-                url, username, password, f"password of .pypirc section {section.name if section else ''}"
-            )
+        if url_password:
+            return _Target(url, username, url_password, "password in repository_url")
+        if section_password:
+            return _Target(url, username, section_password, f".pypirc section {cfg['repository']}")
         raise _Failure(
             f"environment variable {var} is not set (token_env_var); set it to an upload token, or run in"
             " GitHub Actions with `permissions: id-token: write` for trusted publishing"
@@ -342,11 +353,13 @@ class PypiDestination(Destination):
         return listings[dist.name]
 
     def _note(self, context: RunContext, line: str) -> None:
+        """A line of gryt-pypi's own in the destination's log, masked."""
         if self.log is not None:
             self.log.write(context.masker.mask(f"[gryt-pypi] {line}\n"))
 
 
 def _named() -> dict[str, str]:
+    """The repository names (`pypi`, `testpypi`) and their upload URLs."""
     from gryt_pypi.index import NAMED_REPOSITORIES
 
     return NAMED_REPOSITORIES
@@ -359,6 +372,8 @@ def _url(value: str) -> str:
 
 def _describe(artifact: Path) -> tuple[_Dist | None, str]:
     """The artifact as a distribution (name and version from its file name, its SHA-256), or why not."""
+    import hashlib
+
     from packaging.utils import (
         InvalidSdistFilename,
         InvalidWheelFilename,
@@ -386,8 +401,7 @@ def _describe(artifact: Path) -> tuple[_Dist | None, str]:
 
 
 def _details(dist: _Dist, target: _Target | None = None) -> dict[str, Any]:
-    from gryt_pypi.index import without_credentials
-
+    """The result keys known before uploading: what the file is and where it goes."""
     details: dict[str, Any] = {
         "artifact": str(dist.path),
         "name": dist.name,
@@ -396,11 +410,12 @@ def _details(dist: _Dist, target: _Target | None = None) -> dict[str, Any]:
         "digest": dist.digest,
     }
     if target is not None:
-        details["repository_url"] = without_credentials(target.url)
+        details["repository_url"] = target.url
     return details
 
 
 def _error(artifact: Path, message: str) -> dict[str, Any]:
+    """An error item for one artifact."""
     return {"artifact": str(artifact), "status": ERROR, "error": message}
 
 
@@ -408,6 +423,7 @@ _LEVEL = re.compile(r"^(ERROR|WARNING|INFO)\s+", re.M)
 
 
 def _one_line(text: str, *, drop_level: bool = False) -> str:
+    """twine's (wrapped, padded) output as one line; `drop_level` removes its log level prefixes."""
     if drop_level:
         text = _LEVEL.sub("", text)
     return " ".join(text.split())

@@ -36,6 +36,7 @@ def is_public(url: str) -> bool:
 
 
 def is_loopback(url: str) -> bool:
+    """Whether `url` points at this machine (where plain http is acceptable for a token)."""
     return (urllib.parse.urlsplit(url).hostname or "") in LOOPBACK_HOSTS
 
 
@@ -96,6 +97,8 @@ def read_pypirc(path: Path, section: str) -> PypircSection:
 
 @dataclass(frozen=True)
 class Response:
+    """An index's answer, whatever its status."""
+
     status: int
     reason: str
     content_type: str
