@@ -261,3 +261,17 @@ def test_credentials_in_the_url_are_used_but_never_shown(
     assert f"uploading to {pypi_server.upload_url} as __token__ (password in repository_url)" in log
     assert pypi_server.token not in log
     assert pypi_server.token not in repr(items)
+
+
+def test_attestations_are_required_when_asked_for(tmp_path: Path, clean_env: Path) -> None:
+    files = build_dists(write_source(tmp_path / "src", unique_name(), "0.1.0"), tmp_path / "dist")
+    dest = PypiDestination("index", {"repository_url": "http://127.0.0.1:9/", "attestations": True})
+    dest.context = RunContext(env={"PYPI_TOKEN": "pypi-grytsecret-attest"})
+
+    items = dest.publish(files[:1])
+
+    assert items[0]["status"] == "error"
+    assert items[0]["error"] == (
+        f"twine upload failed: InvalidDistribution: Upload with attestations requested, but {files[0]}"
+        " has no associated attestations"
+    )
