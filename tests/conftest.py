@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _servers.pypi import devpi_server, pypi_server  # noqa: F401
 from _venv import SharedBuilds
 
 _SHARED = pytest.StashKey[Path]()

@@ -12,7 +12,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ["gryt-core/src/gryt", "gryt-validators/src", "gryt-auth-fly/src", "gryt-auth-docker/src"]
+SOURCES = [
+    "gryt-core/src/gryt",
+    "gryt-validators/src",
+    "gryt-auth-fly/src",
+    "gryt-auth-docker/src",
+    "gryt-pypi/src",
+    "gryt-oci/src",
+    "gryt-npm/src",
+]
 
 
 def module_files(src: Path) -> dict[str, Path]:

@@ -1,6 +1,6 @@
 """README's install instructions are real: nothing tells users to `pip install gryt-...` from a public
 index (no gryt distribution is on one), the git form installs as written, and `make dist` builds and
-checks all four distributions."""
+checks every distribution."""
 
 from __future__ import annotations
 
@@ -14,7 +14,15 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-PACKAGES = ("gryt-core", "gryt-validators", "gryt-auth-docker", "gryt-auth-fly")
+PACKAGES = (
+    "gryt-core",
+    "gryt-validators",
+    "gryt-auth-docker",
+    "gryt-auth-fly",
+    "gryt-pypi",
+    "gryt-oci",
+    "gryt-npm",
+)
 INSTALL_DOCS = (
     "README.md",
     "docs/validators.md",

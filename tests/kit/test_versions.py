@@ -27,10 +27,21 @@ PROJECTS = {
     "gryt-validators": ("gryt-validators", "gryt_validators"),
     "gryt-auth-docker": ("gryt-auth-docker", "gryt_auth_docker"),
     "gryt-auth-fly": ("gryt-auth-fly", "gryt_auth_fly"),
+    "gryt-pypi": ("gryt-pypi", "gryt_pypi"),
+    "gryt-oci": ("gryt-oci", "gryt_oci"),
+    "gryt-npm": ("gryt-npm", "gryt_npm"),
     "gryt-webhook": ("examples/plugins/gryt-webhook", "gryt_webhook"),
 }
 """Distribution -> (project folder, import package)."""
-INSTALLED = ("gryt-core", "gryt-validators", "gryt-auth-docker", "gryt-auth-fly")
+INSTALLED = (
+    "gryt-core",
+    "gryt-validators",
+    "gryt-auth-docker",
+    "gryt-auth-fly",
+    "gryt-pypi",
+    "gryt-oci",
+    "gryt-npm",
+)
 """The distributions `make` installs (editable) into the test venv; the webhook example is not installed."""
 
 

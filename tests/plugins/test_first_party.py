@@ -1,4 +1,4 @@
-"""The first-party table behind "pip install ..." hints says what the three distributions really register."""
+"""The first-party table behind "pip install ..." hints says what the distributions really register."""
 
 from __future__ import annotations
 
@@ -6,7 +6,14 @@ from gryt.plugins import PluginManager
 from gryt.plugins.kinds import KINDS
 from gryt.plugins.registry import FIRST_PARTY
 
-FIRST_PARTY_DISTRIBUTIONS = {"gryt-auth-fly", "gryt-auth-docker", "gryt-validators"}
+FIRST_PARTY_DISTRIBUTIONS = {
+    "gryt-auth-fly",
+    "gryt-auth-docker",
+    "gryt-validators",
+    "gryt-pypi",
+    "gryt-oci",
+    "gryt-npm",
+}
 
 
 def test_first_party_table_matches_what_the_distributions_register() -> None:

@@ -34,6 +34,10 @@ FIRST_PARTY: tuple[FirstPartyType, ...] = (
     FirstPartyType("gryt-validators", "validators", "files", "FileValidator"),
     FirstPartyType("gryt-validators", "validators", "python", "PythonValidator"),
     FirstPartyType("gryt-validators", "validators", "git", "GitValidator"),
+    FirstPartyType("gryt-pypi", "destinations", "pypi", "PypiDestination"),
+    FirstPartyType("gryt-oci", "destinations", "oci", "OciArtifactDestination"),
+    FirstPartyType("gryt-oci", "destinations", "oci-image", "OciImageDestination"),
+    FirstPartyType("gryt-npm", "destinations", "npm", "NpmDestination"),
 )
 """Every type of the first-party distributions (a test checks it against what they register)."""
 

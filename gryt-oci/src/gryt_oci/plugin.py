@@ -1,0 +1,15 @@
+"""Hook implementations of gryt-oci: registers destination types `oci`, `oci-image`."""
+
+from __future__ import annotations
+
+from gryt import hookimpl
+from gryt.hookspecs import Register
+
+
+@hookimpl
+def gryt_register_destinations(register: Register) -> None:
+    from gryt_oci.artifact import OciArtifactDestination
+    from gryt_oci.image import OciImageDestination
+
+    register(OciArtifactDestination)
+    register(OciImageDestination)
