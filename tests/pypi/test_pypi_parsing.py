@@ -172,3 +172,17 @@ def test_pypirc_sections(tmp_path: Path) -> None:
     with pytest.raises(IndexRequestError) as missing:
         read_pypirc(tmp_path / "missing", "internal")
     assert "does not exist" in str(missing.value)
+
+
+def test_the_token_is_masked_from_the_start_of_the_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from gryt import CommandStep, Pipeline, Runner
+
+    token = "pypi-grytsecret-known-before-the-run"
+    monkeypatch.setenv("PYPI_TOKEN", token)
+    printer = CommandStep("print", {"cmd": ["sh", "-c", 'echo "token=$PYPI_TOKEN"']})
+    index = PypiDestination("index", {"repository_url": "http://user:urlpass-5e1f@127.0.0.1:9/legacy/"})
+    assert index.known_secrets() == [token, "urlpass-5e1f"]
+    result = Pipeline([Runner([printer], id="build")], destinations=[index], root=tmp_path).execute()
+    assert result["runners"]["build"]["print"]["stdout"] == "token=***\n"

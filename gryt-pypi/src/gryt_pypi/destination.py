@@ -121,6 +121,14 @@ class PypiDestination(Destination):
             raise ConfigError(f"{id}.simple_url: expected an http(s) URL, got a repository name")
         self.timeout = float(self.config["timeout"] or DEFAULT_TIMEOUT)
 
+    def known_secrets(self) -> list[str]:
+        """The token in `token_env_var` and a password in `repository_url`, masked from the run's start."""
+        from urllib.parse import unquote, urlsplit
+
+        password = urlsplit(str(self.config["repository_url"] or "")).password
+        token = os.environ.get(str(self.config["token_env_var"]), "").strip()
+        return [value for value in (token, unquote(password or "")) if value]
+
     def publish(self, artifacts: list[Path]) -> list[dict[str, Any]]:
         """Upload each wheel and sdist in turn: one result per artifact, failures included (never raises
         for a refused upload, an unreachable index or bad credentials)."""
