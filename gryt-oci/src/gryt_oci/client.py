@@ -293,7 +293,7 @@ class RegistryClient:
                 f"{self.base} is not a container registry: GET /v2/ answered HTTP {probe.status}"
                 + _detail(probe)
             )
-        challenges = {c.scheme: c for c in parse_challenges(probe.headers.get_all("WWW-Authenticate") or [])}
+        challenges = {c.scheme: c for c in _challenges(probe)}
         if "bearer" in challenges:
             self.scheme = "bearer"
             self._authorize_bearer(challenges["bearer"])
@@ -414,14 +414,7 @@ class RegistryClient:
                 raise RegistryError(f"{what}: registry {self.name} did not answer ({err})") from None
             if response.status != 401 or self.scheme != "bearer" or attempt:
                 return response
-            challenge = next(
-                (
-                    c
-                    for c in parse_challenges(response.headers.get_all("WWW-Authenticate") or [])
-                    if c.scheme == "bearer"
-                ),
-                None,
-            )
+            challenge = next((c for c in _challenges(response) if c.scheme == "bearer"), None)
             if challenge is None:
                 return response
             self._authorize_bearer(challenge)
@@ -430,8 +423,12 @@ class RegistryClient:
     def _failed(self, what: str, response: Response) -> RegistryError:
         detail = _detail(response)
         if response.status in (401, 403):
+            if not detail:  # a HEAD answer has no body: the challenge may say why (insufficient_scope)
+                reasons = [c.params["error"] for c in _challenges(response) if c.params.get("error")]
+                detail = f" ({reasons[0]})" if reasons else ""
             return RegistryError(
-                f"{what}: registry {self.name} refused it {self.who}: HTTP {response.status}{detail}"
+                f"{what}: registry {self.name} refused access to {self.repository.path} {self.who}: "
+                f"HTTP {response.status}{detail}"
             )
         if response.status == 404:
             return RegistryError(
@@ -527,6 +524,10 @@ class RegistryClient:
             raise self._failed(what, response)
         self.note(f"manifest {digest} ({media_type}) -> {self.repository.path}:{reference}\n")
         return digest
+
+
+def _challenges(response: Response) -> list[Challenge]:
+    return parse_challenges(response.headers.get_all("WWW-Authenticate") or [])
 
 
 def _detail(response: Response) -> str:

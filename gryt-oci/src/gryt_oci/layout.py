@@ -157,8 +157,10 @@ def open_image(path: Path, ref_name: str | None = None) -> Iterator[Image]:
         return
     try:
         archive = tarfile.open(path, "r:*")  # noqa: SIM115 - closed below, after the caller's push
-    except (tarfile.TarError, OSError) as exc:
-        raise LayoutError(f"{path} is neither an image layout folder nor a tar archive ({exc})") from None
+    except tarfile.TarError:
+        raise LayoutError(f"{path} is neither an image layout folder nor a tar archive") from None
+    except OSError as exc:
+        raise LayoutError(f"cannot read {path}: {exc.strerror or exc}") from None
     with archive:
         source = _Tar(path, archive)
         if source.exists("index.json") and source.exists("oci-layout"):
