@@ -7,7 +7,6 @@ tag: an interrupted or failed push leaves no tag on an incomplete image.
 
 from __future__ import annotations
 
-import tarfile
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -54,6 +53,8 @@ class OciImageDestination(RegistryDestination):
             raise ConfigError(f"{id}.tags: a tag is listed twice")
 
     def publish(self, artifacts: list[Path]) -> list[dict[str, Any]]:
+        import tarfile
+
         from gryt_oci.client import RegistryError
         from gryt_oci.credentials import CredentialsError
         from gryt_oci.layout import LayoutError, open_image
