@@ -67,19 +67,18 @@ def test_plain_http_only_for_loopback_or_insecure() -> None:
         ),
         ({"repository": "127.0.0.1:5000/a", "tag": "-x"}, 'oci.tag: "-x" is not a valid tag'),
         ({"repository": "127.0.0.1:5000/a"}, "oci.tag"),
-        ({"repository": "127.0.0.1:5000/a", "tag": "1", "tagz": "2"}, "tagz"),
+        (
+            {"repository": "127.0.0.1:5000/a", "tag": "1", "tagz": "2"},
+            'oci.tagz: unknown key (did you mean "tag"?)',
+        ),
         ({"repository": "127.0.0.1:5000/a", "tag": "1", "timeout": 0}, "oci.timeout"),
         ({"repository": "127.0.0.1:5000/a", "tag": "1", "chunk_size": 10}, "oci.chunk_size"),
     ],
 )
 def test_artifact_config_errors(config: dict[str, object], message: str) -> None:
-    with pytest.raises(
-        ConfigError,
-        match="^" + message.replace("(", r"\(").replace(".", r"\.")
-        if message.startswith("oci.")
-        else message,
-    ):
+    with pytest.raises(ConfigError) as caught:
         OciArtifactDestination("oci", config)
+    assert str(caught.value).startswith(message)
 
 
 @pytest.mark.parametrize(
@@ -124,6 +123,12 @@ def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
+def password(repo: Repository, env: dict[str, str]) -> str:
+    found = find_credentials(repo, env, timeout=5)
+    assert found is not None
+    return found.password
+
+
 def test_credentials_in_every_spelling(tmp_path: Path) -> None:
     repo = parse_repository("127.0.0.1:5000/team/app")
     for key in ("127.0.0.1:5000", "https://127.0.0.1:5000", "http://127.0.0.1:5000/v2/"):
@@ -160,17 +165,14 @@ def test_run_scoped_config_first_then_auth_file_then_home(tmp_path: Path) -> Non
     auth_file = write_config(
         tmp_path / "podman", {"auths": {"127.0.0.1:5000": {"auth": b64("pod:pod-token")}}}
     )
-    assert find_credentials(repo, {"HOME": str(home)}, timeout=5).password == "home-token"  # type: ignore[union-attr]
-    assert (
-        find_credentials(repo, {"HOME": str(home), "DOCKER_CONFIG": str(scoped)}, timeout=5).password
-        == "run-token"
-    )  # type: ignore[union-attr]
+    assert password(repo, {"HOME": str(home)}) == "home-token"
+    assert password(repo, {"HOME": str(home), "DOCKER_CONFIG": str(scoped)}) == "run-token"
     env = {
         "HOME": str(home),
         "DOCKER_CONFIG": str(other),
         "REGISTRY_AUTH_FILE": str(auth_file / "config.json"),
     }
-    assert find_credentials(repo, env, timeout=5).password == "pod-token"  # type: ignore[union-attr]
+    assert password(repo, env) == "pod-token"
     assert find_credentials(parse_repository("ghcr.io/a/b"), env, timeout=5) is None
 
 
@@ -194,7 +196,10 @@ def test_credential_helper(tmp_path: Path) -> None:
     found = find_credentials(parse_repository("127.0.0.1:5000/a"), env, timeout=10)
     assert found is not None and (found.username, found.password) == ("helped", "helper-secret")
     assert find_credentials(parse_repository("ghcr.io/a/b"), env, timeout=10) is None
-    with pytest.raises(CredentialsError, match="credential helper docker-credential-fake .* is not on PATH"):
+    with pytest.raises(
+        CredentialsError,
+        match=r"credential helper docker-credential-fake \(credsStore/credHelpers\) is not on PATH",
+    ):
         find_credentials(
             parse_repository("127.0.0.1:5000/a"),
             {"DOCKER_CONFIG": str(folder), "PATH": str(tmp_path)},
