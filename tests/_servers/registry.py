@@ -104,6 +104,8 @@ class TokenServer:
     key: Any
     kid: str
     credentials: dict[str, str]
+    refresh_tokens: dict[str, str] = field(default_factory=dict)
+    """Identity (OAuth2 refresh) tokens and their users, for the `grant_type=refresh_token` POST."""
     url: str = ""
     requests: list[dict[str, Any]] = field(default_factory=list)
     issued: list[str] = field(default_factory=list)
@@ -190,6 +192,21 @@ def _token_handler(server_state: TokenServer) -> type[BaseHTTPRequestHandler]:
                 with server_state.lock:
                     server_state.issued.append(token)
                 self._send(200, {"token": token, "access_token": token, "expires_in": 600})
+
+        def do_POST(self) -> None:
+            """The OAuth2 refresh-token grant, as clients holding an `identitytoken` use it."""
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+            form = dict(urllib.parse.parse_qsl(body))
+            user = server_state.refresh_tokens.get(form.get("refresh_token", ""))
+            if urllib.parse.urlsplit(self.path).path != "/token" or form.get("service") != SERVICE:
+                self._send(400, {"error": "invalid_request", "error_description": "unknown service"})
+            elif form.get("grant_type") != "refresh_token" or user is None:
+                self._send(401, {"error": "invalid_grant", "error_description": "unknown refresh token"})
+            else:
+                token = server_state.jwt(user, _granted(query_scopes(body), server_state.denied))
+                with server_state.lock:
+                    server_state.issued.append(token)
+                self._send(200, {"access_token": token, "expires_in": 600})
 
         def _send(self, status: int, body: dict[str, Any]) -> None:
             data = json.dumps(body).encode()

@@ -59,6 +59,20 @@ def test_unknown_registry_is_unreachable(files: list[Path], tmp_path: Path) -> N
     )
 
 
+def test_unknown_host_name(files: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a DNS failure reads like (the lookup itself is replaced: tests use no network)."""
+
+    def no_such_host(host: str, *args: Any, **kwargs: Any) -> Any:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_host)
+    error = only_error(publish_files("registry.example.invalid/team/files", RunContext(), files))
+    assert error == (
+        "registry registry.example.invalid is unreachable (https://registry.example.invalid: cannot resolve"
+        " host name (Name or service not known))"
+    )
+
+
 def test_silent_registry_times_out(files: list[Path]) -> None:
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))

@@ -156,3 +156,30 @@ def test_layout_with_several_platforms_is_pushed_as_an_index(
     assert [m["digest"] for m in raw["manifests"]] == [e["digest"] for e in entries]
     for entry in entries:
         assert skopeo.inspect(f"{registry.host}/team/multi@{entry['digest']}", raw=True)["layers"]
+
+
+def test_identity_token_is_exchanged_for_a_bearer_token(bearer_registry: Registry, tmp_path: Path) -> None:
+    """An `identitytoken` in the Docker config goes through the OAuth2 refresh-token grant; a wrong one is
+    rejected with the token server's message."""
+    assert bearer_registry.token_server is not None
+    bearer_registry.token_server.refresh_tokens["gryt-refresh-0123456789"] = bearer_registry.username
+    files = make_files(tmp_path / "dist")
+    paths = [tmp_path / "dist" / name for name in files]
+    results = {}
+    for token in ("gryt-refresh-0123456789", "gryt-refresh-wrong-0123"):
+        folder = tmp_path / token
+        folder.mkdir()
+        (folder / "config.json").write_text(
+            json.dumps({"auths": {bearer_registry.host: {"identitytoken": token}}})
+        )
+        context = context_with(folder)
+        results[token] = push_files(
+            bearer_registry, context, paths, repository=f"{bearer_registry.host}/id/files"
+        )
+        assert context.masker.mask(f"x {token} x") == "x *** x"
+    assert {r["status"] for r in results["gryt-refresh-0123456789"]} == {"success"}
+    assert {r["error"] for r in results["gryt-refresh-wrong-0123"]} == {
+        f"token server of registry {bearer_registry.host} rejected the credentials with an identity token:"
+        " HTTP 401 (unknown refresh token)"
+    }
+    assert bearer_registry.tags("id/files") == ["1.0"]
