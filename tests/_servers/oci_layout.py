@@ -1,8 +1,9 @@
 """Build a small container image from a folder of files with the standard library only, the way a
 pipeline step would with buildah or `docker buildx --output type=oci`: as an OCI image layout folder, a
-tar of one, or a classic `docker save` archive.
+tar of one, a classic `docker save` archive, or the newer one (Docker 25+) that embeds an OCI layout.
 
-    python tests/_servers/oci_layout.py SRC OUT [--format oci|oci-tar|docker-save] [--tag TAG]
+    python tests/_servers/oci_layout.py SRC OUT [--format oci|oci-tar|docker-save|docker-save-oci]
+                                                [--tag TAG]
                                                 [--filler BYTES]
 
 The image has one gzip layer (OCI) or tar layer (docker save) holding SRC's files under `app/`, plus,
@@ -30,7 +31,7 @@ OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 LAYER_TAR = "application/vnd.oci.image.layer.v1.tar"
 LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
-FORMATS = ("oci", "oci-tar", "docker-save")
+FORMATS = ("oci", "oci-tar", "docker-save", "docker-save-oci")
 
 
 def _digest(data: bytes) -> str:
@@ -115,13 +116,19 @@ def build(src: Path, out: Path, *, fmt: str = "oci", tag: str = "latest", filler
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "oci":
         _write_layout(out, [config, *(blob for blob, _t, _k in layers)], manifest, tag)
-    elif fmt == "oci-tar":
+    elif fmt in ("oci-tar", "docker-save-oci"):
         staging = out.with_name(out.name + ".layout")
         _write_layout(staging, [config, *(blob for blob, _t, _k in layers)], manifest, tag)
         with tarfile.open(out, "w") as archive:
             for path in sorted(staging.rglob("*")):
                 if path.is_file():
                     _add(archive, path.relative_to(staging).as_posix(), path.read_bytes())
+            if fmt == "docker-save-oci":  # Docker 25+: the classic files beside the OCI layout
+                names = [
+                    f"blobs/sha256/{_digest(blob)[7:]}" for blob in [config, *(b for b, _t, _k in layers)]
+                ]
+                entry = {"Config": names[0], "RepoTags": [f"app:{tag}"], "Layers": names[1:]}
+                _add(archive, "manifest.json", json.dumps([entry]).encode())
         shutil.rmtree(staging)
     elif fmt == "docker-save":
         config_name = _digest(config)[7:] + ".json"

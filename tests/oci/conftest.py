@@ -101,14 +101,14 @@ class Skopeo:
 
 def source_digests(image: Path, fmt: str) -> list[str]:
     """The config and layer digests of an image as the step wrote it (docker save: hashed from the tar)."""
-    if fmt == "oci-tar":
+    if fmt in ("oci-tar", "docker-save-oci"):
         layout = image.with_name(image.name + ".unpacked")
         with tarfile.open(image) as archive:
             archive.extractall(layout, filter="data") if hasattr(
                 tarfile, "data_filter"
             ) else archive.extractall(layout)
         image = layout
-    if fmt in ("oci", "oci-tar"):
+    if fmt != "docker-save":
         index = json.loads((image / "index.json").read_text())
         manifest = json.loads((image / "blobs" / "sha256" / index["manifests"][0]["digest"][7:]).read_bytes())
         return [manifest["config"]["digest"], *(layer["digest"] for layer in manifest["layers"])]

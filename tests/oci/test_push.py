@@ -81,7 +81,7 @@ def test_artifact_round_trips_through_oras(
     assert {name: (out / name).read_bytes() for name in files} == files
 
 
-@pytest.mark.parametrize("fmt", ["oci", "oci-tar", "docker-save"])
+@pytest.mark.parametrize("fmt", ["oci", "oci-tar", "docker-save", "docker-save-oci"])
 def test_image_round_trips_through_skopeo(
     fmt: str, registry: Registry, login: Path, skopeo: Skopeo, tmp_path: Path
 ) -> None:
@@ -130,11 +130,12 @@ def test_second_push_uploads_nothing_and_chunks_large_blobs(basic_registry: Regi
     assert again[0]["uploaded"] == 0 and again[0]["bytes_uploaded"] == 0
 
 
-def test_layout_with_several_platforms_is_pushed_as_an_index(
-    registry: Registry, skopeo: Skopeo, login: Path, tmp_path: Path
+@pytest.mark.parametrize("nested", [False, True], ids=["platforms-in-index-json", "nested-index"])
+def test_multi_platform_layout_is_pushed_as_an_index(
+    nested: bool, registry: Registry, skopeo: Skopeo, login: Path, tmp_path: Path
 ) -> None:
-    """An index.json listing one manifest per platform becomes an image index; every manifest is pushed by
-    digest before the index gets its tags."""
+    """One manifest per platform, listed in index.json itself or (as buildx writes it) in an index blob
+    that index.json names: pushed as an image index, every manifest by digest before the index's tags."""
     layout = tmp_path / "multi"
     entries = []
     for arch in ("amd64", "arm64"):
@@ -147,15 +148,26 @@ def test_layout_with_several_platforms_is_pushed_as_an_index(
         entry["platform"] = {"architecture": arch, "os": "linux"}
         del entry["annotations"]
         entries.append(entry)
-    (layout / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": entries}))
+    index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": entries}
+    if nested:
+        blob = json.dumps(index).encode()
+        digest = "sha256:" + hashlib.sha256(blob).hexdigest()
+        (layout / "blobs" / "sha256" / digest[7:]).write_bytes(blob)
+        top = {"mediaType": index["mediaType"], "digest": digest, "size": len(blob)}
+        (layout / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [top]}))
+    else:
+        (layout / "index.json").write_text(json.dumps(index))
 
-    results = push_image(registry, context_with(login), layout, repository=f"{registry.host}/team/multi")
+    repository = f"{registry.host}/multi/{'nested' if nested else 'flat'}"
+    results = push_image(registry, context_with(login), layout, repository=repository)
     assert results[0]["status"] == "success", results
     assert results[0]["media_type"] == "application/vnd.oci.image.index.v1+json"
-    raw = skopeo.inspect(f"{registry.host}/team/multi:1.0", raw=True)
+    if nested:
+        assert results[0]["digest"] == digest
+    raw = skopeo.inspect(f"{repository}:1.0", raw=True)
     assert [m["digest"] for m in raw["manifests"]] == [e["digest"] for e in entries]
     for entry in entries:
-        assert skopeo.inspect(f"{registry.host}/team/multi@{entry['digest']}", raw=True)["layers"]
+        assert skopeo.inspect(f"{repository}@{entry['digest']}", raw=True)["layers"]
 
 
 def test_identity_token_is_exchanged_for_a_bearer_token(bearer_registry: Registry, tmp_path: Path) -> None:

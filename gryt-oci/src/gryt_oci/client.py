@@ -514,8 +514,8 @@ class RegistryClient:
     def push_manifest(self, reference: str, media_type: str, body: bytes) -> str:
         """PUT the manifest under `reference` (a tag or its digest); returns its digest."""
         digest = "sha256:" + hashlib.sha256(body).hexdigest()
-        shown = short_digest(reference) if reference.startswith("sha256:") else reference
-        what = f"pushing manifest {self.repository.path}:{shown}"
+        shown = f"@{short_digest(reference)}" if reference.startswith("sha256:") else f":{reference}"
+        what = f"pushing manifest {self.repository.path}{shown}"
         self.check_cancel()
         response = self._exchange(
             "PUT", self.url(f"manifests/{reference}"), what, body=body, headers={"Content-Type": media_type}

@@ -235,25 +235,27 @@ def _names(descriptor: dict[str, Any]) -> set[str]:
 
 def _walk(source: _Source, descriptor: dict[str, Any], image: Image) -> Manifest:
     """Collect the manifest `descriptor` names, its blobs and, for an index, its manifests."""
-    digest, media_type = descriptor["digest"], descriptor["mediaType"]
+    digest = descriptor["digest"]
     name = _blob_name(digest)
     if not source.exists(name):
         raise LayoutError(f"{source.label} lacks {name} (manifest {digest})")
     body = source.read_bytes(name)
-    manifest = Manifest(media_type, body)
-    if manifest.digest != digest:
+    where = f"{source.label}: manifest {digest}"
+    if "sha256:" + hashlib.sha256(body).hexdigest() != digest:
         raise LayoutError(f"{source.label}: {name} does not match its digest (the layout is damaged)")
     try:
         data = json.loads(body)
     except ValueError as exc:
-        raise LayoutError(f"{source.label}: manifest {digest} is not valid JSON ({exc})") from None
-    where = f"{source.label}: manifest {digest}"
+        raise LayoutError(f"{where} is not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise LayoutError(f"{where} is not a JSON object")
+    # a registry checks Content-Type against the manifest's own mediaType when it has one
+    media_type = str(data.get("mediaType") or descriptor["mediaType"])
+    manifest = Manifest(media_type, body)
     if media_type in INDEX_TYPES:
-        for child in data.get("manifests") or [] if isinstance(data, dict) else []:
+        for child in data.get("manifests") or []:
             _walk(source, _descriptor(child, where), image)
     elif media_type in MANIFEST_TYPES:
-        if not isinstance(data, dict):
-            raise LayoutError(f"{where} is not a JSON object")
         for value in [data.get("config"), *(data.get("layers") or [])]:
             blob = _descriptor(value, where)
             if blob.get("urls"):
