@@ -343,9 +343,9 @@ class RegistryClient:
         try:
             if creds is not None and creds.identity_token:
                 form = {"grant_type": "refresh_token", "refresh_token": creds.identity_token, "scope": scope}
-                form.update(
-                    {"service": service, "client_id": "gryt-oci"} if service else {"client_id": "gryt-oci"}
-                )
+                if service:
+                    form["service"] = service
+                form["client_id"] = "gryt-oci"
                 response = _send(
                     "POST",
                     realm,
@@ -399,26 +399,30 @@ class RegistryClient:
         headers: dict[str, str] | None = None,
     ) -> Response:
         """One request with the current authorization; an expired Bearer token is renewed once."""
-        for attempt in range(2):
-            same_host = urllib.parse.urlsplit(url).netloc == urllib.parse.urlsplit(self.base).netloc
-            try:
-                response = _send(
-                    method,
-                    url,
-                    timeout=self.timeout,
-                    body=body,
-                    headers=headers or {},
-                    authorization=self.authorization if same_host else None,
-                )
-            except _TransportError as err:
-                raise RegistryError(f"{what}: registry {self.name} did not answer ({err})") from None
-            if response.status != 401 or self.scheme != "bearer" or attempt:
-                return response
+        response = self._send_authorized(method, url, what, body, headers or {})
+        if response.status == 401 and self.scheme == "bearer":
             challenge = next((c for c in _challenges(response) if c.scheme == "bearer"), None)
-            if challenge is None:
-                return response
-            self._authorize_bearer(challenge)
-        raise AssertionError("unreachable")
+            if challenge is not None:
+                self._authorize_bearer(challenge)
+                response = self._send_authorized(method, url, what, body, headers or {})
+        return response
+
+    def _send_authorized(
+        self, method: str, url: str, what: str, body: bytes | None, headers: dict[str, str]
+    ) -> Response:
+        """`_send` with the Authorization header for the registry's own host only."""
+        same_host = urllib.parse.urlsplit(url).netloc == urllib.parse.urlsplit(self.base).netloc
+        try:
+            return _send(
+                method,
+                url,
+                timeout=self.timeout,
+                body=body,
+                headers=headers,
+                authorization=self.authorization if same_host else None,
+            )
+        except _TransportError as err:
+            raise RegistryError(f"{what}: registry {self.name} did not answer ({err})") from None
 
     def _failed(self, what: str, response: Response) -> RegistryError:
         detail = _detail(response)
@@ -430,7 +434,7 @@ class RegistryClient:
                 f"{what}: registry {self.name} refused access to {self.repository.path} {self.who}: "
                 f"HTTP {response.status}{detail}"
             )
-        if response.status == 404:
+        if response.status == 404 and (not detail or "NAME_UNKNOWN" in detail):
             return RegistryError(
                 f"{what}: registry {self.name} does not know repository {self.repository.path}: HTTP 404"
                 f"{detail}; create it there or fix the name"
