@@ -125,6 +125,7 @@ class OciArtifactDestination(RegistryDestination):
             client = self.connect(context)
             for blob in [config, *layers]:
                 client.push_blob(blob)
+            client.check_cancel()
             digest = client.push_manifest(self.tag, OCI_MANIFEST, body)
         except (RegistryError, CredentialsError) as exc:
             return error_items(files, str(exc), context)

@@ -442,6 +442,7 @@ class RegistryClient:
         return RegistryError(f"{what}: registry {self.name} answered HTTP {response.status}{detail}")
 
     def check_cancel(self) -> None:
+        """Raise Interrupted once the run's cancel flag is set (call it before the first tag is pushed)."""
         if self.cancel is not None and self.cancel.is_set():
             raise Interrupted("interrupted before the manifest was pushed: no tag was set or moved")
 
@@ -520,13 +521,12 @@ class RegistryClient:
         digest = "sha256:" + hashlib.sha256(body).hexdigest()
         shown = f"@{short_digest(reference)}" if reference.startswith("sha256:") else f":{reference}"
         what = f"pushing manifest {self.repository.path}{shown}"
-        self.check_cancel()
         response = self._exchange(
             "PUT", self.url(f"manifests/{reference}"), what, body=body, headers={"Content-Type": media_type}
         )
         if response.status not in (200, 201):
             raise self._failed(what, response)
-        self.note(f"manifest {digest} ({media_type}) -> {self.repository.path}:{reference}\n")
+        self.note(f"manifest {digest} ({media_type}) -> {self.repository.path}{shown}\n")
         return digest
 
 

@@ -75,10 +75,19 @@ class OciImageDestination(RegistryDestination):
                 client = self.connect(context)
                 uploaded = sum(client.push_blob(blob) for blob in image.blobs.values())
                 for child in image.children:
+                    client.check_cancel()
                     client.push_manifest(child.digest, child.media_type, child.body)
+                client.check_cancel()
                 digest = image.top.digest
-                for tag in self.tags:
-                    client.push_manifest(tag, image.top.media_type, image.top.body)
+                for done, tag in enumerate(self.tags):
+                    try:
+                        client.push_manifest(tag, image.top.media_type, image.top.body)
+                    except RegistryError as exc:
+                        if done:  # the earlier tags do point at the whole image
+                            raise RegistryError(
+                                f"{exc}; tagged already: {', '.join(self.tags[:done])}"
+                            ) from None
+                        raise
         except (RegistryError, CredentialsError, LayoutError) as exc:
             return error_items(paths, str(exc), context)
         except (OSError, tarfile.TarError) as exc:
