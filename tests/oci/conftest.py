@@ -63,10 +63,12 @@ def make_files(folder: Path) -> dict[str, bytes]:
 
 @dataclass
 class Skopeo:
-    """skopeo with the registry's login in an auth file; plain http (the test registries have no TLS)."""
+    """skopeo with a registry's login in an auth file; plain http (the test registries have no TLS)."""
 
     binary: str
     authfile: Path
+    context: RunContext
+    """A run context holding the same login, as a docker-registry auth step leaves it."""
 
     def run(self, *args: str) -> str:
         proc = subprocess.run([self.binary, *args], capture_output=True, text=True, timeout=120, check=False)
@@ -136,7 +138,17 @@ def skopeo(login: Path) -> Skopeo:
     binary = shutil.which("skopeo")
     if binary is None:
         pytest.skip("skopeo is not installed (.ci/install-skopeo.sh installs it)")
-    return Skopeo(binary, login / "config.json")
+    return Skopeo(binary, login / "config.json", context_with(login))
+
+
+@pytest.fixture
+def skopeo_basic(basic_registry: Registry, tmp_path: Path) -> Skopeo:
+    """skopeo logged in to `basic_registry`; its `context` is a run context with the same login."""
+    binary = shutil.which("skopeo")
+    if binary is None:
+        pytest.skip("skopeo is not installed (.ci/install-skopeo.sh installs it)")
+    login = write_login(tmp_path / "docker-basic", basic_registry)
+    return Skopeo(binary, login / "config.json", context_with(login))
 
 
 @pytest.fixture(autouse=True)

@@ -218,7 +218,7 @@ def test_broken_layouts(basic_registry: Registry, tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     assert (
         only_error(publish_image(repository, context, tmp_path / "empty"))
-        == f"image layout {tmp_path / 'empty'} has no oci-layout"
+        == f"image layout {tmp_path / 'empty'} holds neither an OCI layout (oci-layout) nor a docker save manifest.json"
     )
     (tmp_path / "junk.tar").write_text("not a tar")
     assert only_error(publish_image(repository, context, tmp_path / "junk.tar")) == (

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -195,3 +196,18 @@ def test_identity_token_is_exchanged_for_a_bearer_token(bearer_registry: Registr
         " HTTP 401 (unknown refresh token)"
     }
     assert bearer_registry.tags("id/files") == ["1.0"]
+
+
+def test_unpacked_docker_save_folder(basic_registry: Registry, skopeo_basic: Skopeo, tmp_path: Path) -> None:
+    """`docker save` unpacked into a folder is read like the archive: same manifest, same digest."""
+    make_files(tmp_path / "src")
+    expected = build_image(tmp_path / "src", tmp_path / "app.tar", fmt="docker-save")
+    with tarfile.open(tmp_path / "app.tar") as archive:
+        safe: dict[str, Any] = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+        archive.extractall(tmp_path / "unpacked", **safe)
+    repository = f"{basic_registry.host}/unpacked/app"
+    results = push_image(basic_registry, skopeo_basic.context, tmp_path / "unpacked", repository=repository)
+    assert results[0]["status"] == "success", results
+    assert results[0]["source"] == "docker-save"
+    assert results[0]["digest"] == expected
+    assert skopeo_basic.inspect(f"{repository}:1.0")["Digest"] == expected

@@ -1,6 +1,7 @@
 """Images a step produced, read without a daemon: an OCI image layout (a folder, or a tar of one as
-`docker buildx --output type=oci` writes), or a `docker save` archive (the classic `manifest.json` form,
-converted to an OCI manifest; the newer one that embeds an OCI layout is read as that layout).
+`docker buildx --output type=oci` writes), or a `docker save` archive or its unpacked folder (the classic
+`manifest.json` form, converted to an OCI manifest; the newer one that embeds an OCI layout is read as
+that layout).
 
 `open_image(path)` returns an `Image`: every blob to push, the manifests below the top one (children
 before their index) and the top manifest, which alone gets the tags.
@@ -150,10 +151,10 @@ class _Tar(_Source):
 
 @contextmanager
 def open_image(path: Path, ref_name: str | None = None) -> Iterator[Image]:
-    """Read the image at `path` (a layout folder or a tar archive); the archive stays open while the
-    caller pushes. Raises LayoutError."""
+    """Read the image at `path` (a folder, or a tar archive that stays open while the caller pushes);
+    raises LayoutError."""
     if path.is_dir():
-        yield _from_layout(_Folder(path), ref_name)
+        yield _read(_Folder(path), ref_name)
         return
     try:
         archive = tarfile.open(path, "r:*")  # noqa: SIM115 - closed below, after the caller's push
@@ -162,15 +163,18 @@ def open_image(path: Path, ref_name: str | None = None) -> Iterator[Image]:
     except OSError as exc:
         raise LayoutError(f"cannot read {path}: {exc.strerror or exc}") from None
     with archive:
-        source = _Tar(path, archive)
-        if source.exists("index.json") and source.exists("oci-layout"):
-            yield _from_layout(source, ref_name)
-        elif source.exists("manifest.json"):
-            yield _from_docker_save(source, ref_name)
-        else:
-            raise LayoutError(
-                f"{source.label} holds neither an OCI layout (index.json) nor a docker save manifest.json"
-            )
+        yield _read(_Tar(path, archive), ref_name)
+
+
+def _read(source: _Source, ref_name: str | None) -> Image:
+    """An OCI layout when there is one (also inside a Docker 25+ save), else a classic docker save."""
+    if source.exists("oci-layout"):
+        return _from_layout(source, ref_name)
+    if source.exists("manifest.json"):
+        return _from_docker_save(source, ref_name)
+    raise LayoutError(
+        f"{source.label} holds neither an OCI layout (oci-layout) nor a docker save manifest.json"
+    )
 
 
 def _descriptor(value: Any, where: str) -> dict[str, Any]:
