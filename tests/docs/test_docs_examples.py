@@ -49,12 +49,14 @@ DOC_FILES = (
     "docs/auth-docker.md",
     "docs/auth-fly.md",
     "docs/pypi.md",
+    "docs/oci.md",
     "docs/data.md",
     "docs/versioning.md",
     "gryt-validators/README.md",
     "gryt-auth-docker/README.md",
     "gryt-auth-fly/README.md",
     "gryt-pypi/README.md",
+    "gryt-oci/README.md",
 )
 PIPELINE_KEYS = {"pipeline", "runtime", "validators", "auth", "runners", "destinations", "hooks", "artifacts"}
 STUBS = ("pytest", "ruff", "python")
