@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _servers.verdaccio import npm_registry  # noqa: F401
 from _venv import SharedBuilds
 
 _SHARED = pytest.StashKey[Path]()

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ['NpmDestination', "__version__"]
+__all__ = ["NpmDestination", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
