@@ -49,7 +49,8 @@ def view(registry: NpmRegistry, tmp: Path, spec: str) -> dict[str, Any] | None:
         assert "E404" in proc.stdout + proc.stderr, proc.stderr
         return None
     data = json.loads(proc.stdout)
-    return data[-1] if isinstance(data, list) else data
+    manifest: dict[str, Any] = data[-1] if isinstance(data, list) else data
+    return manifest
 
 
 def install_and_require(registry: NpmRegistry, tmp: Path, spec: str, name: str) -> dict[str, Any]:
@@ -76,4 +77,5 @@ def npm_pack(folder: Path, into: Path, tmp: Path, registry: NpmRegistry) -> Path
     into.mkdir(parents=True, exist_ok=True)
     proc = npm(registry, tmp, "pack", str(folder), "--pack-destination", str(into), "--json")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    return into / json.loads(proc.stdout)[0]["filename"]
+    filename: str = json.loads(proc.stdout)[0]["filename"]
+    return into / filename
