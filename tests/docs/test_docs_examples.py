@@ -48,11 +48,13 @@ DOC_FILES = (
     "docs/validators.md",
     "docs/auth-docker.md",
     "docs/auth-fly.md",
+    "docs/npm.md",
     "docs/data.md",
     "docs/versioning.md",
     "gryt-validators/README.md",
     "gryt-auth-docker/README.md",
     "gryt-auth-fly/README.md",
+    "gryt-npm/README.md",
 )
 PIPELINE_KEYS = {"pipeline", "runtime", "validators", "auth", "runners", "destinations", "hooks", "artifacts"}
 STUBS = ("pytest", "ruff", "python")
