@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import sys
 import tarfile
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -139,3 +142,67 @@ def make_dir(path: Path) -> Path:
 def test_what_is_not_a_publishable_package_is_refused(make, message: str, tmp_path: Path) -> None:
     with pytest.raises(PackageError, match=re.escape(message)):
         read_package(make(tmp_path))
+
+
+FAKE_NPM = """#!{python}
+import json, os, sys
+args = sys.argv[1:]
+userconfig = next(a.split("=", 1)[1] for a in args if a.startswith("--userconfig="))
+with open({capture!r}, "w") as out:
+    json.dump({{
+        "args": args,
+        "cwd": os.getcwd(),
+        "npmrc": open(userconfig).read(),
+        "mode": os.stat(userconfig).st_mode & 0o777,
+        "dir_mode": os.stat(os.path.dirname(userconfig)).st_mode & 0o777,
+        "token": os.environ.get("CI_NPM_TOKEN"),
+    }}, out)
+sys.stderr.write("npm ERR! code E403\\nnpm ERR! 403 Forbidden - PUT - You do not have permission to publish \\"x\\"\\n")
+sys.exit(1)
+"""
+
+
+def test_npm_gets_the_token_only_through_its_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fake npm records what it was given: the token is in its environment and referenced from a
+    private run-scoped config, never in its arguments; an error without JSON is read from stderr."""
+    bin_dir, tmp, capture = tmp_path / "bin", tmp_path / "tmp", tmp_path / "capture.json"
+    bin_dir.mkdir()
+    tmp.mkdir()
+    fake = bin_dir / "npm"
+    fake.write_text(FAKE_NPM.format(python=sys.executable, capture=str(capture)))
+    fake.chmod(0o755)
+    token = "gryt-fake-token-" + "q" * 24
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("CI_NPM_TOKEN", token)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    folder = write_package(tmp_path / "pkg", "x", "1.0.0")
+
+    [item] = NpmDestination(
+        "npm", {"registry": "https://npm.example.com/team", "token_env_var": "CI_NPM_TOKEN", "tag": "next"}
+    ).publish([folder])
+
+    seen = json.loads(capture.read_text())
+    assert token not in " ".join(seen["args"])
+    assert seen["args"][:8] == [
+        "publish",
+        str(folder),
+        "--registry",
+        "https://npm.example.com/team/",
+        "--tag",
+        "next",
+        "--json",
+        "--logs-max=0",
+    ]
+    assert seen["token"] == token
+    assert seen["npmrc"].splitlines()[0] == "registry=https://npm.example.com/team/"
+    assert "//npm.example.com/team/:_authToken=${CI_NPM_TOKEN}" in seen["npmrc"].splitlines()
+    assert token not in seen["npmrc"]
+    assert (seen["mode"], seen["dir_mode"]) == (0o600, 0o700)
+    assert Path(seen["cwd"]).parent == tmp
+    assert list(tmp.iterdir()) == [], "the run-scoped folder was removed"
+    assert item["status"] == "error"
+    assert item["error"] == (
+        'npm publish of x@1.0.0 to https://npm.example.com/team/ failed: E403 403 Forbidden - PUT - You do not have permission to publish "x"'
+    )
