@@ -273,3 +273,23 @@ def test_a_registry_that_never_answers_times_out(silent_server: str, isolated: P
         == f"npm publish of {item['name']}@1.0.0 to {silent_server} did not finish within 3 s (timeout)"
     )
     assert list(isolated.iterdir()) == []
+
+
+def test_a_token_exported_earlier_in_the_run_is_used(
+    npm_registry: NpmRegistry, isolated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The token may come from the run's context (what an auth step exported), not gryt's environment;
+    it becomes a secret of the run as soon as it is read."""
+    from gryt.context import RunContext
+
+    monkeypatch.delenv("NPM_TOKEN")
+    name = unique_name()
+    folder = write_package(tmp_path / "pkg", name, "1.0.0")
+    destination = NpmDestination("npm", {"registry": npm_registry.url})
+    destination.context = RunContext(env={"NPM_TOKEN": npm_registry.token + "\n"})
+
+    [item] = destination.publish([folder])
+
+    assert item["status"] == "success", item
+    assert destination.context.masker.mask(npm_registry.token) == "***"
+    assert view(npm_registry, tmp_path, f"{name}@1.0.0") is not None

@@ -125,7 +125,15 @@ class NpmDestination(Destination):
         packages, problems = self._check(artifacts, token, npm)
         if problems or npm is None:
             return self._refused(artifacts, problems)
-        workdir = Path(tempfile.mkdtemp(prefix="gryt-npm-"))
+        if token:  # npm expands ${VAR} from its environment: give it the value gryt reads
+            env[str(self.config["token_env_var"])] = token
+        try:
+            workdir = Path(tempfile.mkdtemp(prefix="gryt-npm-"))
+        except OSError as exc:
+            problem = (
+                f"cannot create the run-scoped npm config in {tempfile.gettempdir()}: {exc.strerror or exc}"
+            )
+            return self._refused(artifacts, {str(a): problem for a in artifacts})
         results: list[dict[str, Any]] = []
         try:
             config = self._write_config(workdir, bool(token))
