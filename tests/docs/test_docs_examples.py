@@ -50,6 +50,7 @@ DOC_FILES = (
     "docs/auth-fly.md",
     "docs/pypi.md",
     "docs/oci.md",
+    "docs/npm.md",
     "docs/data.md",
     "docs/versioning.md",
     "gryt-validators/README.md",
@@ -57,6 +58,7 @@ DOC_FILES = (
     "gryt-auth-fly/README.md",
     "gryt-pypi/README.md",
     "gryt-oci/README.md",
+    "gryt-npm/README.md",
 )
 PIPELINE_KEYS = {"pipeline", "runtime", "validators", "auth", "runners", "destinations", "hooks", "artifacts"}
 STUBS = ("pytest", "ruff", "python")
