@@ -113,6 +113,10 @@ class NpmDestination(Destination):
         """The token in `token_env_var` of `env` ("" when unset)."""
         return env.get(str(self.config["token_env_var"]), "").strip()
 
+    def known_secrets(self) -> list[str]:
+        """The token in `token_env_var`, masked from the start of the run (before any step prints it)."""
+        return [token] if (token := self.token(os.environ)) else []
+
     def publish(self, artifacts: list[Path]) -> list[dict[str, Any]]:
         """Check every artifact and the token first, then publish each in turn; failures are error items."""
         from gryt.context import RunContext
