@@ -48,6 +48,7 @@ DOC_FILES = (
     "docs/validators.md",
     "docs/auth-docker.md",
     "docs/auth-fly.md",
+    "docs/publishing.md",
     "docs/pypi.md",
     "docs/oci.md",
     "docs/npm.md",

@@ -255,7 +255,8 @@ def render_run(run: dict[str, Any]) -> None:
 
 
 def _render_deliveries(console: Any, rows: list[dict[str, Any]]) -> None:
-    """The deliver table: one row per destination and artifact, then each destination's log file."""
+    """The deliver table: one row per destination and artifact; then `deliver/ID ARTIFACT -> WHERE` for
+    each artifact published (never cut to the table's width) and each destination's log file."""
     from rich.table import Table
 
     from gryt.destination import where
@@ -263,25 +264,29 @@ def _render_deliveries(console: Any, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     table = Table(title="deliver", title_justify="left", box=None, header_style="bold")
-    for column in ("destination", "type", "artifact", "status", "duration", "where", "error"):
+    for column in ("destination", "type", "artifact", "status", "duration", "error"):
         table.add_column(column)
     logs: dict[str, str] = {}
+    went: list[str] = []
     for row in rows:
         status = str(row.get("status"))
         details = row.get("details")
-        target = where(details) if isinstance(details, dict) else None
+        target = where(details) if isinstance(details, dict) and status == SUCCESS else None
+        if target is not None:
+            went.append(f"deliver/{row.get('destination_id')} {row.get('artifact') or '-'} -> {target}")
         table.add_row(
             plain(row.get("destination_id")),
             plain(row.get("name") or "-"),
             plain(row.get("artifact") or "-"),
             styled(status),
             format_duration(row.get("duration")) if status != SKIPPED else "-",
-            plain(target or ""),
             plain(row.get("error") or ""),
         )
         if row.get("log_path"):
             logs[str(row.get("destination_id"))] = str(row["log_path"])
     console.print(table)
+    for line in went:
+        console.print(plain(line), soft_wrap=True)
     for destination_id, path in logs.items():
         console.print(f"log {destination_id}: {path}", markup=False, highlight=False)
 
