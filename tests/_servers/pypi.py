@@ -13,7 +13,7 @@ credentials; pass the token in the variable named by `token_env_var`, `PYPI_TOKE
 
 Helpers: `make_token()`, `write_source(folder, name, version)` (a tiny project) and `build_dists(source,
 outdir)` (its wheel and sdist, built with this interpreter's hatchling, offline), `pip_install(index, requirement, venv)` (pip with the index as its only
-source, into a fresh venv), `find_bytes(root, needles)` (files under `root` holding a secret).
+source, into a fresh venv).
 
 Both servers are Python packages of requirements-dev.txt and run from the test interpreter's environment
 (their console scripts next to `sys.executable`); they install and run on Python 3.10 to 3.13.
@@ -245,16 +245,3 @@ def pip_install(index: PackageIndex, requirement: str, venv: Path) -> subprocess
     ]
     argv += ["--no-deps", "--only-binary", ":all:", "--index-url", index.simple_url, requirement]
     return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=180, check=False)
-
-
-def find_bytes(root: Path, needles: list[bytes]) -> list[str]:
-    """`path: needle...` for every file under `root` holding one of `needles`."""
-    hits = []
-    for dirpath, _dirs, names in os.walk(root):
-        for name in names:
-            path = Path(dirpath, name)
-            if path.is_symlink() or not path.is_file():
-                continue
-            data = path.read_bytes()
-            hits += [f"{path}: {needle[:12]!r}..." for needle in needles if needle in data]
-    return hits

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from _leaks import find_bytes
 
 from .conftest import USERNAME, Registry, UserEnv
 
@@ -46,18 +47,6 @@ steps = [
 ]
 """
     )
-
-
-def find_bytes(root: Path, needles: list[bytes]) -> list[str]:
-    hits = []
-    for dirpath, _dirs, names in os.walk(root):
-        for name in names:
-            path = Path(dirpath, name)
-            if path.is_symlink() or not path.is_file():
-                continue
-            data = path.read_bytes()
-            hits += [f"{path}: {needle[:12]!r}..." for needle in needles if needle in data]
-    return hits
 
 
 METHODS = [

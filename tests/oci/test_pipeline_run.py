@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _leaks import find_bytes
 from _servers.registry import Registry
 
 from .conftest import LAYOUT_SCRIPT, Skopeo
@@ -89,15 +90,6 @@ def user_env(registry: Registry, tmp_path: Path) -> dict[str, str]:
         NO_COLOR="1",
     )
     return env
-
-
-def find_bytes(root: Path, needles: list[bytes]) -> list[str]:
-    hits = []
-    for path in root.rglob("*"):
-        if path.is_file() and not path.is_symlink():
-            data = path.read_bytes()
-            hits += [f"{path}: {needle[:12]!r}..." for needle in needles if needle in data]
-    return hits
 
 
 def test_login_build_and_push_both(registry: Registry, skopeo: Skopeo, tmp_path: Path) -> None:

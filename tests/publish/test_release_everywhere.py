@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _servers.pypi import PackageIndex, build_command, find_bytes, offline_pip_env, pip_install, write_source
+from _leaks import find_bytes
+from _servers.pypi import PackageIndex, build_command, offline_pip_env, pip_install, write_source
 from _servers.registry import Registry
 from _servers.verdaccio import NpmRegistry
 

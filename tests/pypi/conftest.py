@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _servers.pypi import PackageIndex, find_bytes, offline_pip_env
+from _leaks import find_bytes
+from _servers.pypi import PackageIndex, offline_pip_env
 
 AUDIENCE = "gryt-test-index"
 REFUSED = "valid token, but no corresponding publisher (gryt test: refused on purpose)"
