@@ -25,7 +25,9 @@ from gryt.schema import SCHEMA_VERSION, NewerSchema, ensure_schema, missing_tabl
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _COLUMN_TYPE = re.compile(r"^(?:[A-Za-z0-9_ (),.+-]|'[^';]*')+$")
 
-BUSY_TIMEOUT_MS = 10_000
+BUSY_TIMEOUT_MS = 30_000
+"""How long a statement waits for another process's write lock: SQLite's busy handler is not fair, so
+many concurrent runs on a loaded machine need more than a few seconds."""
 MAX_VARIABLES = 999
 """Bound parameters per statement (SQLite's lowest default limit), for multi-row inserts."""
 
