@@ -130,12 +130,19 @@ finally:
 """
 
 
-@pytest.mark.parametrize("args", [["run", "one"], ["runs", "list"], ["--version"]])
+@pytest.mark.parametrize("args", [["run", "one"], ["run", "two"], ["runs", "list"], ["--version"]])
 def test_the_console_script_collects_garbage_again_once_the_command_starts(tmp_path: Path, args: list[str]):
-    """`gryt.entry` pauses the collector for start-up only: a pipeline executes with it running."""
+    """`gryt.entry` pauses the collector for start-up only: a pipeline executes with it running, and a
+    Python pipeline's own code runs with it too."""
     (tmp_path / ".gryt" / "pipelines").mkdir(parents=True)
     (tmp_path / ".gryt" / "pipelines" / "one.toml").write_text(
         '[pipeline]\nname = "one"\n\n[[runners]]\nid = "r"\nsteps = [{ id = "s", cmd = ["true"] }]\n'
+    )
+    (tmp_path / ".gryt" / "pipelines" / "two.py").write_text(
+        "import gc, sys\n"
+        "from gryt import CommandStep, Pipeline, Runner\n"
+        "print(f'LOADED_WITH_GC={gc.isenabled()}', file=sys.stderr)\n"
+        "PIPELINE = Pipeline([Runner([CommandStep('s', {'cmd': ['true']})])])\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", GC_DRIVER, *args],
@@ -149,6 +156,8 @@ def test_the_console_script_collects_garbage_again_once_the_command_starts(tmp_p
     state = json.loads(next(line for line in done.stderr.splitlines() if line.startswith("GC="))[3:])
     assert state["end"] is True
     assert state["run"] == ([True] if args[0] == "run" else [])
+    if args[1:] == ["two"]:
+        assert "LOADED_WITH_GC=True" in done.stderr
     if args[0] != "--version":  # --version exits while its options are parsed, before any command
         assert state["frozen"] is True
 

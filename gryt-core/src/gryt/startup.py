@@ -3,7 +3,8 @@
 Start-up (importing Typer, Rich and gryt, loading plugins and the pipeline) creates tens of thousands of
 objects that live until the process exits; the collector, triggered every 700 allocations, walks them
 again and again (about 60 collections, 5-10 ms of a `gryt run`) and finds next to nothing to free (a few
-hundred objects of import-time cycles). So collection is paused until the command starts its own work;
+hundred objects of import-time cycles). So collection is paused until the command starts its own work
+(for `gryt run`: the pipeline's execution, or loading it when it is Python, whose code is the user's);
 `resume` first moves everything alive into the permanent generation (`gc.freeze`), so later collections
 never walk start-up objects either (the few start-up cycles stay in memory).
 """

@@ -174,6 +174,10 @@ def _run(opts: RunOptions) -> int:
         raise ConfigError(f"--tail: must be at least 0, got {opts.tail}")
     project = open_project()
     path = resolve_pipeline_path(opts.spec, project)
+    if path.suffix != ".toml":  # a Python pipeline runs its own code as it loads: collect from there on
+        from gryt import startup
+
+        startup.resume()
     junit_path = opts.junit.expanduser().resolve() if opts.junit is not None else None
     if junit_path is not None:
         _check_writable(junit_path)
