@@ -1,9 +1,21 @@
 """The step-overhead workload (200 x `true`) in gryt, nox (--no-venv, one session) and doit (200 tasks), each
-run as its whole command line, side by side. nox and doit are installed into a cached venv (.venv-peers)."""
+run as its whole command line, side by side. nox and doit are installed into a cached venv (.venv-peers).
+
+gryt's first-party sources are byte-compiled first, as pip did for nox and doit when it installed them: with
+PYTHONDONTWRITEBYTECODE set, an editable gryt would otherwise be compiled from source on every run, which no
+installed gryt does (bench/startup.py does the same).
+
+Besides wall time, each variant's CPU time (user + system of the command and everything it ran, from
+`getrusage`) is shown: on a loaded machine it moves much less than wall time. `--before DIR` adds the gryt of
+another source tree (e.g. a `git archive` of an earlier commit, byte-compiled like this one) as "gryt (before)",
+run with `PYTHONPATH=DIR/gryt-core/src` through `gryt.cli.main`."""
 
 from __future__ import annotations
 
+import compileall
 import os
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -14,6 +26,7 @@ from pathlib import Path
 from _harness import ROOT, VENV_BIN, finish, header, interleave, parse_args, ratio_line
 
 PEERS_VENV = Path(ROOT) / ".venv-peers"
+FIRST_PARTY_SOURCES = ("gryt-core/src", "gryt-auth-fly/src", "gryt-auth-docker/src", "gryt-validators/src")
 
 
 def peers_bin() -> Path:
@@ -55,35 +68,70 @@ def write_projects(tmp: Path, n: int) -> None:
     )
 
 
+def children_cpu() -> float:
+    """CPU seconds used so far by this process's waited-for children and their descendants."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
+    before = None
+    if "--before" in sys.argv:
+        at = sys.argv.index("--before")
+        before = Path(sys.argv[at + 1]).resolve()
+        del sys.argv[at : at + 2]
     args = parse_args(__doc__ or "")
     n = 20 if args.smoke else 200
     bin_dir = peers_bin()
+    for source in FIRST_PARTY_SOURCES:
+        compileall.compile_dir(Path(ROOT, source), quiet=1)
+    if before is not None:
+        compileall.compile_dir(before / "gryt-core" / "src", quiet=1)
+    cpu: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         write_projects(tmp, n)
         env = {**os.environ, "NO_COLOR": "1"}
 
-        def command(*argv: str) -> Callable[[], None]:
+        def command(label: str, *argv: str, extra: dict[str, str] | None = None) -> Callable[[], None]:
             def run() -> None:
+                used = children_cpu()
                 subprocess.run(
-                    argv, cwd=tmp, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                    argv,
+                    cwd=tmp,
+                    env={**env, **(extra or {})},
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
                 )
+                cpu.setdefault(label, []).append(children_cpu() - used)
 
             return run
 
-        samples = interleave(
-            {
-                "gryt": command(os.path.join(VENV_BIN, "gryt"), "run", "bench"),
-                "nox": command(str(bin_dir / "nox"), "--no-venv", "-s", "bench"),
-                "doit": command(str(bin_dir / "doit"), "-f", "dodo.py"),
-            },
-            args.repeat,
-        )
+        variants = {
+            "gryt": command("gryt", os.path.join(VENV_BIN, "gryt"), "run", "bench"),
+            "nox": command("nox", str(bin_dir / "nox"), "--no-venv", "-s", "bench"),
+            "doit": command("doit", str(bin_dir / "doit"), "-f", "dodo.py"),
+        }
+        if before is not None:
+            variants["gryt (before)"] = command(
+                "gryt (before)",
+                sys.executable,
+                "-c",
+                "import sys; sys.argv[0] = 'gryt'; from gryt.cli import main; main()",
+                "run",
+                "bench",
+                extra={"PYTHONPATH": str(before / "gryt-core" / "src")},
+            )
+        samples = interleave(variants, args.repeat)
     header(f"peers: {n} x `true`, whole command, ratio against gryt")
     base = samples["gryt"]
-    for label in ("gryt", "nox", "doit"):
+    for label in variants:
         print(ratio_line(label, samples[label], base, None)[0])
+    for label in variants:
+        spent = cpu[label]
+        print(f"{label + ' CPU':<34} {statistics.median(spent):>9.3f}s  {min(spent):.3f}-{max(spent):.3f}")
+    samples.pop("gryt (before)", None)
     fastest = min(samples.values(), key=lambda s: s.median).name
     print(f"fastest: {fastest}")
     finish(fastest == "gryt", args.smoke)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -109,3 +110,78 @@ def test_shell_completion_of_commands_and_pipeline_names(tmp_path: Path) -> None
     assert complete("gryt ru", 1) == ["run", "runs"]
     assert complete("gryt run re", 2) == ["release", "review"]
     assert complete("gryt validate b", 2) == ["build"]
+
+
+GC_DRIVER = """
+import gc, json, sys
+sys.argv = ["gryt", *sys.argv[1:]]
+import gryt.pipeline_run as engine
+seen = []
+execute = engine.PipelineRun.execute
+def spy(self):
+    seen.append(gc.isenabled())
+    return execute(self)
+engine.PipelineRun.execute = spy
+from gryt.entry import main
+try:
+    main()
+finally:
+    print("GC=" + json.dumps({"run": seen, "end": gc.isenabled(), "frozen": gc.get_freeze_count() > 0}), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("args", [["run", "one"], ["run", "two"], ["runs", "list"], ["--version"]])
+def test_the_console_script_collects_garbage_again_once_the_command_starts(tmp_path: Path, args: list[str]):
+    """`gryt.entry` pauses the collector for start-up only: a pipeline executes with it running, and a
+    Python pipeline's own code runs with it too."""
+    (tmp_path / ".gryt" / "pipelines").mkdir(parents=True)
+    (tmp_path / ".gryt" / "pipelines" / "one.toml").write_text(
+        '[pipeline]\nname = "one"\n\n[[runners]]\nid = "r"\nsteps = [{ id = "s", cmd = ["true"] }]\n'
+    )
+    (tmp_path / ".gryt" / "pipelines" / "two.py").write_text(
+        "import gc, sys\n"
+        "from gryt import CommandStep, Pipeline, Runner\n"
+        "print(f'LOADED_WITH_GC={gc.isenabled()}', file=sys.stderr)\n"
+        "PIPELINE = Pipeline([Runner([CommandStep('s', {'cmd': ['true']})])])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", GC_DRIVER, *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    state = json.loads(next(line for line in done.stderr.splitlines() if line.startswith("GC="))[3:])
+    assert state["end"] is True
+    assert state["run"] == ([True] if args[0] == "run" else [])
+    if args[1:] == ["two"]:
+        assert "LOADED_WITH_GC=True" in done.stderr
+    if args[0] != "--version":  # --version exits while its options are parsed, before any command
+        assert state["frozen"] is True
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, False),
+        ({"FORCE_COLOR": "1"}, True),
+        ({"FORCE_COLOR": ""}, False),
+        ({"TTY_COMPATIBLE": "1"}, True),
+    ],
+)
+def test_terminal_check_without_rich_agrees_with_rich(monkeypatch: pytest.MonkeyPatch, env, expected) -> None:
+    """Off a TTY, `gryt run` answers "no terminal" without importing Rich only when Rich would say so too."""
+    from rich.console import Console
+
+    from gryt.cli.run import _is_terminal
+
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(sys, "stdout", io.StringIO())  # not a TTY
+    console = Console()
+    assert (console.is_terminal and not console.is_dumb_terminal) is expected
+    assert _is_terminal() is expected

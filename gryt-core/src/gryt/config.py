@@ -39,14 +39,21 @@ def too_deep(value: Any, limit: int = MAX_NESTING) -> bool:
     """
     level = [value]
     for depth in range(limit + 1):
-        containers = [item for item in level if isinstance(item, (dict, list, tuple))]
-        if not containers:
+        below: list[Any] = []  # one loop, no comprehensions: this runs for every step result
+        found = False
+        for item in level:
+            if isinstance(item, dict):
+                below.extend(item.values())
+            elif isinstance(item, (list, tuple)):
+                below.extend(item)
+            else:
+                continue
+            found = True
+        if not found:
             return False
         if depth == limit:
             return True
-        level = [
-            child for item in containers for child in (item.values() if isinstance(item, dict) else item)
-        ]
+        level = below
     return False
 
 

@@ -55,11 +55,16 @@ def _version_callback(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: bool = typer.Option(
         False, "--version", callback=_version_callback, is_eager=True, help="Show the version and exit."
     ),
 ) -> None:
     """Local-first CI/CD pipelines in Python or TOML."""
+    if ctx.invoked_subcommand != "run":  # `gryt run` resumes when the pipeline starts (cli/run.py)
+        from gryt import startup
+
+        startup.resume()
 
 
 app.add_typer(plugins_cli.app, name="plugins", rich_help_panel="Plugins")
