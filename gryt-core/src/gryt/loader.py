@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gryt.allow_failure import parse_allow_failure
 from gryt.artifacts import ArtifactSpec, parse_entries
 from gryt.config import ConfigKey, did_you_mean, resolve_config
 from gryt.errors import ConfigError, GrytError, Interrupted, one_line
@@ -50,8 +51,11 @@ RUNNER_KEYS = (
     ConfigKey("id", str, None, "Runner id (default runner_<index>)"),
     ConfigKey("needs", list, [], "Runner ids that must succeed first"),
     ConfigKey("fail_fast", bool, True, "Skip the remaining steps after a failure"),
+    ConfigKey("allow_failure", (bool, dict), False, "A failure (or these exit_codes) does not fail the run"),
     ConfigKey("steps", list, None, "The steps, run in order", required=True),
 )
+STEP_COMMON_KEYS = ("allow_failure",)
+"""Keys every step table accepts whatever its type: taken out before the type's own keys are checked."""
 ARTIFACT_KEYS = (
     ConfigKey("paths", list, [], "Globs (or { path, optional } tables) relative to the project root"),
 )
@@ -185,13 +189,24 @@ class _Builder:
         ident = table.get("id", default_id)
         if not isinstance(ident, str) or not ident:
             raise self.fail(f"{where}.id", f"expected a non-empty string, got {_kind(ident)}")
-        config = {k: v for k, v in table.items() if k not in ("id", "type")}
+        common = STEP_COMMON_KEYS if kind == "steps" else ()
+        config = {k: v for k, v in table.items() if k not in ("id", "type", *common)}
         own = config
         if kind == "destinations" and "artifacts" in config:
             self.artifacts(config["artifacts"], f"{where}.artifacts")
             own = {k: v for k, v in config.items() if k != "artifacts"}
         self.keys(getattr(cls, "config_keys", None), own, where)
-        return self.construct(cls, where, ident, config, ident=ident, **extra)
+        built = self.construct(cls, where, ident, config, ident=ident, **extra)
+        if "allow_failure" in common:
+            built.allow_failure = self.checked(parse_allow_failure, table.get("allow_failure"), where)
+        return built
+
+    def checked(self, parse: Any, value: Any, where: str) -> Any:
+        """`parse(value, where)` with its ConfigError prefixed by the file name."""
+        try:
+            return parse(value, where)
+        except ConfigError as exc:
+            raise ConfigError(f"{self.file}: {exc}") from None
 
     def artifacts(self, entries: Any, where: str) -> list[ArtifactSpec]:
         """Artifact entries (globs or `{ path, optional }` tables), errors with the file and key path."""
@@ -307,19 +322,22 @@ def _build_runners(b: _Builder, tables: list[Any]) -> list[Any]:
         steps = b.tables(spec["steps"], f"{where}.steps")
         if not steps:
             raise b.fail(f"{where}.steps", "a runner needs at least one step")
-        specs.append((where, rid, b.strings(spec["needs"], f"{where}.needs"), spec["fail_fast"], steps))
+        allow = b.checked(parse_allow_failure, spec["allow_failure"], where)
+        specs.append(
+            (where, rid, b.strings(spec["needs"], f"{where}.needs"), spec["fail_fast"], steps, allow)
+        )
 
     b.unique([(rid, where) for where, rid, *_ in specs], "runner")
     step_ids = [
         (_ident(step, f"{rid}_step_{j}"), f"{where}.steps[{j}]")
-        for where, rid, _needs, _ff, steps in specs
+        for where, rid, _needs, _ff, steps, _allow in specs
         for j, step in enumerate(steps)
     ]
     b.unique(step_ids, "step")
-    _check_needs(b, [(where, rid, needs) for where, rid, needs, _ff, _steps in specs])
+    _check_needs(b, [(where, rid, needs) for where, rid, needs, *_ in specs])
 
     runners = []
-    for where, rid, needs, fail_fast, steps in specs:
+    for where, rid, needs, fail_fast, steps, allow in specs:
         step_objects = [
             b.by_id("steps", step, f"{where}.steps[{j}]", f"{rid}_step_{j}", data=b.data)
             for j, step in enumerate(steps)
@@ -334,6 +352,7 @@ def _build_runners(b: _Builder, tables: list[Any]) -> list[Any]:
                 config={"fail_fast": fail_fast},
                 id=rid,
                 needs=needs,
+                allow_failure=allow,
             )
         )
     return runners

@@ -199,7 +199,7 @@ class PipelineRun:
             self._run_parallel(self.schedule)
         else:
             self._run_sequential(self.schedule)
-        delivers = not self.no_delivery and all(r.status == SUCCESS for r in self.runners)
+        delivers = not self.no_delivery and all(r.passed for r in self.runners)
         if delivers and not ctx.cancel.is_set():
             self.delivery.deliver(self.explicit)
 
@@ -369,7 +369,7 @@ class PipelineRun:
         if self.error:
             return f"not delivered: {self.error}"
         for runner in self.runners:
-            if runner.status != SUCCESS:
+            if not runner.passed:
                 return f"not delivered: runner {runner.id!r} ended with {runner.status or 'no result'}"
         return "not delivered: the run did not finish"
 
@@ -396,7 +396,7 @@ class PipelineRun:
     def _final_status(self) -> RunStatus:
         if self.keyboard or self.ctx.cancel.is_set():
             return INTERRUPTED
-        if any(r.status != SUCCESS for r in self.runners):
+        if any(not r.passed for r in self.runners):
             return ERROR
         if any(d["status"] == ERROR for d in self.delivery.outcomes.values()):
             return ERROR
@@ -409,7 +409,7 @@ class PipelineRun:
             for step_id, result in steps.items():
                 if result.get("status") == INTERRUPTED:
                     return "interrupted"
-                if result.get("status") == ERROR:
+                if result.get("status") == ERROR and not result.get("allowed"):
                     return f"step {runner_id}/{step_id} failed: {result.get('error') or 'error'}"
         for dest_id, outcome in self.delivery.outcomes.items():
             if outcome["status"] == ERROR:

@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from gryt.allow_failure import AllowFailureSpec, parse_allow_failure
 from gryt.config import MAX_NESTING, too_deep
 from gryt.errors import ConfigError, one_line
 from gryt.events import EventDispatcher
@@ -32,6 +33,8 @@ class Runner:
     """Run `steps` in order. With `fail_fast` (default), steps after a failure are recorded `skipped`.
 
     `id` defaults to `runner_<index>` inside a pipeline; `needs` names runners that must succeed first.
+    `allow_failure` lets the runner fail without failing the run: it ends `error` with `allowed` set,
+    the failed step's result says `allowed: True`, and the runners that need it still run.
     """
 
     def __init__(
@@ -42,6 +45,7 @@ class Runner:
         *,
         id: str | None = None,
         needs: Iterable[str] | str = (),
+        allow_failure: AllowFailureSpec = None,
     ) -> None:
         self.steps: list[Step] = list(steps)
         self.data = data
@@ -56,6 +60,9 @@ class Runner:
         self.auto_id = id is None
         self.needs: tuple[str, ...] = (needs,) if isinstance(needs, str) else tuple(needs)
         self.status: StepStatus | None = None
+        self.allow_failure = parse_allow_failure(allow_failure, where)
+        self.allowed = False
+        """True when the runner ended `error` but every failure in it was allowed (by the runner)."""
         seen: set[str] = set()
         for step in self.steps:
             if not isinstance(step, Step):
@@ -67,6 +74,11 @@ class Runner:
     @property
     def fail_fast(self) -> bool:
         return bool(self.config["fail_fast"])
+
+    @property
+    def passed(self) -> bool:
+        """Succeeded, or failed with every failure allowed: what runners needing it and delivery ask."""
+        return self.status == SUCCESS or (self.status == ERROR and self.allowed)
 
     def execute(
         self,
@@ -99,7 +111,7 @@ class Runner:
             if standalone:
                 status: RunStatus = INTERRUPTED
                 if self.status in (SUCCESS, ERROR):  # a standalone runner never skips
-                    status = self.status
+                    status = SUCCESS if self.passed else ERROR
                 error = None if status == SUCCESS else f"runner {self.id} {status}"
                 recorder.run_finished(
                     context.run_id, status, duration=time.monotonic() - started, error=error
@@ -113,10 +125,12 @@ class Runner:
     ) -> dict[str, dict[str, Any]]:
         run_id = ctx.run_id
         self.status = None
+        self.allowed = False
         recorder.runner_started(run_id, self.id, needs=self.needs)
         started = time.monotonic()
         results: dict[str, dict[str, Any]] = {}
         failed: str | None = None
+        refused = False  # a failure that no allow_failure allows
         keyboard = False
         for step in self.steps:
             if ctx.cancel.is_set():
@@ -135,14 +149,16 @@ class Runner:
                     control_for(ctx.cancel).interrupt()
                     result = empty_result(INTERRUPTED, "interrupted (KeyboardInterrupt)")
                     self._finish(step, result, ctx, events, recorder, start_ts=None)
-                if result.get("status") in FAILED and failed is None:
-                    failed = step.id
+                if result.get("status") in FAILED and not _allowed_by(step, result):
+                    failed = failed or step.id
+                    refused = refused or not result.get("allowed")
             results[step.id] = result
         statuses = {r.get("status") for r in results.values()}
         if INTERRUPTED in statuses or keyboard:
             self.status = INTERRUPTED
-        elif failed is not None or statuses & set(FAILED):
+        elif failed is not None:
             self.status = ERROR
+            self.allowed = not refused
         else:
             self.status = SUCCESS
         recorder.runner_finished(run_id, self.id, self.status, duration=time.monotonic() - started)
@@ -187,6 +203,12 @@ class Runner:
             result["status"] = ERROR
             result.setdefault("error", "run() returned a result without status")
         result.setdefault("duration", round(time.monotonic() - t0, 6))
+        if _allowed_by(step, result) or (
+            self.allow_failure is not None and self.allow_failure.allows(result)
+        ):
+            result["allowed"] = True
+            reason = result.get("error") or f"exit code {result.get('returncode')}"
+            events.warn(f"allowed failure: step {self.id}/{step.id} failed: {ctx.masker.mask(str(reason))}")
         self._finish(step, result, ctx, events, recorder, start_ts=start_ts)
         return result
 
@@ -242,12 +264,31 @@ class Runner:
         return results
 
     def describe(self) -> dict[str, Any]:
-        """What `config_json` records about this runner."""
-        return {
+        """What `config_json` records about this runner (`allow_failure` only where set)."""
+        described: dict[str, Any] = {
             "id": self.id,
             "needs": list(self.needs),
             "fail_fast": self.fail_fast,
-            "steps": [
-                {"id": s.id, "type": s.name or type(s).__name__, "config": s.config} for s in self.steps
-            ],
+            "steps": [_describe_step(s) for s in self.steps],
         }
+        if self.allow_failure is not None:
+            described["allow_failure"] = self.allow_failure.describe()
+        return described
+
+
+def _describe_step(step: Step) -> dict[str, Any]:
+    described: dict[str, Any] = {
+        "id": step.id,
+        "type": step.name or type(step).__name__,
+        "config": step.config,
+    }
+    policy = getattr(step, "allow_failure", None)
+    if policy is not None:
+        described["allow_failure"] = policy.describe()
+    return described
+
+
+def _allowed_by(step: Step, result: Mapping[str, Any]) -> bool:
+    """The step's own `allow_failure` allows this result (the runner goes on as after a success)."""
+    policy = getattr(step, "allow_failure", None)
+    return policy is not None and bool(policy.allows(result))

@@ -69,7 +69,7 @@ class Schedule:
 
     def ended(self, runner: Runner) -> None:
         """`runner` finished (with `runner.status`) or was skipped: decide what waited on it."""
-        self._ended[runner.id] = runner.status
+        self._ended[runner.id] = SUCCESS if runner.passed else runner.status
         for index in self._waiting.pop(runner.id, ()):
             self._advance(index)
 

@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gryt.allow_failure import AllowFailure, AllowFailureSpec, parse_allow_failure
 from gryt.config import MAX_SECONDS, ConfigKey, resolve_config
 from gryt.errors import ConfigError
 from gryt.process import DEFAULT_MAX_OUTPUT, LazyLog, run_command
@@ -28,7 +29,13 @@ class Step(Registrable, ABC):
     The runner sets `context` before `run()`; a step used on its own gets a fresh context. `data` is
     the step's own store if it was given one, else the run's (`context.data`): one Data shared by
     every step of a run, so `self.data.insert(...)` works in any step the runner runs.
+
+    `allow_failure` (True, `{"exit_codes": [...]}`) makes a failure a warning: the result keeps status
+    `error` with `allowed: True`, and the runner goes on as if the step had succeeded.
     """
+
+    allow_failure: AllowFailure | None = None
+    """Which failures of this step are allowed (None: none); the loader sets it for any step type."""
 
     def __init__(
         self,
@@ -36,9 +43,12 @@ class Step(Registrable, ABC):
         config: dict[str, Any] | None = None,
         data: Data | None = None,
         hook: Hook | None = None,
+        *,
+        allow_failure: AllowFailureSpec = None,
     ) -> None:
         self.id = id
         self.config: dict[str, Any] = resolve_config(self.config_keys, config, where=id)
+        self.allow_failure = parse_allow_failure(allow_failure, id)
         self._data = data
         self.hook = hook
         self.context: RunContext | None = None
@@ -176,8 +186,10 @@ class CommandStep(Step):
         config: dict[str, Any] | None = None,
         data: Data | None = None,
         hook: Hook | None = None,
+        *,
+        allow_failure: AllowFailureSpec = None,
     ) -> None:
-        super().__init__(id, config, data, hook)
+        super().__init__(id, config, data, hook, allow_failure=allow_failure)
         self._check()
         self.log_path: Path | None = None
         """The full output log of the last run, when one was written."""
