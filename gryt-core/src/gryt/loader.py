@@ -113,12 +113,21 @@ def _available_hint(project: Project) -> str:
 
 
 def load_pipeline(path: Path, *, data: Data | None = None) -> LoadedPipeline:
-    """Build the pipeline of a `.toml` or `.py` file; `data` is handed to the objects a TOML file builds."""
+    """Build the pipeline of a `.toml` or `.py` file; `data` is handed to the objects a TOML file builds.
+    The `${{ }}` templates of both are checked (`gryt.variables.check_pipeline`)."""
     if path.suffix == ".py":
-        return load_python(path)
-    if path.suffix == ".toml":
-        return load_toml(path, data=data)
-    raise ConfigError(f"{display_path(path)}: unsupported pipeline file type; use .toml or .py")
+        loaded = load_python(path)
+    elif path.suffix == ".toml":
+        loaded = load_toml(path, data=data)
+    else:
+        raise ConfigError(f"{display_path(path)}: unsupported pipeline file type; use .toml or .py")
+    from gryt.variables import check_pipeline
+
+    try:
+        check_pipeline(loaded.pipeline)
+    except ConfigError as exc:
+        raise ConfigError(f"{display_path(path)}: {exc}") from None
+    return loaded
 
 
 # ---------------------------------------------------------------------------------------------- TOML

@@ -83,7 +83,18 @@ class PipelineRun:
         self.schedule: Schedule | None = None
 
     def execute(self) -> dict[str, Any]:
-        """Run every phase and return the result dict (see `Pipeline.execute`)."""
+        """Run every phase and return the result dict (see `Pipeline.execute`), with the `${{ }}` of the
+        pipeline's config values rendered for this run (`gryt.variables`; a ConfigError before anything
+        runs when one cannot be)."""
+        from gryt import variables
+
+        restore = variables.apply(self.pipeline, self.ctx.run_id, self.ctx.masker)
+        try:
+            return self._execute()
+        finally:
+            restore()
+
+    def _execute(self) -> dict[str, Any]:
         pipeline, ctx, events, recorder = self.pipeline, self.ctx, self.events, self.recorder
         control = control_for(ctx.cancel)
         pipeline.declare_secrets(ctx.masker)
