@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from gryt.allow_failure import parse_allow_failure
 from gryt.artifacts import ArtifactSpec, parse_entries
+from gryt.conditions import parse_condition
 from gryt.config import ConfigKey, did_you_mean, resolve_config
 from gryt.errors import ConfigError, GrytError, Interrupted, one_line
 from gryt.project import Project, display_path, read_toml
@@ -52,10 +53,13 @@ RUNNER_KEYS = (
     ConfigKey("needs", list, [], "Runner ids that must succeed first"),
     ConfigKey("fail_fast", bool, True, "Skip the remaining steps after a failure"),
     ConfigKey("allow_failure", (bool, dict), False, "A failure (or these exit_codes) does not fail the run"),
+    ConfigKey("if", str, None, "Condition: the runner is skipped when it is false"),
     ConfigKey("steps", list, None, "The steps, run in order", required=True),
 )
-STEP_COMMON_KEYS = ("allow_failure",)
+STEP_COMMON_KEYS = ("allow_failure", "if")
 """Keys every step table accepts whatever its type: taken out before the type's own keys are checked."""
+COMMON_KEYS = {"steps": STEP_COMMON_KEYS, "auth": ("if",), "destinations": ("if",)}
+"""The same for each kind of table built by id."""
 ARTIFACT_KEYS = (
     ConfigKey("paths", list, [], "Globs (or { path, optional } tables) relative to the project root"),
 )
@@ -198,7 +202,7 @@ class _Builder:
         ident = table.get("id", default_id)
         if not isinstance(ident, str) or not ident:
             raise self.fail(f"{where}.id", f"expected a non-empty string, got {_kind(ident)}")
-        common = STEP_COMMON_KEYS if kind == "steps" else ()
+        common = COMMON_KEYS.get(kind, ())
         config = {k: v for k, v in table.items() if k not in ("id", "type", *common)}
         own = config
         if kind == "destinations" and "artifacts" in config:
@@ -208,6 +212,8 @@ class _Builder:
         built = self.construct(cls, where, ident, config, ident=ident, **extra)
         if "allow_failure" in common:
             built.allow_failure = self.checked(parse_allow_failure, table.get("allow_failure"), where)
+        if "if" in common:
+            built.condition = self.checked(parse_condition, table.get("if"), where)
         return built
 
     def checked(self, parse: Any, value: Any, where: str) -> Any:
@@ -332,21 +338,21 @@ def _build_runners(b: _Builder, tables: list[Any]) -> list[Any]:
         if not steps:
             raise b.fail(f"{where}.steps", "a runner needs at least one step")
         allow = b.checked(parse_allow_failure, spec["allow_failure"], where)
-        specs.append(
-            (where, rid, b.strings(spec["needs"], f"{where}.needs"), spec["fail_fast"], steps, allow)
-        )
+        condition = b.checked(parse_condition, spec["if"], where)
+        needs = b.strings(spec["needs"], f"{where}.needs")
+        specs.append((where, rid, needs, spec["fail_fast"], steps, allow, condition))
 
     b.unique([(rid, where) for where, rid, *_ in specs], "runner")
     step_ids = [
         (_ident(step, f"{rid}_step_{j}"), f"{where}.steps[{j}]")
-        for where, rid, _needs, _ff, steps, _allow in specs
+        for where, rid, _needs, _ff, steps, *_ in specs
         for j, step in enumerate(steps)
     ]
     b.unique(step_ids, "step")
     _check_needs(b, [(where, rid, needs) for where, rid, needs, *_ in specs])
 
     runners = []
-    for where, rid, needs, fail_fast, steps, allow in specs:
+    for where, rid, needs, fail_fast, steps, allow, condition in specs:
         step_objects = [
             b.by_id("steps", step, f"{where}.steps[{j}]", f"{rid}_step_{j}", data=b.data)
             for j, step in enumerate(steps)
@@ -362,6 +368,7 @@ def _build_runners(b: _Builder, tables: list[Any]) -> list[Any]:
                 id=rid,
                 needs=needs,
                 allow_failure=allow,
+                if_=condition,
             )
         )
     return runners

@@ -213,14 +213,17 @@ class Pipeline:
             "selected": sorted(self._selected) if self._selected is not None else None,
             "runtime": type_name(self.runtime) if self.runtime is not None else None,
             "validators": [type_name(v) for v in self.validators],
-            "auth": [{"id": a.id, "type": type_name(a)} for a in self.auth_steps],
+            "auth": [_with_condition({"id": a.id, "type": type_name(a)}, a) for a in self.auth_steps],
             "runners": [r.describe() for r in self.runners],
             "destinations": [
-                {
-                    "id": d.id,
-                    "type": type_name(d),
-                    "artifacts": _describe_specs(getattr(d, "artifact_specs", None)),
-                }
+                _with_condition(
+                    {
+                        "id": d.id,
+                        "type": type_name(d),
+                        "artifacts": _describe_specs(getattr(d, "artifact_specs", None)),
+                    },
+                    d,
+                )
                 for d in self.destinations
             ],
             "artifacts": _describe_specs(self.artifacts),
@@ -297,6 +300,14 @@ class Pipeline:
             known = getattr(auth, "known_secrets", None)
             for value in known() if callable(known) else ():
                 masker.add(value)
+
+
+def _with_condition(described: dict[str, Any], item: Any) -> dict[str, Any]:
+    """`described` plus the item's `if`, when it has one."""
+    condition = getattr(item, "condition", None)
+    if condition is not None:
+        described["if"] = condition.source
+    return described
 
 
 def _describe_specs(specs: list[ArtifactSpec] | None) -> list[Any] | None:

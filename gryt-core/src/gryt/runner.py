@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from gryt.allow_failure import AllowFailureSpec, parse_allow_failure
+from gryt.conditions import Condition, decide, parse_condition
 from gryt.config import MAX_NESTING, too_deep
 from gryt.errors import ConfigError, one_line
 from gryt.events import EventDispatcher
+from gryt.expressions import Status
 from gryt.history import Recorder, now_iso
 from gryt.interrupts import raised_by_code
 from gryt.status import ERROR, INTERRUPTED, SKIPPED, SUCCESS, RunStatus, StepStatus
@@ -18,6 +21,7 @@ from gryt.step import Step, empty_result
 if TYPE_CHECKING:
     from gryt.context import RunContext
     from gryt.data import Data
+    from gryt.variables import Contexts
 
 FAILED: tuple[StepStatus, ...] = (ERROR,)
 """Step statuses that count as a failure (fail_fast stops the runner there)."""
@@ -34,7 +38,8 @@ class Runner:
 
     `id` defaults to `runner_<index>` inside a pipeline; `needs` names runners that must succeed first.
     `allow_failure` lets the runner fail without failing the run: it ends `error` with `allowed` set,
-    the failed step's result says `allowed: True`, and the runners that need it still run.
+    the failed step's result says `allowed: True`, and the runners that need it still run. `if_` is
+    its condition (`gryt.conditions`): when false the runner and its steps are recorded `skipped`.
     """
 
     def __init__(
@@ -46,6 +51,7 @@ class Runner:
         id: str | None = None,
         needs: Iterable[str] | str = (),
         allow_failure: AllowFailureSpec = None,
+        if_: str | Condition | None = None,
     ) -> None:
         self.steps: list[Step] = list(steps)
         self.data = data
@@ -61,6 +67,9 @@ class Runner:
         self.needs: tuple[str, ...] = (needs,) if isinstance(needs, str) else tuple(needs)
         self.status: StepStatus | None = None
         self.allow_failure = parse_allow_failure(allow_failure, where)
+        self.condition = parse_condition(if_, where)
+        self.matrix_values: dict[str, Any] = {}
+        """`matrix.*` of this runner (set by a matrix expansion)."""
         self.allowed = False
         """True when the runner ended `error` but every failure in it was allowed (by the runner)."""
         seen: set[str] = set()
@@ -77,8 +86,14 @@ class Runner:
 
     @property
     def passed(self) -> bool:
-        """Succeeded, or failed with every failure allowed: what runners needing it and delivery ask."""
+        """Succeeded, or failed with every failure allowed: what the runners needing it ask."""
         return self.status == SUCCESS or (self.status == ERROR and self.allowed)
+
+    @property
+    def failed(self) -> bool:
+        """Ended in a way that fails the run: not passed and not skipped (a runner is skipped by its
+        condition or because a need failed, which failed the run already)."""
+        return self.status != SKIPPED and not self.passed
 
     def execute(
         self,
@@ -136,8 +151,8 @@ class Runner:
             if ctx.cancel.is_set():
                 result = empty_result(INTERRUPTED, "run interrupted before this step started")
                 self._finish(step, result, ctx, events, recorder, start_ts=None)
-            elif failed is not None and self.fail_fast:
-                result = empty_result(SKIPPED, f"step {failed!r} failed (fail_fast)")
+            elif reason := self._skip_reason(step, failed, ctx):
+                result = empty_result(SKIPPED, reason)
                 self._finish(step, result, ctx, events, recorder, start_ts=None)
             else:
                 try:
@@ -165,6 +180,21 @@ class Runner:
         if keyboard:
             raise KeyboardInterrupt
         return results
+
+    def _skip_reason(self, step: Step, failed: str | None, ctx: RunContext) -> str:
+        """Why `step` is skipped ("" to run it): its `if`, or an earlier failure with fail_fast."""
+        earlier = f"step {failed!r} failed (fail_fast)" if failed is not None and self.fail_fast else ""
+        condition = getattr(step, "condition", None)
+        if condition is None:
+            return earlier
+        status = Status(failed=failed is not None, cancelled=ctx.cancel.is_set())
+        return decide(condition, self.contexts(ctx), status, earlier)
+
+    def contexts(self, ctx: RunContext) -> Contexts | None:
+        """The run's variables with this runner's `matrix`."""
+        if ctx.variables is None or not self.matrix_values:
+            return ctx.variables
+        return replace(ctx.variables, matrix=self.matrix_values)
 
     def _run_step(
         self, step: Step, ctx: RunContext, events: EventDispatcher, recorder: Recorder
@@ -273,6 +303,8 @@ class Runner:
         }
         if self.allow_failure is not None:
             described["allow_failure"] = self.allow_failure.describe()
+        if self.condition is not None:
+            described["if"] = self.condition.source
         return described
 
 
@@ -285,6 +317,9 @@ def _describe_step(step: Step) -> dict[str, Any]:
     policy = getattr(step, "allow_failure", None)
     if policy is not None:
         described["allow_failure"] = policy.describe()
+    condition = getattr(step, "condition", None)
+    if condition is not None:
+        described["if"] = condition.source
     return described
 
 

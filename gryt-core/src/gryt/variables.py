@@ -14,7 +14,7 @@ import os
 import shlex
 import subprocess
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -371,29 +371,61 @@ def base_env(pipeline: Pipeline) -> dict[str, str]:
     return {**os.environ, **extra}
 
 
+def conditioned(pipeline: Pipeline) -> Iterator[tuple[str, Any, Mapping[str, Any]]]:
+    """(where, object, matrix values) for every runner and every `configurables` item: what may have an `if`."""
+    for runner in pipeline.runners:
+        yield f"runner {runner.id}", runner, getattr(runner, "matrix_values", None) or {}
+    yield from configurables(pipeline)
+
+
 def check_pipeline(pipeline: Pipeline) -> None:
-    """Check every template of the pipeline (see `check_config`); called when a pipeline is loaded."""
+    """Check every template and condition of the pipeline (see `check_config`); called when a pipeline
+    is loaded."""
     env = base_env(pipeline)
-    for where, item, matrix in configurables(pipeline):
+    for where, item, matrix in conditioned(pipeline):
+        condition = getattr(item, "condition", None)
+        if condition is not None:
+            try:
+                condition.check(Contexts(env, matrix))
+            except ExpressionError as exc:
+                raise ConfigError(f"{where}: if: {exc}") from None
         config = _template(item)
         if isinstance(config, Mapping) and has_template(config):
             check_config(config, Contexts(env, matrix), where)
 
 
-def apply(
-    pipeline: Pipeline, run_id: str, masker: Masker | None = None, root: Path | None = None
-) -> Callable[[], None]:
-    """Render every template of the pipeline for the run `run_id` (the originals are kept, so each run
-    renders afresh); returns a function putting the originals back."""
-    env = base_env(pipeline)
-    facts = Facts(root or pipeline.root, pipeline.versioning)
+def run_contexts(pipeline: Pipeline, run_id: str) -> Contexts:
+    """The contexts of one run (without a matrix): one Facts, so git is read at most once per run. When
+    a condition reads `version`, it is read now, so that an unreadable version stops the run before
+    anything runs rather than deciding a condition."""
+    contexts = Contexts(
+        base_env(pipeline),
+        {},
+        run_id,
+        pipeline.name,
+        Facts(pipeline.root, pipeline.versioning),
+        tuple(pipeline.secrets),
+    )
+    for where, item, _matrix in conditioned(pipeline):
+        condition = getattr(item, "condition", None)
+        if condition is not None and any(n.parts[0] == "version" for n, _ in names(condition.node)):
+            try:
+                contexts.facts.version()
+            except ConfigError as exc:
+                raise ConfigError(f"{where}: if: {exc}") from None
+    return contexts
+
+
+def apply(pipeline: Pipeline, run: Contexts, masker: Masker | None = None) -> Callable[[], None]:
+    """Render every template of the pipeline with the run's contexts (the originals are kept, so each
+    run renders afresh); returns a function putting the originals back."""
     touched: list[tuple[Any, dict[str, Any]]] = []
     for where, item, matrix in configurables(pipeline):
         config = _template(item)
         if not isinstance(config, Mapping) or not has_template(config):
             continue
         original = copy.deepcopy(dict(config))
-        contexts = Contexts(env, matrix, run_id, pipeline.name, facts, tuple(pipeline.secrets))
+        contexts = replace(run, matrix=matrix)
         try:
             rendered = render_config(original, contexts, where, masker)
         except ConfigError:

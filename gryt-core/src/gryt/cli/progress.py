@@ -437,7 +437,7 @@ def _print_outcome(result: dict[str, Any], console: Any, elapsed: float) -> None
     for issue in result.get("issues") or []:
         console.print(Text.assemble(("issue", "red"), f" {issue.get('name')}: {issue.get('message')}"))
     for auth_id, auth in (result.get("auth") or {}).items():
-        if isinstance(auth, dict) and auth.get("status") not in (SUCCESS, None):
+        if isinstance(auth, dict) and auth.get("status") not in (SUCCESS, SKIPPED, None):
             console.print(Text.assemble((f"auth {auth_id} failed", "red"), f": {auth.get('error') or ''}"))
     for dest_id, outcome in (result.get("delivery") or {}).items():
         if isinstance(outcome, dict) and outcome.get("status") == SKIPPED and outcome.get("error"):
@@ -467,7 +467,7 @@ def render_plain_summary(result: dict[str, Any], stream: IO[str], elapsed: float
     for issue in result.get("issues") or []:
         lines.append(f"issue {issue.get('name')}: {issue.get('message')}")
     for auth_id, auth in (result.get("auth") or {}).items():
-        if isinstance(auth, dict) and auth.get("status") not in (SUCCESS, None):
+        if isinstance(auth, dict) and auth.get("status") not in (SUCCESS, SKIPPED, None):
             lines.append(f"auth {auth_id} failed: {auth.get('error') or ''}")
     for did, outcome, tails in failed_destinations(result, failures.tail):
         for name, text in tails.items():
