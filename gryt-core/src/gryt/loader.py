@@ -24,6 +24,7 @@ from gryt.artifacts import ArtifactSpec, parse_entries
 from gryt.conditions import parse_condition
 from gryt.config import ConfigKey, did_you_mean, resolve_config
 from gryt.errors import ConfigError, GrytError, Interrupted, one_line
+from gryt.matrix import expand
 from gryt.project import Project, display_path, read_toml
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ RUNNER_KEYS = (
     ConfigKey("fail_fast", bool, True, "Skip the remaining steps after a failure"),
     ConfigKey("allow_failure", (bool, dict), False, "A failure (or these exit_codes) does not fail the run"),
     ConfigKey("if", str, None, "Condition: the runner is skipped when it is false"),
+    ConfigKey("matrix", dict, None, "Values to run the runner with, one runner per combination"),
     ConfigKey("steps", list, None, "The steps, run in order", required=True),
 )
 STEP_COMMON_KEYS = ("allow_failure", "if")
@@ -340,19 +342,19 @@ def _build_runners(b: _Builder, tables: list[Any]) -> list[Any]:
         allow = b.checked(parse_allow_failure, spec["allow_failure"], where)
         condition = b.checked(parse_condition, spec["if"], where)
         needs = b.strings(spec["needs"], f"{where}.needs")
-        specs.append((where, rid, needs, spec["fail_fast"], steps, allow, condition))
+        if spec["matrix"] is not None:
+            b.checked(expand, spec["matrix"], f"{where}.matrix")
+        specs.append((where, rid, needs, spec["fail_fast"], steps, allow, condition, spec["matrix"]))
 
     b.unique([(rid, where) for where, rid, *_ in specs], "runner")
-    step_ids = [
-        (_ident(step, f"{rid}_step_{j}"), f"{where}.steps[{j}]")
-        for where, rid, _needs, _ff, steps, *_ in specs
-        for j, step in enumerate(steps)
-    ]
-    b.unique(step_ids, "step")
+    for where, rid, _needs, _ff, steps, *_ in specs:
+        b.unique(
+            [(_ident(step, f"{rid}_step_{j}"), f"{where}.steps[{j}]") for j, step in enumerate(steps)], "step"
+        )
     _check_needs(b, [(where, rid, needs) for where, rid, needs, *_ in specs])
 
     runners = []
-    for where, rid, needs, fail_fast, steps, allow, condition in specs:
+    for where, rid, needs, fail_fast, steps, allow, condition, matrix in specs:
         step_objects = [
             b.by_id("steps", step, f"{where}.steps[{j}]", f"{rid}_step_{j}", data=b.data)
             for j, step in enumerate(steps)
@@ -369,6 +371,7 @@ def _build_runners(b: _Builder, tables: list[Any]) -> list[Any]:
                 needs=needs,
                 allow_failure=allow,
                 if_=condition,
+                matrix=matrix,
             )
         )
     return runners

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -52,6 +53,7 @@ class Runner:
         needs: Iterable[str] | str = (),
         allow_failure: AllowFailureSpec = None,
         if_: str | Condition | None = None,
+        matrix: Mapping[str, Any] | None = None,
     ) -> None:
         self.steps: list[Step] = list(steps)
         self.data = data
@@ -68,8 +70,14 @@ class Runner:
         self.status: StepStatus | None = None
         self.allow_failure = parse_allow_failure(allow_failure, where)
         self.condition = parse_condition(if_, where)
+        self.matrix: dict[str, Any] | None = None if matrix is None else dict(matrix)
+        """The matrix declared on this runner: a pipeline runs one copy of it per combination."""
         self.matrix_values: dict[str, Any] = {}
-        """`matrix.*` of this runner (set by a matrix expansion)."""
+        """`matrix.*` of this runner, when it is one combination of a matrix (`group` is then the id the
+        matrix was declared with)."""
+        self.group: str | None = None
+        self.shared_step_ids: frozenset[str] = frozenset()
+        """Ids of this runner's steps that other runners of the pipeline use too: recorded as `RUNNER/STEP`."""
         self.allowed = False
         """True when the runner ended `error` but every failure in it was allowed (by the runner)."""
         seen: set[str] = set()
@@ -79,6 +87,34 @@ class Runner:
             if step.id in seen:
                 raise ConfigError(f"{where}: duplicate step id {step.id!r}")
             seen.add(step.id)
+
+    def expand_matrix(self) -> list[Runner]:
+        """One runner per combination of `matrix` (ids like `test (python=3.10)`), or `[self]` without one.
+        Each copy has its own copies of the steps (their config deep-copied), the same data and hooks."""
+        if self.matrix is None:
+            return [self]
+        from gryt.matrix import expand, runner_id
+
+        copies = []
+        for combo in expand(self.matrix, f"{self.id}.matrix"):
+            steps = []
+            for step in self.steps:
+                twin = copy.copy(step)
+                twin.config = copy.deepcopy(step.config)
+                steps.append(twin)
+            twin_runner = Runner(
+                steps,
+                self.data,
+                self.config,
+                id=runner_id(self.id, combo),
+                needs=self.needs,
+                allow_failure=self.allow_failure,
+                if_=self.condition,
+            )
+            twin_runner.matrix_values = dict(combo)
+            twin_runner.group = self.id
+            copies.append(twin_runner)
+        return copies
 
     @property
     def fail_fast(self) -> bool:
@@ -266,7 +302,7 @@ class Runner:
         recorder.step_finished(
             ctx.run_id,
             self.id,
-            step.id,
+            f"{self.id}/{step.id}" if step.id in self.shared_step_ids else step.id,
             step.name or type(step).__name__,
             result,
             start_timestamp=start_ts,
@@ -305,6 +341,8 @@ class Runner:
             described["allow_failure"] = self.allow_failure.describe()
         if self.condition is not None:
             described["if"] = self.condition.source
+        if self.group is not None:
+            described["matrix"] = dict(self.matrix_values)
         return described
 
 

@@ -197,9 +197,11 @@ class Contexts:
             if root not in CONTEXTS:
                 hint = did_you_mean(".".join(name.parts), self.known())
                 raise ExpressionError(f"unknown variable {'.'.join(name.parts)}{hint}", source, name.column)
-            self._check_keys(name, source, CONTEXTS[root], strict_env and not guarded)
+            self._check_keys(name, source, CONTEXTS[root], guarded, strict_env=strict_env)
 
-    def _check_keys(self, name: Name, source: str, keys: tuple[str, ...] | None, strict: bool) -> None:
+    def _check_keys(
+        self, name: Name, source: str, keys: tuple[str, ...] | None, guarded: bool, *, strict_env: bool
+    ) -> None:
         root, rest = name.parts[0], name.parts[1:]
         full = ".".join(name.parts)
         if keys == ():
@@ -216,14 +218,14 @@ class Contexts:
                     f"unknown variable {full}{hint}; {root} has {', '.join(keys)}", source, name.column
                 )
             return
-        if root == "matrix" and key not in self.matrix:
+        if root == "matrix" and key not in self.matrix and not guarded:
             known = ", ".join(sorted(self.matrix)) or "none (the runner has no matrix)"
             raise ExpressionError(
                 f"unknown variable {full}{did_you_mean(full, [f'matrix.{k}' for k in self.matrix])}; matrix keys: {known}",
                 source,
                 name.column,
             )
-        if root == "env" and strict and key not in self.env:
+        if root == "env" and strict_env and not guarded and key not in self.env:
             hint = did_you_mean(full, [f"env.{k}" for k in self.env])
             raise ExpressionError(
                 f"environment variable {key} is not set{hint}; give a default with {full} || 'value'",

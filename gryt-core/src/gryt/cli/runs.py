@@ -290,13 +290,16 @@ def _render_deliveries(console: Any, rows: list[dict[str, Any]]) -> None:
 
 
 def _step_row(runner_id: str, step: dict[str, Any]) -> list[Text | str]:
+    """One step's row; a step id recorded as `RUNNER/STEP` (used in several runners) shows as `STEP`."""
+    step_id = str(step.get("step_id"))
+    step_id = step_id.removeprefix(f"{runner_id}/")
     raw = step.get("output")
     output: dict[str, Any] = raw if isinstance(raw, dict) else {}
     error = str(output.get("error") or "")
     returncode = step.get("returncode")
     return [
         plain(runner_id),
-        plain(step.get("step_id")),
+        plain(step_id),
         styled(str(step.get("status")), allowed=output.get("allowed") is True),
         format_duration(step.get("duration")),
         str(step.get("attempts") if step.get("attempts") is not None else "-"),
