@@ -310,6 +310,7 @@ def load_toml(path: Path, *, data: Data | None = None) -> LoadedPipeline:
         auth_steps=auth_steps,
         name=pipeline_name,
         max_parallel=max_parallel,
+        parallel=meta["parallel"],
         secrets=secrets,
         artifacts=artifacts,
     )
@@ -444,6 +445,7 @@ def load_python(path: Path) -> LoadedPipeline:
         path=path,
         name=name,
         pipeline=pipeline,
+        parallel=getattr(pipeline, "parallel", None),
         max_parallel=getattr(pipeline, "max_parallel", None),
         validators=list(getattr(pipeline, "validators", None) or []),
     )

@@ -130,6 +130,7 @@ class Pipeline:
         *,
         name: str | None = None,
         max_parallel: int | None = None,
+        parallel: bool | None = None,
         secrets: Iterable[str] | None = None,
         artifacts: Iterable[ArtifactEntry] | None = None,
         root: str | Path | None = None,
@@ -155,6 +156,9 @@ class Pipeline:
         ):
             raise ConfigError(f"max_parallel must be a positive integer, got {max_parallel!r}")
         self.max_parallel = max_parallel
+        self.parallel = parallel
+        """How `gryt run` runs this pipeline when no flag says (TOML `[pipeline] parallel`); `execute()`
+        takes its own `parallel` argument."""
         self.secrets: list[str] = [secrets] if isinstance(secrets, str) else list(secrets or [])
         self.artifacts: list[ArtifactSpec] = parse_entries(
             [artifacts] if isinstance(artifacts, str) else list(artifacts or []), "artifacts"
