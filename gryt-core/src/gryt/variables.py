@@ -254,7 +254,7 @@ class Contexts:
             return self.facts.version()
         return self.facts.git().get(rest[0])
 
-    def secret_names(self, node: Node) -> bool:
+    def reads_secret(self, node: Node) -> bool:
         """True when `node` reads an environment variable named in `secrets`: its value is a secret."""
         return any(n.parts[0] == "env" and n.parts[1:] and n.parts[1] in self.secrets for n, _ in names(node))
 
@@ -294,7 +294,7 @@ def render(
             continue
         check_part(part, text, contexts)
         value = to_text(evaluate(part.node, contexts.lookup))
-        if masker is not None and contexts.secret_names(part.node):
+        if masker is not None and contexts.reads_secret(part.node):
             masker.add(value)
         out.append(shlex.quote(value) if quote else value)
     return "".join(out)
