@@ -200,3 +200,31 @@ def test_python_form_renders_templates(tmp_path: Path) -> None:
     result = pipe.execute()
     assert result["runners"]["r"]["say"]["stdout"] == f"py/{result['run_id']}\n"
     assert step.config["cmd"] == ["echo", "${{ pipeline.name }}/${{ run.id }}"]  # the template is kept
+
+
+def test_auth_config_and_step_cwd_are_rendered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typing import Any
+
+    from gryt import CommandStep, Pipeline, Runner
+    from gryt.auth import Auth
+
+    seen: list[str] = []
+
+    class Login(Auth):
+        name = "login"
+
+        def authenticate(self) -> dict[str, Any]:
+            seen.append(self.config["user"])
+            return {"status": "success"}
+
+    monkeypatch.setenv("LOGIN_USER", "robot; $(touch pwned)")
+    monkeypatch.setenv("WORK", str(tmp_path))
+    (tmp_path / "sub").mkdir()
+    login = Login("login", {"user": "${{ env.LOGIN_USER }}"})
+    step = CommandStep("where", {"cmd": ["pwd"], "cwd": "${{ env.WORK }}/sub"})
+    result = Pipeline([Runner([step], id="r")], auth_steps=[login]).execute()
+    assert result["status"] == "success", result.get("error")
+    assert seen == ["robot; $(touch pwned)"]
+    assert result["runners"]["r"]["where"]["stdout"] == f"{tmp_path / 'sub'}\n"
+    assert login.config["user"] == "${{ env.LOGIN_USER }}"  # the template is kept for the next run
+    assert not list(tmp_path.rglob("pwned"))
