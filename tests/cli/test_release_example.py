@@ -28,6 +28,17 @@ REPO = Path(__file__).resolve().parents[2]
 TOKEN = "pypi-AgEIcHlwaS5vcmcCJGE-release-token"
 PYTHONS = ("3.10", "3.11", "3.12", "3.13")
 
+HELLO_TEST = """\
+import unittest
+
+import hello_gryt
+
+
+class HelloTest(unittest.TestCase):
+    def test_greeting(self):
+        self.assertEqual(hello_gryt.GREETING, "hello")
+"""
+
 PYPROJECT = """\
 [build-system]
 requires = ["hatchling"]
@@ -116,10 +127,7 @@ def release_project(project: Path, tmp_path: Path) -> tuple[Path, dict[str, str]
         project / "hello_gryt" / "__init__.py",
         "import os  # unused: the flaky lint fails\n\nGREETING = 'hello'\n",
     )
-    write(
-        project / "tests" / "test_hello.py",
-        "import hello_gryt\n\n\ndef test_greeting():\n    assert hello_gryt.GREETING == 'hello'\n",
-    )
+    write(project / "tests" / "test_hello.py", HELLO_TEST)
     write(project / "tests" / "__init__.py", "")
     write(project / ".gitignore", ".gryt/gryt.db\n.gryt/logs/\ndist/\n")
     pythons = tmp_path / "pythons"
@@ -158,7 +166,10 @@ def test_release_on_a_tag_uploads_the_tagged_version(gryt, release_project, inde
     assert tagged.code == 0, tagged.stderr
     result = json.loads(tagged.stdout)
     assert {f"test (python={v})" for v in PYTHONS} <= set(result["runners"])
-    assert all(result["runners"][f"test (python={v})"]["unit"]["status"] == "success" for v in PYTHONS)
+    for version in PYTHONS:
+        unit = result["runners"][f"test (python={version})"]["unit"]
+        assert unit["status"] == "success"
+        assert "Ran 1 test" in unit["stderr"]
     style = result["runners"]["lint"]["style"]
     assert (style["status"], style["allowed"]) == ("error", True)
     assert result["warnings"] == ["allowed failure: step lint/style failed: exit code 1"]
