@@ -107,8 +107,8 @@ def test_toml_builds_every_section(project: Path) -> None:
             'runners[1].id: duplicate runner id "a" (also at runners[0])',
         ),
         (
-            '[[runners]]\nsteps = [{ id = "s", cmd = ["true"] }]\n[[runners]]\nsteps = [{ id = "s", cmd = ["true"] }]\n',
-            'runners[1].steps[0].id: duplicate step id "s"',
+            '[[runners]]\nsteps = [{ id = "s", cmd = ["true"] }, { id = "s", cmd = ["true"] }]\n',
+            'runners[0].steps[1].id: duplicate step id "s" (also at runners[0].steps[0])',
         ),
         (
             '[[runners]]\nid = "build"\nsteps = [{ cmd = ["true"] }]\n[[runners]]\nid = "x"\nneeds = ["biuld"]\nsteps = [{ cmd = ["true"] }]\n',

@@ -176,7 +176,6 @@ def test_step_exception_and_validate_false() -> None:
 @pytest.mark.parametrize(
     ("build", "message"),
     [
-        (lambda: Pipeline([Runner([cmd("a", "true")]), Runner([cmd("a", "true")])]), "duplicate step id 'a'"),
         (lambda: Runner([cmd("a", "true"), cmd("a", "true")]), "duplicate step id 'a'"),
         (lambda: Pipeline([Runner([], id="x"), Runner([], id="x")]), "duplicate runner id 'x'"),
         (lambda: Pipeline([Runner([], id="x", needs=["nope"])]), "unknown runner 'nope'; known runners: x"),

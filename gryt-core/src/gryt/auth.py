@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from gryt.conditions import Condition, parse_condition
 from gryt.config import resolve_config
 from gryt.errors import one_line
 from gryt.masking import Masker
@@ -52,8 +53,19 @@ class Auth(Registrable, ABC):
         if cleanup is not None:
             cls.cleanup = _logging_out(cleanup)  # type: ignore[method-assign,assignment]
 
-    def __init__(self, id: str, config: dict[str, Any] | None = None, data: Data | None = None) -> None:
+    condition: Condition | None = None
+    """The auth step's `if`: when false it is recorded `skipped` (the loader sets it for any type)."""
+
+    def __init__(
+        self,
+        id: str,
+        config: dict[str, Any] | None = None,
+        data: Data | None = None,
+        *,
+        if_: str | Condition | None = None,
+    ) -> None:
         self.id = id
+        self.condition = parse_condition(if_, id)
         self.config: dict[str, Any] = resolve_config(self.config_keys, config, where=id)
         self.data = data
         self.context: RunContext | None = None

@@ -12,6 +12,7 @@ from gryt.masking import Masker
 
 if TYPE_CHECKING:
     from gryt.data import Data
+    from gryt.variables import Contexts
 
 
 def new_run_id() -> str:
@@ -28,6 +29,7 @@ class RunContext:
     `runner_id` is set on the per-runner copies handed to steps (`for_runner`). `env` holds variables
     exported by auth steps and the runtime; steps merge it onto the inherited environment. `cwd` is
     the runtime's working directory: where steps run unless they set their own (relative ones resolve in it).
+    `variables` holds what `${{ }}` and `if` read in this run (None outside a pipeline run).
     """
 
     run_id: str = field(default_factory=new_run_id)
@@ -40,6 +42,7 @@ class RunContext:
     show: bool = False
     prefix_output: bool = False
     cancel: threading.Event = field(default_factory=threading.Event)
+    variables: Contexts | None = None
 
     def add_secret(self, value: str | None) -> None:
         self.masker.add(value)

@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gryt.artifacts import ArtifactError, check_explicit, resolve, select
+from gryt.conditions import decide
 from gryt.config import MAX_NESTING, too_deep
 from gryt.errors import one_line
+from gryt.expressions import Status
 from gryt.history import now_iso
 from gryt.interrupts import raised_by_code
 from gryt.process import LazyLog
@@ -59,6 +61,10 @@ class Delivery:
         for destination in destinations:
             if self.ctx.cancel.is_set():
                 return
+            reason = decide(getattr(destination, "condition", None), self.ctx.variables, Status(), "")
+            if reason:
+                self._record(destination, [{"artifact": None, "status": SKIPPED, "error": reason}], 0.0, None)
+                continue
             self._publish(destination, files, root)
 
     def _publish(self, destination: Destination, files: list[Path], root: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gryt.artifacts import ArtifactSpec, parse_entries
+from gryt.conditions import Condition, parse_condition
 from gryt.config import MAX_SECONDS, ConfigKey, resolve_config
 from gryt.errors import ConfigError
 from gryt.status import ERROR, SUCCESS
@@ -47,8 +48,14 @@ class Destination(Registrable, ABC):
     run's context and `log` the destination's log file: write the tool's output there.
     """
 
-    def __init__(self, id: str, config: dict[str, Any] | None = None) -> None:
+    condition: Condition | None = None
+    """The destination's `if`: when false it is recorded `skipped` (the loader sets it for any type)."""
+
+    def __init__(
+        self, id: str, config: dict[str, Any] | None = None, *, if_: str | Condition | None = None
+    ) -> None:
         self.id = id
+        self.condition = parse_condition(if_, id)
         values = dict(config or {})
         entries = values.pop("artifacts", None)
         self.artifact_specs: list[ArtifactSpec] | None = (
@@ -99,8 +106,10 @@ class CommandDestination(Destination):
         ),
     )
 
-    def __init__(self, id: str, config: dict[str, Any] | None = None) -> None:
-        super().__init__(id, config)
+    def __init__(
+        self, id: str, config: dict[str, Any] | None = None, *, if_: str | Condition | None = None
+    ) -> None:
+        super().__init__(id, config, if_=if_)
         cmd = self.config["cmd"]
         if isinstance(cmd, str) and not self.config["shell"]:
             raise ConfigError(f"{id}.cmd: a string needs shell = true; or give a list of arguments")

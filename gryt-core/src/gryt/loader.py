@@ -19,9 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gryt.allow_failure import parse_allow_failure
 from gryt.artifacts import ArtifactSpec, parse_entries
+from gryt.conditions import parse_condition
 from gryt.config import ConfigKey, did_you_mean, resolve_config
 from gryt.errors import ConfigError, GrytError, Interrupted, one_line
+from gryt.matrix import expand
 from gryt.project import Project, display_path, read_toml
 
 if TYPE_CHECKING:
@@ -50,8 +53,15 @@ RUNNER_KEYS = (
     ConfigKey("id", str, None, "Runner id (default runner_<index>)"),
     ConfigKey("needs", list, [], "Runner ids that must succeed first"),
     ConfigKey("fail_fast", bool, True, "Skip the remaining steps after a failure"),
+    ConfigKey("allow_failure", (bool, dict), False, "A failure (or these exit_codes) does not fail the run"),
+    ConfigKey("if", str, None, "Condition: the runner is skipped when it is false"),
+    ConfigKey("matrix", dict, None, "Values to run the runner with, one runner per combination"),
     ConfigKey("steps", list, None, "The steps, run in order", required=True),
 )
+STEP_COMMON_KEYS = ("allow_failure", "if")
+"""Keys every step table accepts whatever its type: taken out before the type's own keys are checked."""
+COMMON_KEYS = {"steps": STEP_COMMON_KEYS, "auth": ("if",), "destinations": ("if",)}
+"""The same for each kind of table built by id."""
 ARTIFACT_KEYS = (
     ConfigKey("paths", list, [], "Globs (or { path, optional } tables) relative to the project root"),
 )
@@ -109,12 +119,21 @@ def _available_hint(project: Project) -> str:
 
 
 def load_pipeline(path: Path, *, data: Data | None = None) -> LoadedPipeline:
-    """Build the pipeline of a `.toml` or `.py` file; `data` is handed to the objects a TOML file builds."""
+    """Build the pipeline of a `.toml` or `.py` file; `data` is handed to the objects a TOML file builds.
+    The `${{ }}` templates of both are checked (`gryt.variables.check_pipeline`)."""
     if path.suffix == ".py":
-        return load_python(path)
-    if path.suffix == ".toml":
-        return load_toml(path, data=data)
-    raise ConfigError(f"{display_path(path)}: unsupported pipeline file type; use .toml or .py")
+        loaded = load_python(path)
+    elif path.suffix == ".toml":
+        loaded = load_toml(path, data=data)
+    else:
+        raise ConfigError(f"{display_path(path)}: unsupported pipeline file type; use .toml or .py")
+    from gryt.variables import check_pipeline
+
+    try:
+        check_pipeline(loaded.pipeline)
+    except ConfigError as exc:
+        raise ConfigError(f"{display_path(path)}: {exc}") from None
+    return loaded
 
 
 # ---------------------------------------------------------------------------------------------- TOML
@@ -185,13 +204,26 @@ class _Builder:
         ident = table.get("id", default_id)
         if not isinstance(ident, str) or not ident:
             raise self.fail(f"{where}.id", f"expected a non-empty string, got {_kind(ident)}")
-        config = {k: v for k, v in table.items() if k not in ("id", "type")}
+        common = COMMON_KEYS.get(kind, ())
+        config = {k: v for k, v in table.items() if k not in ("id", "type", *common)}
         own = config
         if kind == "destinations" and "artifacts" in config:
             self.artifacts(config["artifacts"], f"{where}.artifacts")
             own = {k: v for k, v in config.items() if k != "artifacts"}
         self.keys(getattr(cls, "config_keys", None), own, where)
-        return self.construct(cls, where, ident, config, ident=ident, **extra)
+        built = self.construct(cls, where, ident, config, ident=ident, **extra)
+        if "allow_failure" in common:
+            built.allow_failure = self.checked(parse_allow_failure, table.get("allow_failure"), where)
+        if "if" in common:
+            built.condition = self.checked(parse_condition, table.get("if"), where)
+        return built
+
+    def checked(self, parse: Any, value: Any, where: str) -> Any:
+        """`parse(value, where)` with its ConfigError prefixed by the file name."""
+        try:
+            return parse(value, where)
+        except ConfigError as exc:
+            raise ConfigError(f"{self.file}: {exc}") from None
 
     def artifacts(self, entries: Any, where: str) -> list[ArtifactSpec]:
         """Artifact entries (globs or `{ path, optional }` tables), errors with the file and key path."""
@@ -278,6 +310,7 @@ def load_toml(path: Path, *, data: Data | None = None) -> LoadedPipeline:
         auth_steps=auth_steps,
         name=pipeline_name,
         max_parallel=max_parallel,
+        parallel=meta["parallel"],
         secrets=secrets,
         artifacts=artifacts,
     )
@@ -307,19 +340,22 @@ def _build_runners(b: _Builder, tables: list[Any]) -> list[Any]:
         steps = b.tables(spec["steps"], f"{where}.steps")
         if not steps:
             raise b.fail(f"{where}.steps", "a runner needs at least one step")
-        specs.append((where, rid, b.strings(spec["needs"], f"{where}.needs"), spec["fail_fast"], steps))
+        allow = b.checked(parse_allow_failure, spec["allow_failure"], where)
+        condition = b.checked(parse_condition, spec["if"], where)
+        needs = b.strings(spec["needs"], f"{where}.needs")
+        if spec["matrix"] is not None:
+            b.checked(expand, spec["matrix"], f"{where}.matrix")
+        specs.append((where, rid, needs, spec["fail_fast"], steps, allow, condition, spec["matrix"]))
 
     b.unique([(rid, where) for where, rid, *_ in specs], "runner")
-    step_ids = [
-        (_ident(step, f"{rid}_step_{j}"), f"{where}.steps[{j}]")
-        for where, rid, _needs, _ff, steps in specs
-        for j, step in enumerate(steps)
-    ]
-    b.unique(step_ids, "step")
-    _check_needs(b, [(where, rid, needs) for where, rid, needs, _ff, _steps in specs])
+    for where, rid, _needs, _ff, steps, *_ in specs:
+        b.unique(
+            [(_ident(step, f"{rid}_step_{j}"), f"{where}.steps[{j}]") for j, step in enumerate(steps)], "step"
+        )
+    _check_needs(b, [(where, rid, needs) for where, rid, needs, *_ in specs])
 
     runners = []
-    for where, rid, needs, fail_fast, steps in specs:
+    for where, rid, needs, fail_fast, steps, allow, condition, matrix in specs:
         step_objects = [
             b.by_id("steps", step, f"{where}.steps[{j}]", f"{rid}_step_{j}", data=b.data)
             for j, step in enumerate(steps)
@@ -334,6 +370,9 @@ def _build_runners(b: _Builder, tables: list[Any]) -> list[Any]:
                 config={"fail_fast": fail_fast},
                 id=rid,
                 needs=needs,
+                allow_failure=allow,
+                if_=condition,
+                matrix=matrix,
             )
         )
     return runners
@@ -406,6 +445,7 @@ def load_python(path: Path) -> LoadedPipeline:
         path=path,
         name=name,
         pipeline=pipeline,
+        parallel=getattr(pipeline, "parallel", None),
         max_parallel=getattr(pipeline, "max_parallel", None),
         validators=list(getattr(pipeline, "validators", None) or []),
     )

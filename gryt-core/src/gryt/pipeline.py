@@ -109,8 +109,10 @@ class Pipeline:
     """A whole CI run. `execute()` returns a result dict: `status`, `run_id`, `runners` (step results by
     runner), `auth`, `issues`, `destinations`, `warnings`, and `error` unless the run succeeded.
 
-    Construction checks the graph: duplicate runner or step ids, unknown `needs` and cycles raise
-    ConfigError (a ValueError). `secrets` names environment variables whose values are masked.
+    Construction expands each runner declared with a `matrix` into one runner per combination (`groups`
+    maps its id to theirs; a `needs` on it waits for all of them), then checks the graph: duplicate runner
+    ids, unknown `needs` and cycles raise ConfigError (a ValueError); step ids need only be unique
+    within their runner. `secrets` names environment variables whose values are masked.
     `artifacts` are the globs (or `{"path": ..., "optional": True}`) the destinations receive, resolved
     in `root` (default: the working directory at delivery) once every runner succeeded.
     """
@@ -128,6 +130,7 @@ class Pipeline:
         *,
         name: str | None = None,
         max_parallel: int | None = None,
+        parallel: bool | None = None,
         secrets: Iterable[str] | None = None,
         artifacts: Iterable[ArtifactEntry] | None = None,
         root: str | Path | None = None,
@@ -153,6 +156,9 @@ class Pipeline:
         ):
             raise ConfigError(f"max_parallel must be a positive integer, got {max_parallel!r}")
         self.max_parallel = max_parallel
+        self.parallel = parallel
+        """How `gryt run` runs this pipeline when no flag says (TOML `[pipeline] parallel`); `execute()`
+        takes its own `parallel` argument."""
         self.secrets: list[str] = [secrets] if isinstance(secrets, str) else list(secrets or [])
         self.artifacts: list[ArtifactSpec] = parse_entries(
             [artifacts] if isinstance(artifacts, str) else list(artifacts or []), "artifacts"
@@ -168,18 +174,29 @@ class Pipeline:
                 raise ConfigError(f"runners[{index}] is not a Runner: {runner!r}")
             if runner.auto_id:
                 runner.id = f"runner_{index}"
-        owners: dict[str, str] = {}
-        step_owner: dict[str, str] = {}
+        self.groups: dict[str, list[str]] = {}
+        """Matrix runner id -> the ids of its combinations' runners (what `needs` and `select` expand)."""
+        expanded: list[Runner] = []
+        for runner in self.runners:
+            copies = runner.expand_matrix()
+            if runner.matrix is not None:
+                self.groups[runner.id] = [c.id for c in copies]
+            expanded.extend(copies)
+        self.runners = expanded
+        for runner in self.runners:
+            runner.needs = tuple(
+                dict.fromkeys(i for need in runner.needs for i in self.groups.get(need, [need]))
+            )
+        owners: set[str] = set()
+        step_runners: dict[str, int] = {}
         for runner in self.runners:
             if runner.id in owners:
                 raise ConfigError(f"duplicate runner id {runner.id!r}")
-            owners[runner.id] = runner.id
+            owners.add(runner.id)
             for step in runner.steps:
-                if step.id in step_owner:
-                    raise ConfigError(
-                        f"duplicate step id {step.id!r} (in runners {step_owner[step.id]!r} and {runner.id!r})"
-                    )
-                step_owner[step.id] = runner.id
+                step_runners[step.id] = step_runners.get(step.id, 0) + 1
+        for runner in self.runners:
+            runner.shared_step_ids = frozenset(s.id for s in runner.steps if step_runners[s.id] > 1)
         for kind, items in (("auth step", self.auth_steps), ("destination", self.destinations)):
             seen: set[str] = set()
             for item in items:
@@ -191,8 +208,10 @@ class Pipeline:
         self._order = [by_id[rid] for rid in order]
 
     def select(self, runner_ids: Iterable[str]) -> Pipeline:
-        """Run only these runners; their needs outside the selection count as satisfied."""
-        ids = [runner_ids] if isinstance(runner_ids, str) else list(runner_ids)
+        """Run only these runners (a matrix runner's id selects all its combinations); their needs outside
+        the selection count as satisfied."""
+        given = [runner_ids] if isinstance(runner_ids, str) else list(runner_ids)
+        ids = [i for name in given for i in self.groups.get(name, [name])]
         known = [r.id for r in self.runners]
         unknown = [i for i in ids if i not in known]
         if unknown:
@@ -213,14 +232,17 @@ class Pipeline:
             "selected": sorted(self._selected) if self._selected is not None else None,
             "runtime": type_name(self.runtime) if self.runtime is not None else None,
             "validators": [type_name(v) for v in self.validators],
-            "auth": [{"id": a.id, "type": type_name(a)} for a in self.auth_steps],
+            "auth": [_with_condition({"id": a.id, "type": type_name(a)}, a) for a in self.auth_steps],
             "runners": [r.describe() for r in self.runners],
             "destinations": [
-                {
-                    "id": d.id,
-                    "type": type_name(d),
-                    "artifacts": _describe_specs(getattr(d, "artifact_specs", None)),
-                }
+                _with_condition(
+                    {
+                        "id": d.id,
+                        "type": type_name(d),
+                        "artifacts": _describe_specs(getattr(d, "artifact_specs", None)),
+                    },
+                    d,
+                )
                 for d in self.destinations
             ],
             "artifacts": _describe_specs(self.artifacts),
@@ -297,6 +319,14 @@ class Pipeline:
             known = getattr(declarer, "known_secrets", None)
             for value in known() if callable(known) else ():
                 masker.add(value)
+
+
+def _with_condition(described: dict[str, Any], item: Any) -> dict[str, Any]:
+    """`described` plus the item's `if`, when it has one."""
+    condition = getattr(item, "condition", None)
+    if condition is not None:
+        described["if"] = condition.source
+    return described
 
 
 def _describe_specs(specs: list[ArtifactSpec] | None) -> list[Any] | None:

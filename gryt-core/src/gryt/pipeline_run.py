@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gryt.command import cancel_on
+from gryt.conditions import decide
 from gryt.config import MAX_NESTING, too_deep
 from gryt.delivery import Delivery
 from gryt.errors import one_line
 from gryt.events import EventDispatcher
+from gryt.expressions import Status
 from gryt.history import Recorder, now_iso
 from gryt.interrupts import raised_by_code
 from gryt.process import control_for
@@ -83,7 +85,19 @@ class PipelineRun:
         self.schedule: Schedule | None = None
 
     def execute(self) -> dict[str, Any]:
-        """Run every phase and return the result dict (see `Pipeline.execute`)."""
+        """Run every phase and return the result dict (see `Pipeline.execute`), with the `${{ }}` of the
+        pipeline's config values rendered for this run (`gryt.variables`; a ConfigError before anything
+        runs when one cannot be)."""
+        from gryt import variables
+
+        self.ctx.variables = variables.run_contexts(self.pipeline, self.ctx.run_id)
+        restore = variables.apply(self.pipeline, self.ctx.variables, self.ctx.masker)
+        try:
+            return self._execute()
+        finally:
+            restore()
+
+    def _execute(self) -> dict[str, Any]:
         pipeline, ctx, events, recorder = self.pipeline, self.ctx, self.events, self.recorder
         control = control_for(ctx.cancel)
         pipeline.declare_secrets(ctx.masker)
@@ -199,7 +213,7 @@ class PipelineRun:
             self._run_parallel(self.schedule)
         else:
             self._run_sequential(self.schedule)
-        delivers = not self.no_delivery and all(r.status == SUCCESS for r in self.runners)
+        delivers = not self.no_delivery and not any(r.failed for r in self.runners)
         if delivers and not ctx.cancel.is_set():
             self.delivery.deliver(self.explicit)
 
@@ -208,6 +222,10 @@ class PipelineRun:
         for auth in self.pipeline.auth_steps:
             if ctx.cancel.is_set():
                 return False
+            reason = decide(getattr(auth, "condition", None), ctx.variables, Status(), "")
+            if reason:
+                self._skip_auth(auth, reason)
+                continue
             auth.context = ctx
             start_ts = now_iso()
             t0 = time.monotonic()
@@ -259,6 +277,12 @@ class PipelineRun:
             return False
         return True
 
+    def _skip_auth(self, auth: Auth, reason: str) -> None:
+        """Record an auth step its condition skips."""
+        result = self.ctx.masker.mask_obj({"status": SKIPPED, "error": reason, "duration": 0.0})
+        self.auth_results[auth.id] = result
+        self.recorder.auth_finished(self.ctx.run_id, auth.id, type_name(auth), result, duration=0.0)
+
     def _interrupt_rest(self, schedule: Schedule) -> None:
         for runner in schedule.rest():
             self._skip(runner, INTERRUPTED, "run interrupted before this runner started")
@@ -277,6 +301,7 @@ class PipelineRun:
             if decided is None:
                 return
             runner, reason = decided
+            reason = self._decide(runner, reason)
             if reason:
                 self._skip(runner, SKIPPED, reason)
             else:
@@ -291,6 +316,11 @@ class PipelineRun:
                 except Exception as exc:  # noqa: BLE001 - a crashed runner fails the run, others go on
                     self._crashed(runner, exc)
             schedule.ended(runner)
+
+    def _decide(self, runner: Runner, need_failed: str) -> str:
+        """Why `runner` is skipped ("" to start it): a failed need (`need_failed`), or its `if`."""
+        status = Status(failed=bool(need_failed), cancelled=self.ctx.cancel.is_set())
+        return decide(runner.condition, runner.contexts(self.ctx), status, need_failed)
 
     def _crashed(self, runner: Runner, exc: Exception) -> None:
         runner.status = ERROR
@@ -329,6 +359,7 @@ class PipelineRun:
             if decided is None:
                 break
             runner, reason = decided
+            reason = self._decide(runner, reason)
             if reason:
                 self._skip(runner, SKIPPED, reason)
                 schedule.ended(runner)
@@ -369,7 +400,7 @@ class PipelineRun:
         if self.error:
             return f"not delivered: {self.error}"
         for runner in self.runners:
-            if runner.status != SUCCESS:
+            if runner.failed:
                 return f"not delivered: runner {runner.id!r} ended with {runner.status or 'no result'}"
         return "not delivered: the run did not finish"
 
@@ -396,7 +427,7 @@ class PipelineRun:
     def _final_status(self) -> RunStatus:
         if self.keyboard or self.ctx.cancel.is_set():
             return INTERRUPTED
-        if any(r.status != SUCCESS for r in self.runners):
+        if any(r.failed for r in self.runners):
             return ERROR
         if any(d["status"] == ERROR for d in self.delivery.outcomes.values()):
             return ERROR
@@ -409,7 +440,7 @@ class PipelineRun:
             for step_id, result in steps.items():
                 if result.get("status") == INTERRUPTED:
                     return "interrupted"
-                if result.get("status") == ERROR:
+                if result.get("status") == ERROR and not result.get("allowed"):
                     return f"step {runner_id}/{step_id} failed: {result.get('error') or 'error'}"
         for dest_id, outcome in self.delivery.outcomes.items():
             if outcome["status"] == ERROR:

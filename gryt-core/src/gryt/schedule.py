@@ -17,14 +17,18 @@ class Schedule:
 
     Runners come out in topological order (declaration order, each after its needs), the order a
     sequential run uses; a runner is decided once every need before its first unmet one succeeded: ready,
-    or to be skipped because that need ended otherwise. Each runner waits on one need at a time and
-    moves past each need once, so scheduling costs O(runners + needs) for the whole run.
+    or to be skipped because that need ended otherwise. A runner whose condition calls a status function
+    (`always()`, `failure()`) waits for all its needs instead, and comes out with the reason of the first
+    that failed: its condition decides. Each runner waits on one need at a time and moves past each need
+    once, so scheduling costs O(runners + needs) for the whole run.
     """
 
     def __init__(self, order: list[Runner]) -> None:
         self.order = order
         position = {r.id: i for i, r in enumerate(order)}
         self._needs = [[n for n in r.needs if n in position] for r in order]  # outside the selection: met
+        self._wait_all = [bool(getattr(r.condition, "uses_status", False)) for r in order]
+        self._failed: list[str] = [""] * len(order)
         self._cursor = [0] * len(order)
         self._taken = [False] * len(order)
         self._left = len(order)
@@ -45,10 +49,13 @@ class Schedule:
                 return
             status = self._ended[need]
             if status != SUCCESS:
-                heapq.heappush(self._decided, (index, f"needs runner {need!r}, which ended with {status}"))
-                return
+                reason = f"needs runner {need!r}, which ended with {status}"
+                if not self._wait_all[index]:
+                    heapq.heappush(self._decided, (index, reason))
+                    return
+                self._failed[index] = self._failed[index] or reason
             cursor += 1
-        heapq.heappush(self._decided, (index, ""))
+        heapq.heappush(self._decided, (index, self._failed[index]))
 
     def __bool__(self) -> bool:
         """True while some runner was neither started nor skipped."""
@@ -69,7 +76,7 @@ class Schedule:
 
     def ended(self, runner: Runner) -> None:
         """`runner` finished (with `runner.status`) or was skipped: decide what waited on it."""
-        self._ended[runner.id] = runner.status
+        self._ended[runner.id] = SUCCESS if runner.passed else runner.status
         for index in self._waiting.pop(runner.id, ()):
             self._advance(index)
 

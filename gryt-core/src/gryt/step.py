@@ -10,6 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gryt.allow_failure import AllowFailure, AllowFailureSpec, parse_allow_failure
+from gryt.conditions import Condition, parse_condition
 from gryt.config import MAX_SECONDS, ConfigKey, resolve_config
 from gryt.errors import ConfigError
 from gryt.process import DEFAULT_MAX_OUTPUT, LazyLog, run_command
@@ -28,7 +30,16 @@ class Step(Registrable, ABC):
     The runner sets `context` before `run()`; a step used on its own gets a fresh context. `data` is
     the step's own store if it was given one, else the run's (`context.data`): one Data shared by
     every step of a run, so `self.data.insert(...)` works in any step the runner runs.
+
+    `allow_failure` (True, `{"exit_codes": [...]}`) makes a failure a warning: the result keeps status
+    `error` with `allowed: True`, and the runner goes on as if the step had succeeded. `if_` is its
+    condition (`gryt.conditions`): when false the step is recorded `skipped`.
     """
+
+    allow_failure: AllowFailure | None = None
+    """Which failures of this step are allowed (None: none); the loader sets it for any step type."""
+    condition: Condition | None = None
+    """The step's `if` (None: run unless an earlier step failed with fail_fast)."""
 
     def __init__(
         self,
@@ -36,9 +47,14 @@ class Step(Registrable, ABC):
         config: dict[str, Any] | None = None,
         data: Data | None = None,
         hook: Hook | None = None,
+        *,
+        allow_failure: AllowFailureSpec = None,
+        if_: str | Condition | None = None,
     ) -> None:
         self.id = id
         self.config: dict[str, Any] = resolve_config(self.config_keys, config, where=id)
+        self.allow_failure = parse_allow_failure(allow_failure, id)
+        self.condition = parse_condition(if_, id)
         self._data = data
         self.hook = hook
         self.context: RunContext | None = None
@@ -176,8 +192,11 @@ class CommandStep(Step):
         config: dict[str, Any] | None = None,
         data: Data | None = None,
         hook: Hook | None = None,
+        *,
+        allow_failure: AllowFailureSpec = None,
+        if_: str | Condition | None = None,
     ) -> None:
-        super().__init__(id, config, data, hook)
+        super().__init__(id, config, data, hook, allow_failure=allow_failure, if_=if_)
         self._check()
         self.log_path: Path | None = None
         """The full output log of the last run, when one was written."""

@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from gryt import __version__
-from gryt.cli import db, env_validate, init, new, run, runs, validate, version
+from gryt.cli import db, env_validate, init, new, plan, run, runs, validate, version
 from gryt.cli import plugins as plugins_cli
 from gryt.cli.lazy import BuiltinCommand, PluginCommandGroup
 from gryt.errors import GrytError
@@ -18,6 +18,7 @@ from gryt.errors import GrytError
 COMMANDS = (
     ("run", run.run, "Pipelines"),
     ("validate", validate.validate, "Pipelines"),
+    ("plan", plan.plan, "Pipelines"),
     ("env-validate", env_validate.env_validate, "Pipelines"),
     ("new", new.new, "Pipelines"),
     ("db", db.db, "History"),

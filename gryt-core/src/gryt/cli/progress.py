@@ -103,7 +103,7 @@ class _Tracker(Hook):
         with self.lock:
             state = self._state(context)
             state.done += 1
-            if result.get("status") not in (SUCCESS, SKIPPED):
+            if result.get("status") not in (SUCCESS, SKIPPED) and result.get("allowed") is not True:
                 state.failed = True
             log_path = getattr(step, "log_path", None)
             if isinstance(log_path, Path):
@@ -116,7 +116,7 @@ class _Tracker(Hook):
 
 def _step_line(step: Any, result: dict[str, Any]) -> str:
     status = str(result.get("status"))
-    parts = [status]
+    parts = [f"{status} (allowed)" if result.get("allowed") is True else status]
     if status not in (SUCCESS, SKIPPED) and result.get("returncode") is not None:
         parts.append(f"exit {result.get('returncode')}")
     if result.get("timed_out"):
@@ -273,7 +273,8 @@ class LiveProgress(_Tracker):
             from rich.text import Text
 
             line = f" {state.id}/{getattr(step, 'id', step)} {_step_line(step, result)}"
-            self.live.console.print(Text.assemble(("x", "red"), line))
+            mark = ("!", "yellow") if result.get("allowed") is True else ("x", "red")
+            self.live.console.print(Text.assemble(mark, line))
 
     def on_destination_start(self, destination: Any, context: Any = None) -> None:
         self.destination_started(destination)
@@ -301,11 +302,12 @@ def tail(text: Any, lines: int) -> str:
 
 
 def failed_steps(result: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    """(runner id, step id, step result) of every step that failed."""
+    """(runner id, step id, step result) of every step that failed, allowed failures left out."""
     out = []
     for rid, steps in (result.get("runners") or {}).items():
         for sid, step in (steps or {}).items():
-            if isinstance(step, dict) and step.get("status") not in (SUCCESS, SKIPPED):
+            failed = isinstance(step, dict) and step.get("status") not in (SUCCESS, SKIPPED)
+            if failed and step.get("allowed") is not True:
                 out.append((str(rid), str(sid), step))
     return out
 
@@ -382,7 +384,7 @@ def render_summary(result: dict[str, Any], console: Any, elapsed: float, failure
             table.add_row(
                 plain(rid),
                 plain(sid),
-                styled(str(step.get("status"))),
+                styled(str(step.get("status")), allowed=step.get("allowed") is True),
                 format_duration(step.get("duration")) if step.get("status") != SKIPPED else "-",
                 str(attempts) if attempts is not None else "-",
             )
@@ -435,7 +437,7 @@ def _print_outcome(result: dict[str, Any], console: Any, elapsed: float) -> None
     for issue in result.get("issues") or []:
         console.print(Text.assemble(("issue", "red"), f" {issue.get('name')}: {issue.get('message')}"))
     for auth_id, auth in (result.get("auth") or {}).items():
-        if isinstance(auth, dict) and auth.get("status") not in (SUCCESS, None):
+        if isinstance(auth, dict) and auth.get("status") not in (SUCCESS, SKIPPED, None):
             console.print(Text.assemble((f"auth {auth_id} failed", "red"), f": {auth.get('error') or ''}"))
     for dest_id, outcome in (result.get("delivery") or {}).items():
         if isinstance(outcome, dict) and outcome.get("status") == SKIPPED and outcome.get("error"):
@@ -465,7 +467,7 @@ def render_plain_summary(result: dict[str, Any], stream: IO[str], elapsed: float
     for issue in result.get("issues") or []:
         lines.append(f"issue {issue.get('name')}: {issue.get('message')}")
     for auth_id, auth in (result.get("auth") or {}).items():
-        if isinstance(auth, dict) and auth.get("status") not in (SUCCESS, None):
+        if isinstance(auth, dict) and auth.get("status") not in (SUCCESS, SKIPPED, None):
             lines.append(f"auth {auth_id} failed: {auth.get('error') or ''}")
     for did, outcome, tails in failed_destinations(result, failures.tail):
         for name, text in tails.items():

@@ -261,12 +261,14 @@ def _check_writable(path: Path) -> None:
 
 
 def _select(pipeline: Any, runners: list[str]) -> Any:
-    """Only the named runners (and nothing they need unless also named)."""
+    """Only the named runners, a matrix runner's id naming all its combinations (and nothing they need
+    unless also named)."""
     from gryt.cli.progress import runner_ids
     from gryt.config import did_you_mean
     from gryt.errors import ConfigError
 
-    known = [rid for rid, _steps in runner_ids(pipeline)]
+    groups: dict[str, list[str]] = getattr(pipeline, "groups", None) or {}
+    known = [*groups, *(rid for rid, _steps in runner_ids(pipeline))]
     for name in runners:
         if name not in known:
             raise ConfigError(
@@ -276,8 +278,9 @@ def _select(pipeline: Any, runners: list[str]) -> Any:
         selected = pipeline.select(list(dict.fromkeys(runners)))
     except ValueError as exc:
         raise ConfigError(f"--runner: {exc}") from None
+    chosen = {rid for name in runners for rid in groups.get(name, [name])}
     outside = {
-        need: r.id for r in pipeline.runners if r.id in runners for need in r.needs if need not in runners
+        need: r.id for r in pipeline.runners if r.id in chosen for need in r.needs if need not in chosen
     }
     if outside:
         needs = ", ".join(f"{need!r} (needed by {rid!r})" for need, rid in outside.items())

@@ -49,10 +49,13 @@ def run_status(run: dict[str, Any]) -> str:
     return "abandoned" if run.get("abandoned") else str(run.get("status") or "-")
 
 
-def styled(status: str) -> Text:
-    """`status` in its colour, as a Text: a status read from the database is never parsed as markup."""
+def styled(status: str, *, allowed: bool = False) -> Text:
+    """`status` in its colour, as a Text: a status read from the database is never parsed as markup.
+    An allowed failure reads `error (allowed)`, in yellow."""
     from rich.text import Text
 
+    if allowed:
+        return Text(f"{status} (allowed)", style="yellow")
     return Text(status, style=STATUS_STYLES.get(status, ""))
 
 
@@ -292,14 +295,17 @@ def _render_deliveries(console: Any, rows: list[dict[str, Any]]) -> None:
 
 
 def _step_row(runner_id: str, step: dict[str, Any]) -> list[Text | str]:
+    """One step's row; a step id recorded as `RUNNER/STEP` (used in several runners) shows as `STEP`."""
+    step_id = str(step.get("step_id"))
+    step_id = step_id.removeprefix(f"{runner_id}/")
     raw = step.get("output")
     output: dict[str, Any] = raw if isinstance(raw, dict) else {}
     error = str(output.get("error") or "")
     returncode = step.get("returncode")
     return [
         plain(runner_id),
-        plain(step.get("step_id")),
-        styled(str(step.get("status"))),
+        plain(step_id),
+        styled(str(step.get("status")), allowed=output.get("allowed") is True),
         format_duration(step.get("duration")),
         str(step.get("attempts") if step.get("attempts") is not None else "-"),
         str(returncode) if returncode is not None else "-",
