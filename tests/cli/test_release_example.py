@@ -1,31 +1,28 @@
 """examples/pipelines/release.toml runs as documented, in a fresh git repository holding a small package,
-against a local upload index (an HTTP server accepting twine's uploads with the right password): on a
+against a real package index on 127.0.0.1 (pypiserver, uploads only with its token): on a
 version tag it tests on the python matrix, lets its flaky lint fail, builds the tag's version and
 uploads it; without a tag it builds and delivers nothing. `gryt plan --json` is the same for the TOML
 and the Python (examples/release.py) forms."""
 
 from __future__ import annotations
 
-import base64
-import email.parser
-import email.policy
 import json
 import os
+import re
+import secrets
 import shutil
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
+from _servers.pypi import PackageIndex, pip_install
 
 from .conftest import write
 
 REPO = Path(__file__).resolve().parents[2]
-TOKEN = "pypi-AgEIcHlwaS5vcmcCJGE-release-token"
 PYTHONS = ("3.10", "3.11", "3.12", "3.13")
 
 HELLO_TEST = """\
@@ -58,49 +55,16 @@ packages = ["hello_gryt"]
 """
 
 
-@dataclass
-class UploadIndex:
-    """Uploads received: (file name, bytes), and the requests refused for a wrong password."""
-
-    url: str
-    files: dict[str, bytes] = field(default_factory=dict)
-    refused: int = 0
-
-
-@pytest.fixture
-def index() -> Iterator[UploadIndex]:
-    """A local index: POSTs with `__token__:TOKEN` store the multipart `content` file; others get 403."""
-    expected = "Basic " + base64.b64encode(f"__token__:{TOKEN}".encode()).decode()
-    state = UploadIndex("")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            if self.headers.get("Authorization") != expected:
-                state.refused += 1
-                self.send_response(403)
-                self.end_headers()
-                return
-            head = f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode()
-            message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
-            for part in message.iter_parts():
-                if part.get_param("name", header="content-disposition") == "content":
-                    payload = part.get_payload(decode=True)
-                    state.files[str(part.get_filename())] = payload if isinstance(payload, bytes) else b""
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/legacy/"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    thread.join()
-    server.server_close()
+def listed(index: PackageIndex, project: str) -> list[str]:
+    """The file names the index lists for `project` (none when it does not know it)."""
+    try:
+        with urllib.request.urlopen(f"{index.simple_url}{project}/", timeout=30) as answer:
+            page = answer.read().decode()
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            return []
+        raise
+    return sorted(re.findall(r">([^<]+\.(?:whl|tar\.gz))</a>", page))
 
 
 def git(root: Path, *args: str) -> None:
@@ -116,7 +80,7 @@ def git(root: Path, *args: str) -> None:
 
 
 @pytest.fixture
-def release_project(project: Path, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+def release_project(project: Path, tmp_path: Path, pypi_server: PackageIndex) -> tuple[Path, dict[str, str]]:
     """A package with tests and a lint error, the example pipeline, and `python3.X` for the matrix (each
     this interpreter: the matrix is about the pipeline, not about having four Pythons installed)."""
     shutil.copy(
@@ -141,15 +105,20 @@ def release_project(project: Path, tmp_path: Path) -> tuple[Path, dict[str, str]
     git(project, "commit", "-q", "-m", "hello")
     env = {
         "PATH": f"{pythons}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}/usr/bin:/bin",
-        "PYPI_TOKEN": TOKEN,
+        "PYPI_TOKEN": pypi_server.token,
     }
     return project, env
 
 
 @pytest.mark.slow
-def test_release_on_a_tag_uploads_the_tagged_version(gryt, release_project, index: UploadIndex) -> None:
+def test_release_on_a_tag_uploads_the_tagged_version(
+    gryt, release_project, pypi_server: PackageIndex
+) -> None:
     project, env = release_project
-    env = {**env, "PYPI_UPLOAD_URL": index.url}
+    env = {**env, "PYPI_UPLOAD_URL": pypi_server.upload_url}
+    name = f"hello-gryt-{secrets.token_hex(4)}"
+    write(project / "pyproject.toml", PYPROJECT.replace('"hello-gryt"', f'"{name}"'))
+    git(project, "commit", "-q", "-am", "a name of its own on the shared index")
 
     untagged = gryt("run", "release", "--json", cwd=project, env=env)
     assert untagged.code == 0, untagged.stderr
@@ -159,7 +128,7 @@ def test_release_on_a_tag_uploads_the_tagged_version(gryt, release_project, inde
         "status": "skipped",
         "error": "if: git.tag =~ 'v*' was false",
     }
-    assert index.files == {}
+    assert listed(pypi_server, name) == []
 
     git(project, "tag", "v1.2.3")
     tagged = gryt("run", "release", "--json", "--junit", "junit.xml", cwd=project, env=env)
@@ -174,30 +143,36 @@ def test_release_on_a_tag_uploads_the_tagged_version(gryt, release_project, inde
     assert (style["status"], style["allowed"]) == ("error", True)
     assert result["warnings"] == ["allowed failure: step lint/style failed: exit code 1"]
     assert result["delivery"]["pypi"]["status"] == "success"
-    assert sorted(index.files) == ["hello_gryt-1.2.3-py3-none-any.whl", "hello_gryt-1.2.3.tar.gz"]
-    assert index.refused == 0
+    stem = name.replace("-", "_")
+    assert listed(pypi_server, name) == [f"{stem}-1.2.3-py3-none-any.whl", f"{stem}-1.2.3.tar.gz"]
+    installed = pip_install(pypi_server, f"{name}==1.2.3", project.parent / "venv")
+    assert installed.returncode == 0, installed.stdout + installed.stderr
     # the token reached twine through TWINE_PASSWORD only, and is masked in every sink
     sinks = [tagged.stdout, tagged.stderr, (project / "junit.xml").read_text()]
     sinks += [
         p.read_bytes().decode("utf-8", "replace") for p in (project / ".gryt").rglob("*") if p.is_file()
     ]
-    assert not any(TOKEN in text for text in sinks)
+    assert not any(pypi_server.token in text for text in sinks)
 
 
 @pytest.mark.slow
-def test_a_wrong_token_fails_the_delivery(gryt, release_project, index: UploadIndex) -> None:
+def test_a_wrong_token_fails_the_delivery(gryt, release_project, pypi_server: PackageIndex) -> None:
     project, env = release_project
+    name = f"hello-gryt-{secrets.token_hex(4)}"
+    write(project / "pyproject.toml", PYPROJECT.replace('"hello-gryt"', f'"{name}"'))
+    git(project, "commit", "-q", "-am", "a name of its own on the shared index")
     git(project, "tag", "v0.1.0")
     done = gryt(
         "run",
         "release",
         "--json",
         cwd=project,
-        env={**env, "PYPI_UPLOAD_URL": index.url, "PYPI_TOKEN": "wrong-token-x"},
+        env={**env, "PYPI_UPLOAD_URL": pypi_server.upload_url, "PYPI_TOKEN": "wrong-token-x"},
     )
     assert done.code == 1
-    assert json.loads(done.stdout)["delivery"]["pypi"]["status"] == "error"
-    assert index.refused >= 1 and index.files == {}
+    delivery = json.loads(done.stdout)["delivery"]["pypi"]
+    assert delivery["status"] == "error" and "403" in json.dumps(json.loads(done.stdout)["destinations"])
+    assert listed(pypi_server, name) == []
 
 
 def test_plan_is_the_same_for_toml_and_python(gryt, release_project) -> None:
@@ -213,11 +188,11 @@ def test_plan_is_the_same_for_toml_and_python(gryt, release_project) -> None:
     assert plan["runners"][-1]["steps"][1]["config"]["env"] == {"RELEASE_VERSION": "2.0.0"}
     assert plan["destinations"][0]["config"]["env"]["TWINE_PASSWORD"] == "***"
     assert plan["destinations"][0]["if"] == "git.tag =~ 'v*'"
-    assert TOKEN not in from_toml.stdout + from_python.stdout
+    assert env["PYPI_TOKEN"] not in from_toml.stdout + from_python.stdout
     text = gryt("plan", "release", cwd=project, env=env)
     assert text.code == 0
     assert "destination pypi (command)  [if: git.tag =~ 'v*']" in text.stdout
-    assert '"TWINE_PASSWORD": "***"' in text.stdout and TOKEN not in text.stdout
+    assert '"TWINE_PASSWORD": "***"' in text.stdout and env["PYPI_TOKEN"] not in text.stdout
 
 
 def test_validate_wants_the_token(gryt, release_project) -> None:
