@@ -228,3 +228,45 @@ def test_auth_config_and_step_cwd_are_rendered(tmp_path: Path, monkeypatch: pyte
     assert result["runners"]["r"]["where"]["stdout"] == f"{tmp_path / 'sub'}\n"
     assert login.config["user"] == "${{ env.LOGIN_USER }}"  # the template is kept for the next run
     assert not list(tmp_path.rglob("pwned"))
+
+
+BUILT_FROM_VALUES = """\
+[[runners]]
+id = "build"
+steps = [{ id = "dist", cmd = ["sh", "-c", "mkdir -p dist && echo w > dist/app.whl"] }]
+
+[[destinations]]
+id = "shelf"
+type = "directory"
+path = "${{ env.SHELF || 'published' }}/${{ run.id }}"
+
+[artifacts]
+paths = ["dist/*"]
+"""
+
+
+def test_a_destination_is_built_from_each_runs_values(gryt, project: Path) -> None:
+    pipeline(project, "shelf.toml", BUILT_FROM_VALUES)
+    runs = [json.loads(gryt("run", "shelf", "--json", cwd=project).stdout) for _ in range(2)]
+    for run in runs:
+        (item,) = run["destinations"]["shelf"]
+        assert item["path"] == f"published/{run['run_id']}/app.whl"
+        assert (project / item["path"]).read_text() == "w\n"
+    assert not (project / "published" / "<run.id>").exists()
+    shown = json.loads(gryt("runs", "show", runs[0]["run_id"], "--json", cwd=project).stdout)
+    assert shown["destination_runs"][0]["details"]["path"] == f"published/{runs[0]['run_id']}/app.whl"
+
+
+def test_a_rendered_value_its_type_refuses_is_one_line(gryt, project: Path) -> None:
+    pytest.importorskip("gryt_npm")
+    pipeline(
+        project,
+        "npm.toml",
+        '[[runners]]\nid = "b"\nsteps = [{ id = "x", cmd = ["true"] }]\n\n'
+        '[[destinations]]\ntype = "npm"\nregistry = "${{ env.NPM_REGISTRY }}"\n',
+    )
+    good = gryt("validate", "npm", cwd=project, env={"NPM_REGISTRY": "http://127.0.0.1:4873/"})
+    assert good.code == 0, good.stderr
+    bad = gryt("validate", "npm", cwd=project, env={"NPM_REGISTRY": "127.0.0.1:4873"})
+    assert bad.code == 2
+    assert bad.stderr.count("\n") == 1 and "destinations[0].registry" in bad.stderr, bad.stderr

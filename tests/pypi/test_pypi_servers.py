@@ -6,7 +6,9 @@ index into a fresh venv, the sdist downloads with the digest reported; wrong cre
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
+import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -275,3 +277,30 @@ def test_attestations_are_required_when_asked_for(tmp_path: Path, clean_env: Pat
         f"twine upload failed: InvalidDistribution: Upload with attestations requested, but {files[0]}"
         " has no associated attestations"
     )
+
+
+def test_repository_url_from_a_template_is_checked_and_used(
+    pypi_server: PackageIndex, tmp_path: Path
+) -> None:
+    name, version = unique_name(), "0.5.0"
+    project = tmp_path / "project"
+    write_source(project / "pkg", name, version)
+    config = {"repository_url": "${{ env.UPLOAD_URL || 'pypi' }}", "username": pypi_server.username}
+    write_project(project, config, build=build_command(Path("pkg"), Path("dist")))
+
+    run = gryt_run(project, {"PYPI_TOKEN": pypi_server.token, "UPLOAD_URL": pypi_server.upload_url})
+
+    assert run.proc.returncode == 0, run.proc.stderr.decode(errors="replace")[-3000:]
+    assert {item["status"] for item in run.items} == {"success"}
+    assert {item["repository_url"] for item in run.items} == {pypi_server.upload_url}
+    refused = subprocess.run(
+        [sys.executable, "-c", "from gryt.cli import main; main()", "validate", "release"],
+        cwd=project,
+        env={**os.environ, "UPLOAD_URL": "ftp://nowhere"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 2
+    assert "destinations[0].repository_url: expected an http(s) URL" in refused.stderr

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import os
 import signal
 import sys
 import threading
@@ -26,6 +27,7 @@ from gryt.config import ConfigKey, did_you_mean, resolve_config
 from gryt.errors import ConfigError, GrytError, Interrupted, one_line
 from gryt.matrix import expand
 from gryt.project import Project, display_path, read_toml
+from gryt.variables import RUN_ID_PLACEHOLDER, Contexts, has_template, render_config
 
 if TYPE_CHECKING:
     from gryt.data import Data
@@ -146,6 +148,8 @@ class _Builder:
         self.path = path
         self.file = display_path(path)
         self.data = data
+        self.probe: Contexts | None = None
+        """What a destination's or auth step's `${{ }}` renders with when it is built (see `by_id`)."""
         from gryt.plugins import get_manager
 
         self.registry = get_manager().registry
@@ -211,7 +215,17 @@ class _Builder:
             self.artifacts(config["artifacts"], f"{where}.artifacts")
             own = {k: v for k, v in config.items() if k != "artifacts"}
         self.keys(getattr(cls, "config_keys", None), own, where)
+        templates = None
+        if kind != "steps" and self.probe is not None and has_template(config):
+            # a plugin type checks its values when built: it gets them rendered (run.id as a placeholder),
+            # and each run builds it again from the templates (`gryt.variables.apply`)
+            try:
+                templates, config = config, render_config(config, self.probe, where)
+            except ConfigError as exc:
+                raise ConfigError(f"{self.file}: {exc}") from None
         built = self.construct(cls, where, ident, config, ident=ident, **extra)
+        if templates is not None:
+            built.templates, built.build_extra = templates, extra
         if "allow_failure" in common:
             built.allow_failure = self.checked(parse_allow_failure, table.get("allow_failure"), where)
         if "if" in common:
@@ -275,6 +289,16 @@ def load_toml(path: Path, *, data: Data | None = None) -> LoadedPipeline:
         b.by_options("validators", table, f"validators[{i}]")
         for i, table in enumerate(b.tables(top["validators"], "validators"))
     ]
+    runtime_env = getattr(runtime, "env", None)
+    b.probe = Contexts(
+        {
+            **os.environ,
+            **({str(k): str(v) for k, v in runtime_env.items()} if isinstance(runtime_env, dict) else {}),
+        },
+        run_id=RUN_ID_PLACEHOLDER,
+        pipeline_name=meta["name"] or path.stem,
+        secrets=tuple(secrets),
+    )
     auth_tables = b.tables(top["auth"], "auth")
     b.unique([(_default_id(t, "auth", i), f"auth[{i}]") for i, t in enumerate(auth_tables)], "auth")
     auth_steps = [

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gryt.config import did_you_mean
-from gryt.errors import ConfigError
+from gryt.errors import ConfigError, one_line
 from gryt.expressions import ExpressionError, Name, Node, evaluate, names, parse, to_text
 
 if TYPE_CHECKING:
@@ -39,6 +39,9 @@ CONTEXTS: dict[str, tuple[str, ...] | None] = {
     "pipeline": ("name",),
 }
 """Context name -> its keys (None: any key, checked against the values; empty: the name is the value)."""
+
+RUN_ID_PLACEHOLDER = "<run.id>"
+"""What `run.id` renders as before a run has an id (`gryt plan`, building a pipeline's objects)."""
 
 GIT_TIMEOUT = 10.0
 """Seconds a `git` command reading `git.*` may take."""
@@ -420,28 +423,53 @@ def run_contexts(pipeline: Pipeline, run_id: str) -> Contexts:
 
 def apply(pipeline: Pipeline, run: Contexts, masker: Masker | None = None) -> Callable[[], None]:
     """Render every template of the pipeline with the run's contexts (the originals are kept, so each
-    run renders afresh); returns a function putting the originals back."""
+    run renders afresh); returns a function putting the originals back. A destination or auth step the
+    loader built from rendered templates (`templates`) is built again from this run's values and takes
+    its place in the pipeline for the run, so what its type checks and derives when built is this run's."""
     touched: list[tuple[Any, dict[str, Any]]] = []
-    for where, item, matrix in configurables(pipeline):
-        config = _template(item)
-        if not isinstance(config, Mapping) or not has_template(config):
-            continue
-        original = copy.deepcopy(dict(config))
-        contexts = replace(run, matrix=matrix)
-        try:
-            rendered = render_config(original, contexts, where, masker)
-        except ConfigError:
-            _restore(touched)
-            raise
-        touched.append((item, original))
-        item.config = rendered
-    return lambda: _restore(touched)
+    swapped: list[tuple[list[Any], int, Any]] = []
+
+    def restore() -> None:
+        for item, original in touched:
+            item.config = original
+        for items, index, item in reversed(swapped):
+            items[index] = item
+
+    lists: dict[str, list[Any]] = {"destination": pipeline.destinations, "auth": pipeline.auth_steps}
+    try:
+        for where, item, matrix in configurables(pipeline):
+            config = _template(item)
+            if not isinstance(config, Mapping) or not has_template(config):
+                continue
+            original = copy.deepcopy(dict(config))
+            rendered = render_config(original, replace(run, matrix=matrix), where, masker)
+            if getattr(item, "templates", None) is None:
+                touched.append((item, original))
+                item.config = rendered
+                continue
+            items = lists[where.split(" ", 1)[0]]
+            index = next(i for i, other in enumerate(items) if other is item)
+            items[index] = rebuild(item, rendered, where)
+            swapped.append((items, index, item))
+    except ConfigError:
+        restore()
+        raise
+    return restore
 
 
-def _restore(touched: list[tuple[Any, dict[str, Any]]]) -> None:
-    for item, original in touched:
-        item.config = original
+def rebuild(item: Any, config: dict[str, Any], where: str) -> Any:
+    """`item`'s type built again from `config` (its id, `if` and templates kept); its own check of a
+    value is a ConfigError naming `where`."""
+    try:
+        fresh = type(item)(item.id, config, **getattr(item, "build_extra", {}))
+    except (ConfigError, ValueError, TypeError) as exc:
+        raise ConfigError(f"{where}: {one_line(exc, with_type=False)}") from None
+    fresh.condition = getattr(item, "condition", None)
+    fresh.templates, fresh.build_extra = item.templates, getattr(item, "build_extra", {})
+    return fresh
 
 
 def _template(item: Any) -> Any:
-    return getattr(item, "config", None)
+    """The config an item's templates are read from: what the loader kept (`templates`), else its config."""
+    templates = getattr(item, "templates", None)
+    return templates if templates is not None else getattr(item, "config", None)

@@ -9,7 +9,6 @@ import typer
 
 from gryt.cli._common import complete_pipeline, print_json, reporting
 
-RUN_ID = "<run.id>"
 """What `${{ run.id }}` shows in a plan: the id exists only once a run starts."""
 
 
@@ -68,7 +67,7 @@ def resolve_plan(
     from gryt.masking import Masker
 
     masker = Masker()
-    contexts = variables.run_contexts(pipeline, RUN_ID)
+    contexts = variables.run_contexts(pipeline, variables.RUN_ID_PLACEHOLDER)
     restore = variables.apply(pipeline, contexts, masker)
     try:
         pipeline.declare_secrets(masker)
