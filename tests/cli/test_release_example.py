@@ -200,4 +200,4 @@ def test_validate_wants_the_token(gryt, release_project) -> None:
     env.pop("PYPI_TOKEN")
     done = gryt("validate", "release", cwd=project, env=env)
     assert done.code == 2
-    assert "destination pypi.env.TWINE_PASSWORD: environment variable PYPI_TOKEN is not set" in done.stderr
+    assert "destinations[0].env.TWINE_PASSWORD: environment variable PYPI_TOKEN is not set" in done.stderr

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -93,3 +97,31 @@ def test_parallel_runners_record_every_row_unmixed(project: Project) -> None:
     for step_id, runner_id, output_json in rows:
         assert step_id.startswith(f"{runner_id}-")
         assert json.loads(output_json)["stdout"] == f"from {step_id}\n"
+
+
+OPEN_NEW = """\
+import os, sys, time
+from gryt.data import SqliteData
+while not os.path.exists(sys.argv[2]):
+    time.sleep(0.001)
+with SqliteData(sys.argv[1]):
+    pass
+"""
+
+
+def test_processes_racing_to_create_a_database_all_open_it(tmp_path: Path) -> None:
+    """Switching a new file to WAL needs an exclusive lock, and SQLite answers "locked" at once to the
+    losers of that race (its busy handler is not asked): every process must still open the database.
+    The processes start importing first and open the file together when `go` appears."""
+    for attempt in range(15):
+        db, go = tmp_path / f"race{attempt}.db", tmp_path / f"go{attempt}"
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", OPEN_NEW, str(db), str(go)], stderr=subprocess.PIPE, text=True
+            )
+            for _ in range(8)
+        ]
+        time.sleep(0.3)
+        go.write_text("")
+        errors = [proc.communicate(timeout=60)[1] for proc in procs]
+        assert [proc.returncode for proc in procs] == [0] * 8, errors

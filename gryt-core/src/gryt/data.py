@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -118,6 +119,21 @@ def _newer(target: str, exc: NewerSchema) -> str:
     )
 
 
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL journaling. On a new file this needs an exclusive lock, and when processes race to
+    switch the same file SQLite answers "locked" at once, without its busy handler: retry until the busy
+    timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
+
+
 def _fault(target: str, exc: sqlite3.DatabaseError, *, opening: bool = False) -> Exception:
     """The one-line error for a fault of the database file, or `exc` itself for any other SQL error
     (a bad statement of a step's own `query()` stays an sqlite3 error)."""
@@ -205,7 +221,7 @@ class SqliteData(Data):
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             if self.path is not None:  # synchronous first: switching a new file to WAL then syncs less
                 conn.execute("PRAGMA synchronous = NORMAL")
-                conn.execute("PRAGMA journal_mode = WAL")
+                _use_wal(conn)
             conn.execute("PRAGMA foreign_keys = ON")
             ensure_schema(conn)
             _check_tables(target, conn)
