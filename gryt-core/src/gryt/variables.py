@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gryt.config import did_you_mean
-from gryt.errors import ConfigError, one_line
+from gryt.errors import ConfigError, GrytError, one_line
 from gryt.expressions import ExpressionError, Name, Node, evaluate, names, parse, to_text
 
 if TYPE_CHECKING:
@@ -435,7 +435,7 @@ def apply(pipeline: Pipeline, run: Contexts, masker: Masker | None = None) -> Ca
         for items, index, item in reversed(swapped):
             items[index] = item
 
-    lists: dict[str, list[Any]] = {"destination": pipeline.destinations, "auth": pipeline.auth_steps}
+    lists: list[list[Any]] = [pipeline.destinations, pipeline.auth_steps]
     try:
         for where, item, matrix in configurables(pipeline):
             config = _template(item)
@@ -447,8 +447,9 @@ def apply(pipeline: Pipeline, run: Contexts, masker: Masker | None = None) -> Ca
                 touched.append((item, original))
                 item.config = rendered
                 continue
-            items = lists[where.split(" ", 1)[0]]
-            index = next(i for i, other in enumerate(items) if other is item)
+            items, index = next(
+                (group, i) for group in lists for i, other in enumerate(group) if other is item
+            )
             items[index] = rebuild(item, rendered, where)
             swapped.append((items, index, item))
     except ConfigError:
@@ -462,7 +463,7 @@ def rebuild(item: Any, config: dict[str, Any], where: str) -> Any:
     value is a ConfigError naming `where`."""
     try:
         fresh = type(item)(item.id, config, **getattr(item, "build_extra", {}))
-    except (ConfigError, ValueError, TypeError) as exc:
+    except (GrytError, ValueError, TypeError) as exc:
         raise ConfigError(f"{where}: {one_line(exc, with_type=False)}") from None
     fresh.condition = getattr(item, "condition", None)
     fresh.templates, fresh.build_extra = item.templates, getattr(item, "build_extra", {})

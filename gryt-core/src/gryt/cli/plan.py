@@ -9,8 +9,6 @@ import typer
 
 from gryt.cli._common import complete_pipeline, print_json, reporting
 
-"""What `${{ run.id }}` shows in a plan: the id exists only once a run starts."""
-
 
 def plan(
     pipeline: Annotated[
