@@ -84,8 +84,9 @@ class OciArtifactDestination(RegistryDestination):
         self.tag = check_tag(str(self.config["tag"]), f"{id}.tag")
 
     def publish(self, artifacts: list[Path]) -> list[dict[str, Any]]:
-        from gryt_oci.client import Blob, RegistryError
+        from gryt_oci.client import Blob
         from gryt_oci.credentials import CredentialsError
+        from gryt_oci.transport import RegistryError
 
         context = self.run_context()
         files = [Path(a) for a in artifacts]

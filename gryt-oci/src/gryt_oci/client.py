@@ -1,7 +1,7 @@
 """A push client for the Registry HTTP API v2 (the OCI distribution API) with the standard library only.
 
 `connect()` finds the API (https first; plain http for loopback hosts or with `insecure`) and answers its
-`WWW-Authenticate` challenge: Basic credentials on every request, or a Bearer token fetched from the
+`WWW-Authenticate` challenge (requests go through `gryt_oci.transport`): Basic credentials on every request, or a Bearer token fetched from the
 challenge's realm for scope `repository:<path>:pull,push` (with Basic credentials, or an identity token
 through the OAuth2 refresh-token grant). Blobs are pushed as `POST /v2/<path>/blobs/uploads/` then one
 `PUT ?digest=` (monolithic) or `PATCH` chunks and a closing `PUT`, after a `HEAD` that skips blobs the
@@ -13,193 +13,31 @@ Credentials travel only in `Authorization` headers, never in a URL, and are not 
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import http.client
 import json
-import re
-import socket
-import ssl
 import threading
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from email.message import Message
-from http.client import HTTPMessage
+from dataclasses import dataclass
 from typing import IO, Any
 
-from gryt.masking import shorten
-from gryt_oci import __version__
 from gryt_oci.credentials import Credentials
 from gryt_oci.reference import Repository, is_loopback_host
-
-USER_AGENT = f"gryt-oci/{__version__}"
-_MAX_BODY = 1 << 20
-
-
-class RegistryError(Exception):
-    """A push that failed; the message is one line naming the registry and, for an HTTP answer, its
-    status and the registry's own message."""
-
-
-class Interrupted(RegistryError):
-    """The run was interrupted (its cancel event set) before the manifest was pushed."""
-
-
-@dataclass(frozen=True)
-class Challenge:
-    """One `WWW-Authenticate` challenge: lower-case scheme and its parameters (lower-case names)."""
-
-    scheme: str
-    params: dict[str, str] = field(default_factory=dict)
-
-
-_TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
-_PARAM_RE = re.compile(rf'({_TOKEN})\s*=\s*(?:"((?:[^"\\]|\\.)*)"|({_TOKEN}))')
-_SCHEME_RE = re.compile(rf"({_TOKEN})(?=\s|,|$)")
-_TOKEN68_RE = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
-
-
-def parse_challenges(headers: list[str]) -> list[Challenge]:
-    """Parse `WWW-Authenticate` header values (RFC 7235), several challenges per value allowed."""
-    challenges: list[Challenge] = []
-    for header in headers:
-        pos = 0
-        current: Challenge | None = None
-        while pos < len(header):
-            if header[pos] in " \t,":
-                pos += 1
-                continue
-            param = _PARAM_RE.match(header, pos)
-            if param and current is not None:
-                raw = param.group(2)
-                current.params[param.group(1).lower()] = (
-                    re.sub(r"\\(.)", r"\1", raw) if raw is not None else param.group(3)
-                )
-                pos = param.end()
-                continue
-            scheme = _SCHEME_RE.match(header, pos)
-            if scheme:
-                current = Challenge(scheme.group(1).lower())
-                challenges.append(current)
-                pos = scheme.end()
-                continue
-            skip = _TOKEN68_RE.match(header, pos)
-            pos = skip.end() if skip and skip.end() > pos else pos + 1
-    return challenges
-
-
-def error_message(body: bytes) -> str:
-    """The registry's own error text (Registry v2 `errors` as `CODE: message`, a token server's `details`,
-    OAuth `error_description`), one line, cut to 200 characters; '' when there is none."""
-    text = body.decode("utf-8", "replace").strip()
-    message = ""
-    try:
-        data = json.loads(text) if text else None
-    except ValueError:
-        data = None
-    if isinstance(data, dict):
-        errors = data.get("errors")
-        if isinstance(errors, list):
-            parts = []
-            for err in errors:
-                if isinstance(err, dict):
-                    code, text_ = str(err.get("code") or ""), str(err.get("message") or "")
-                    parts.append(f"{code}: {text_}" if code and text_ else code or text_)
-            message = "; ".join(p for p in parts if p)
-        for key in ("details", "detail", "error_description", "message", "error"):
-            if not message and isinstance(data.get(key), str):
-                message = data[key]
-    elif text and not text.startswith("<"):
-        message = text.splitlines()[0]
-    return shorten(" ".join(message.split()), 200)
-
-
-def basic_authorization(username: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
-
-
-def short_digest(digest: str) -> str:
-    """`sha256:0123456789ab` - enough to tell blobs apart in a message."""
-    return digest[:19]
-
-
-@dataclass(frozen=True)
-class Response:
-    status: int
-    headers: Message
-    body: bytes
-
-
-class _TransportError(Exception):
-    def __init__(self, reason: str, timed_out: bool) -> None:
-        super().__init__(reason)
-        self.timed_out = timed_out
-
-
-class _SafeRedirect(urllib.request.HTTPRedirectHandler):
-    """Follow redirects (GET/HEAD only, as urllib does), never from https to plain http; the
-    `Authorization` header is unredirected, so it is never forwarded."""
-
-    def redirect_request(  # noqa: PLR0917 - signature fixed by HTTPRedirectHandler
-        self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: HTTPMessage, newurl: str
-    ) -> urllib.request.Request | None:
-        old = urllib.parse.urlsplit(req.full_url).scheme
-        new = urllib.parse.urlsplit(newurl).scheme
-        if old == "https" and new != "https":
-            raise urllib.error.HTTPError(newurl, code, f"refused redirect from https to {new}", headers, fp)
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
-def _describe(reason: object, timeout: float) -> tuple[str, bool]:
-    """A short human reason for a transport failure, and whether it was a timeout."""
-    if isinstance(reason, (TimeoutError, socket.timeout)):
-        return f"no answer within {timeout:g} s", True
-    if isinstance(reason, ConnectionRefusedError):
-        return "connection refused", False
-    if isinstance(reason, socket.gaierror):
-        return f"cannot resolve host name ({reason.strerror})", False
-    if isinstance(reason, ssl.SSLError):
-        return f"TLS error ({reason.reason or reason})", False
-    if isinstance(reason, http.client.HTTPException) and not isinstance(reason, OSError):
-        return f"not an HTTP answer ({type(reason).__name__})", False
-    if isinstance(reason, OSError) and reason.strerror:
-        return reason.strerror.lower(), False
-    return str(reason) or type(reason).__name__, False
-
-
-def _send(
-    method: str,
-    url: str,
-    *,
-    timeout: float,
-    body: bytes | None,
-    headers: dict[str, str],
-    authorization: str | None,
-) -> Response:
-    """One HTTP exchange; any status is a Response, a transport failure a _TransportError."""
-    handlers: list[urllib.request.BaseHandler] = [_SafeRedirect()]
-    if is_loopback_host(urllib.parse.urlsplit(url).netloc):
-        handlers.append(urllib.request.ProxyHandler({}))
-    opener = urllib.request.build_opener(*handlers)
-    request = urllib.request.Request(
-        url, data=body, method=method, headers={"User-Agent": USER_AGENT, **headers}
-    )
-    if authorization is not None:
-        request.add_unredirected_header("Authorization", authorization)
-    try:
-        with opener.open(request, timeout=timeout) as resp:
-            return Response(resp.status, resp.headers, resp.read(_MAX_BODY))
-    except urllib.error.HTTPError as err:
-        with err:
-            data = err.read(_MAX_BODY) if err.fp is not None and method != "HEAD" else b""
-        return Response(err.code, err.headers, data)
-    except urllib.error.URLError as err:
-        raise _TransportError(*_describe(err.reason, timeout)) from None
-    except (OSError, ValueError, http.client.HTTPException) as err:
-        raise _TransportError(*_describe(err, timeout)) from None
+from gryt_oci.transport import (
+    Challenge,
+    Interrupted,
+    RegistryError,
+    Response,
+    TransportError,
+    basic_authorization,
+    challenges_of,
+    detail_of,
+    send,
+    short_digest,
+    with_query,
+)
 
 
 @dataclass(frozen=True)
@@ -273,10 +111,10 @@ class RegistryClient:
         probe: Response | None = None
         for base in self.repository.base_urls(self.insecure):
             try:
-                probe = _send(
+                probe = send(
                     "GET", f"{base}/v2/", timeout=self.timeout, body=None, headers={}, authorization=None
                 )
-            except _TransportError as err:
+            except TransportError as err:
                 reasons.append(f"{base}: {err}")
                 if err.timed_out:
                     break
@@ -291,9 +129,9 @@ class RegistryClient:
         if probe.status != 401:
             raise RegistryError(
                 f"{self.base} is not a container registry: GET /v2/ answered HTTP {probe.status}"
-                + _detail(probe)
+                + detail_of(probe)
             )
-        challenges = {c.scheme: c for c in _challenges(probe)}
+        challenges = {c.scheme: c for c in challenges_of(probe)}
         if "bearer" in challenges:
             self.scheme = "bearer"
             self._authorize_bearer(challenges["bearer"])
@@ -311,11 +149,11 @@ class RegistryClient:
         check = self._exchange("GET", f"{self.base}/v2/", "login")
         if check.status in (401, 403):
             raise RegistryError(
-                f"registry {self.name} rejected the credentials {self.who}: HTTP {check.status}{_detail(check)}"
+                f"registry {self.name} rejected the credentials {self.who}: HTTP {check.status}{detail_of(check)}"
             )
         if check.status != 200:
             raise RegistryError(
-                f"registry {self.name}: GET /v2/ answered HTTP {check.status}{_detail(check)}"
+                f"registry {self.name}: GET /v2/ answered HTTP {check.status}{detail_of(check)}"
             )
 
     def _need_credentials(self) -> Credentials:
@@ -346,7 +184,7 @@ class RegistryClient:
                 if service:
                     form["service"] = service
                 form["client_id"] = "gryt-oci"
-                response = _send(
+                response = send(
                     "POST",
                     realm,
                     timeout=self.timeout,
@@ -364,19 +202,19 @@ class RegistryClient:
                     query.append(("account", creds.username))
                     authorization = basic_authorization(creds.username, creds.password)
                 url = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
-                response = _send(
+                response = send(
                     "GET", url, timeout=self.timeout, body=None, headers={}, authorization=authorization
                 )
-        except _TransportError as err:
+        except TransportError as err:
             raise RegistryError(f"{whose} ({parts.netloc}) is unreachable: {err}") from None
         if response.status in (401, 403):
             if creds is None:
                 self._need_credentials()
             raise RegistryError(
-                f"{whose} rejected the credentials {self.who}: HTTP {response.status}{_detail(response)}"
+                f"{whose} rejected the credentials {self.who}: HTTP {response.status}{detail_of(response)}"
             )
         if response.status != 200:
-            raise RegistryError(f"{whose}: unexpected HTTP {response.status}{_detail(response)}")
+            raise RegistryError(f"{whose}: unexpected HTTP {response.status}{detail_of(response)}")
         try:
             data = json.loads(response.body)
         except ValueError:
@@ -401,7 +239,7 @@ class RegistryClient:
         """One request with the current authorization; an expired Bearer token is renewed once."""
         response = self._send_authorized(method, url, what, body, headers or {})
         if response.status == 401 and self.scheme == "bearer":
-            challenge = next((c for c in _challenges(response) if c.scheme == "bearer"), None)
+            challenge = next((c for c in challenges_of(response) if c.scheme == "bearer"), None)
             if challenge is not None:
                 self._authorize_bearer(challenge)
                 response = self._send_authorized(method, url, what, body, headers or {})
@@ -410,10 +248,10 @@ class RegistryClient:
     def _send_authorized(
         self, method: str, url: str, what: str, body: bytes | None, headers: dict[str, str]
     ) -> Response:
-        """`_send` with the Authorization header for the registry's own host only."""
+        """`send` with the Authorization header for the registry's own host only."""
         same_host = urllib.parse.urlsplit(url).netloc == urllib.parse.urlsplit(self.base).netloc
         try:
-            return _send(
+            return send(
                 method,
                 url,
                 timeout=self.timeout,
@@ -421,14 +259,14 @@ class RegistryClient:
                 headers=headers,
                 authorization=self.authorization if same_host else None,
             )
-        except _TransportError as err:
+        except TransportError as err:
             raise RegistryError(f"{what}: registry {self.name} did not answer ({err})") from None
 
     def _failed(self, what: str, response: Response) -> RegistryError:
-        detail = _detail(response)
+        detail = detail_of(response)
         if response.status in (401, 403):
             if not detail:  # a HEAD answer has no body: the challenge may say why (insufficient_scope)
-                reasons = [c.params["error"] for c in _challenges(response) if c.params.get("error")]
+                reasons = [c.params["error"] for c in challenges_of(response) if c.params.get("error")]
                 detail = f" ({reasons[0]})" if reasons else ""
             return RegistryError(
                 f"{what}: registry {self.name} refused access to {self.repository.path} {self.who}: "
@@ -477,7 +315,7 @@ class RegistryClient:
                 data = b""
         closing = self._exchange(
             "PUT",
-            _with_query(location, {"digest": blob.digest}),
+            with_query(location, {"digest": blob.digest}),
             what,
             body=data,
             headers={"Content-Type": "application/octet-stream"},
@@ -528,18 +366,3 @@ class RegistryClient:
             raise self._failed(what, response)
         self.note(f"manifest {digest} ({media_type}) -> {self.repository.path}{shown}\n")
         return digest
-
-
-def _challenges(response: Response) -> list[Challenge]:
-    return parse_challenges(response.headers.get_all("WWW-Authenticate") or [])
-
-
-def _detail(response: Response) -> str:
-    message = error_message(response.body)
-    return f" ({message})" if message else ""
-
-
-def _with_query(url: str, params: dict[str, str]) -> str:
-    parts = urllib.parse.urlsplit(url)
-    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True) + list(params.items())
-    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))

@@ -55,9 +55,9 @@ class OciImageDestination(RegistryDestination):
     def publish(self, artifacts: list[Path]) -> list[dict[str, Any]]:
         import tarfile
 
-        from gryt_oci.client import RegistryError
         from gryt_oci.credentials import CredentialsError
         from gryt_oci.layout import LayoutError, open_image
+        from gryt_oci.transport import RegistryError
 
         context = self.run_context()
         paths = [Path(a) for a in artifacts]
