@@ -35,6 +35,12 @@ def where(item: Mapping[str, Any]) -> str | None:
     return None
 
 
+def went(artifact: Any, item: Mapping[str, Any]) -> str | None:
+    """`ARTIFACT -> WHERE` for an artifact whose result (or recorded details) `item` says where it went."""
+    target = where(item)
+    return None if target is None else f"{artifact or '-'} -> {target}"
+
+
 class Destination(Registrable, ABC):
     """Publish artifacts somewhere; one result dict per artifact with `artifact` and `status`.
 

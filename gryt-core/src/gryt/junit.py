@@ -42,15 +42,15 @@ def _issue_case(index: int, issue: Any) -> Case:
 def _delivery_case(destination_id: str, outcome: Mapping[str, Any], items: Any) -> Case:
     """A destination as one test case: its outcome with the output of its artifacts in that status, led
     on success by `ARTIFACT -> WHERE` for each artifact that says where it went."""
-    from gryt.destination import where
+    from gryt.destination import went
 
     same = [i for i in items or [] if isinstance(i, Mapping) and i.get("status") == outcome.get("status")]
     case = dict(outcome)
-    went = [f"{i.get('artifact') or '-'} -> {where(i)}" for i in same if where(i) is not None]
+    published = [line for i in same if (line := went(i.get("artifact"), i)) is not None]
     for stream in ("stdout", "stderr"):
         texts = list(dict.fromkeys(str(i[stream]) for i in same if i.get(stream)))
         if stream == "stdout" and outcome.get("status") == SUCCESS:
-            texts = went + texts
+            texts = published + texts
         if texts:
             case[stream] = "\n".join(texts)
     return destination_id, case

@@ -352,16 +352,14 @@ def failed_destinations(
 
 def delivered(result: dict[str, Any]) -> list[str]:
     """`deliver/ID ARTIFACT -> WHERE`, one line per artifact a destination published and said where."""
-    from gryt.destination import where
+    from gryt.destination import went
 
     lines = []
     for did, items in (result.get("destinations") or {}).items():
         for item in items or []:
-            if not isinstance(item, dict) or item.get("status") != SUCCESS:
-                continue
-            target = where(item)
-            if target is not None:
-                lines.append(f"deliver/{did} {item.get('artifact') or '-'} -> {target}")
+            line = went(item.get("artifact"), item) if isinstance(item, dict) else None
+            if line is not None and item.get("status") == SUCCESS:
+                lines.append(f"deliver/{did} {line}")
     return lines
 
 

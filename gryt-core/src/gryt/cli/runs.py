@@ -262,7 +262,7 @@ def _render_deliveries(console: Any, rows: list[dict[str, Any]]) -> None:
     each artifact published (never cut to the table's width) and each destination's log file."""
     from rich.table import Table
 
-    from gryt.destination import where
+    from gryt.destination import went
 
     if not rows:
         return
@@ -270,13 +270,13 @@ def _render_deliveries(console: Any, rows: list[dict[str, Any]]) -> None:
     for column in ("destination", "type", "artifact", "status", "duration", "error"):
         table.add_column(column)
     logs: dict[str, str] = {}
-    went: list[str] = []
+    published: list[str] = []
     for row in rows:
         status = str(row.get("status"))
         details = row.get("details")
-        target = where(details) if isinstance(details, dict) and status == SUCCESS else None
-        if target is not None:
-            went.append(f"deliver/{row.get('destination_id')} {row.get('artifact') or '-'} -> {target}")
+        line = went(row.get("artifact"), details) if isinstance(details, dict) and status == SUCCESS else None
+        if line is not None:
+            published.append(f"deliver/{row.get('destination_id')} {line}")
         table.add_row(
             plain(row.get("destination_id")),
             plain(row.get("name") or "-"),
@@ -288,7 +288,7 @@ def _render_deliveries(console: Any, rows: list[dict[str, Any]]) -> None:
         if row.get("log_path"):
             logs[str(row.get("destination_id"))] = str(row["log_path"])
     console.print(table)
-    for line in went:
+    for line in published:
         console.print(plain(line), soft_wrap=True)
     for destination_id, path in logs.items():
         console.print(f"log {destination_id}: {path}", markup=False, highlight=False)
