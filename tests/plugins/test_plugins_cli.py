@@ -192,6 +192,36 @@ def test_disabled_plugin_commands_are_hidden(site):
     assert proc.returncode == 2 and "No such command" in proc.stderr
 
 
+def test_dotted_plugin_commands_from_two_distributions_share_one_group(site):
+    modules = {}
+    for sub in ("alpha", "beta"):
+        modules[sub] = site.module(
+            site.mod(f"{sub}_cli"),
+            f"""
+            import typer
+
+            app = typer.Typer()
+
+            @app.command()
+            def main(name: str = typer.Option("world")):
+                \"\"\"Say {sub}.\"\"\"
+                typer.echo(f"{sub} {{name}}")
+            """,
+        )
+        site.dist(f"gryt-{sub}-cli", "1.0", commands={f"ci.{sub}": f"{modules[sub]}:app"})
+    proc, loaded = run_gryt(site, "--help")
+    assert proc.returncode == 0, proc.stderr
+    assert " ci " in proc.stdout and "ci.alpha" not in proc.stdout
+    assert not {modules["alpha"], modules["beta"]} & loaded
+    proc, _loaded = run_gryt(site, "ci", "--help")
+    assert proc.returncode == 0 and " alpha " in proc.stdout and " beta " in proc.stdout
+    proc, loaded = run_gryt(site, "ci", "beta", "--name", "gryt")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "beta gryt\n", "")
+    assert modules["alpha"] not in loaded
+    proc, _loaded = run_gryt(site, "ci", "gamma")
+    assert proc.returncode == 2 and "No such command" in proc.stderr
+
+
 def test_foreign_click_command_runs_as_a_pass_through(site):
     shim = site.module(
         site.mod("shim_cli"),

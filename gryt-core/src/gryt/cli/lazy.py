@@ -4,6 +4,9 @@
 command's module is imported only when that command runs (or its own help or completion is asked for).
 gryt's own commands are listed by `BuiltinCommand` stand-ins and built by Typer when used. The root
 Typer app uses a `PluginCommandGroup` as its click group class.
+
+An entry point named `GROUP.NAME` (e.g. `ci.github`) is the sub-command `gryt GROUP NAME`: the group is
+made of every such entry point, so several distributions can each add one sub-command to `gryt ci`.
 """
 
 from __future__ import annotations
@@ -104,9 +107,9 @@ class PassThroughCommand(TyperCommand):
 class LazyCommand(TyperCommand):
     """Stands in for a plugin command in listings; becomes the real command when it is run."""
 
-    def __init__(self, entry: CommandEntry) -> None:
+    def __init__(self, entry: CommandEntry, name: str | None = None) -> None:
         super().__init__(
-            entry.name,
+            name or entry.name,
             help=f"Plugin command from {entry.distribution} {entry.version}.",
             rich_help_panel=PANEL,
             add_help_option=False,
@@ -175,13 +178,39 @@ class PluginCommandGroup(TyperGroup):
             self._plugin_entries = plugin_commands()
         return self._plugin_entries
 
+    def plugin_groups(self) -> dict[str, dict[str, CommandEntry]]:
+        """The `GROUP.NAME` entries by group, then by sub-command name."""
+        groups: dict[str, dict[str, CommandEntry]] = {}
+        for name, entry in self.plugin_entries().items():
+            group, dot, sub = name.partition(".")
+            if dot and group and sub:
+                groups.setdefault(group, {})[sub] = entry
+        return groups
+
     def list_commands(self, ctx: Any) -> list[str]:
         names = super().list_commands(ctx)
-        return names + sorted(n for n in self.plugin_entries() if n not in self.commands)
+        plugin = {n for n in self.plugin_entries() if "." not in n} | set(self.plugin_groups())
+        return names + sorted(n for n in plugin if n not in self.commands)
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         command = super().get_command(ctx, cmd_name)
         if command is not None:
             return command
         entry = self.plugin_entries().get(cmd_name)
-        return LazyCommand(entry) if entry is not None else None
+        if entry is not None and "." not in cmd_name:
+            return LazyCommand(entry)
+        subs = self.plugin_groups().get(cmd_name)
+        return PluginSubGroup(cmd_name, subs) if subs else None
+
+
+class PluginSubGroup(TyperGroup):
+    """`gryt GROUP`: one lazily loaded sub-command per `GROUP.NAME` entry point of any distribution."""
+
+    def __init__(self, name: str, entries: Mapping[str, CommandEntry]) -> None:
+        origins = ", ".join(f"{sub} ({e.distribution} {e.version})" for sub, e in sorted(entries.items()))
+        super().__init__(
+            name=name,
+            commands={sub: LazyCommand(entry, sub) for sub, entry in entries.items()},
+            help=f"Plugin commands: {origins}.",
+            rich_help_panel=PANEL,
+        )
