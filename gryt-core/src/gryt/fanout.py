@@ -57,15 +57,15 @@ def check_complete(data: SqliteData, run_id: str, pipeline: Any) -> None:
     recorded = {
         r["runner_id"] for r in data.query("SELECT runner_id FROM runners WHERE pipeline_id = ?", (run_id,))
     }
+    if run["status"] != SUCCESS:
+        reason = f": {run['error']}" if run["error"] else ""
+        raise NotDelivered(f"run {run_id} ended {run['status']}{reason}; not delivered")
     missing = [r.id for r in pipeline.runners if r.id not in recorded]
     if missing:
         raise ConfigError(
             f"run {run_id}: no record of runner(s) {', '.join(missing)}; merge every job's database first"
             " (gryt db merge)"
         )
-    if run["status"] != SUCCESS:
-        reason = f": {run['error']}" if run["error"] else ""
-        raise NotDelivered(f"run {run_id} ended {run['status']}{reason}; not delivered")
 
 
 @contextmanager

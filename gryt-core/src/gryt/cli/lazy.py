@@ -4,9 +4,6 @@
 command's module is imported only when that command runs (or its own help or completion is asked for).
 gryt's own commands are listed by `BuiltinCommand` stand-ins and built by Typer when used. The root
 Typer app uses a `PluginCommandGroup` as its click group class.
-
-An entry point named `GROUP.NAME` (e.g. `ci.github`) is the sub-command `gryt GROUP NAME`: the group is
-made of every such entry point, so several distributions can each add one sub-command to `gryt ci`.
 """
 
 from __future__ import annotations
@@ -107,9 +104,9 @@ class PassThroughCommand(TyperCommand):
 class LazyCommand(TyperCommand):
     """Stands in for a plugin command in listings; becomes the real command when it is run."""
 
-    def __init__(self, entry: CommandEntry, name: str | None = None) -> None:
+    def __init__(self, entry: CommandEntry) -> None:
         super().__init__(
-            name or entry.name,
+            entry.name,
             help=f"Plugin command from {entry.distribution} {entry.version}.",
             rich_help_panel=PANEL,
             add_help_option=False,
@@ -156,11 +153,34 @@ class BuiltinCommand(TyperCommand):
         return self.real_command().make_context(info_name, args, parent=parent, **extra)
 
 
+class NamespaceGroup(TyperGroup):
+    """`gryt NAMESPACE SUB`: the plugin commands whose entry point is named `NAMESPACE.SUB` (e.g.
+    `ci.github` and `ci.gitlab` of two distributions make `gryt ci github` and `gryt ci gitlab`)."""
+
+    def __init__(self, name: str, entries: Mapping[str, CommandEntry]) -> None:
+        owners = ", ".join(f"{sub} ({e.distribution} {e.version})" for sub, e in sorted(entries.items()))
+        super().__init__(name=name, help=f"Plugin commands: {owners}.", rich_help_panel=PANEL)
+        self.entries = dict(entries)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return sorted(self.entries)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        entry = self.entries.get(cmd_name)
+        if entry is None:
+            return None
+        command = LazyCommand(entry)
+        command.name = cmd_name
+        return command
+
+
 class PluginCommandGroup(TyperGroup):
     """The root group: its own commands first, then `gryt.commands` entry points, mounted lazily.
 
-    A plugin command never shadows a built-in command of the same name. `own_commands()` (for a
-    subclass) lists commands that come before those Typer built, e.g. `BuiltinCommand` stand-ins.
+    A plugin command never shadows a built-in command of the same name. An entry point named
+    `NAMESPACE.SUB` becomes `gryt NAMESPACE SUB` (a `NamespaceGroup`), so several distributions can
+    share one namespace. `own_commands()` (for a subclass) lists commands that come before those Typer
+    built, e.g. `BuiltinCommand` stand-ins.
     """
 
     _plugin_entries: dict[str, CommandEntry] | None = None
@@ -178,39 +198,19 @@ class PluginCommandGroup(TyperGroup):
             self._plugin_entries = plugin_commands()
         return self._plugin_entries
 
-    def plugin_groups(self) -> dict[str, dict[str, CommandEntry]]:
-        """The `GROUP.NAME` entries by group, then by sub-command name."""
-        groups: dict[str, dict[str, CommandEntry]] = {}
-        for name, entry in self.plugin_entries().items():
-            group, dot, sub = name.partition(".")
-            if dot and group and sub:
-                groups.setdefault(group, {})[sub] = entry
-        return groups
-
     def list_commands(self, ctx: Any) -> list[str]:
         names = super().list_commands(ctx)
-        plugin = {n for n in self.plugin_entries() if "." not in n} | set(self.plugin_groups())
+        plugin = {n.partition(".")[0] for n in self.plugin_entries()}
         return names + sorted(n for n in plugin if n not in self.commands)
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         command = super().get_command(ctx, cmd_name)
         if command is not None:
             return command
-        entry = self.plugin_entries().get(cmd_name)
-        if entry is not None and "." not in cmd_name:
+        entries = self.plugin_entries()
+        entry = entries.get(cmd_name)
+        if entry is not None:
             return LazyCommand(entry)
-        subs = self.plugin_groups().get(cmd_name)
-        return PluginSubGroup(cmd_name, subs) if subs else None
-
-
-class PluginSubGroup(TyperGroup):
-    """`gryt GROUP`: one lazily loaded sub-command per `GROUP.NAME` entry point of any distribution."""
-
-    def __init__(self, name: str, entries: Mapping[str, CommandEntry]) -> None:
-        origins = ", ".join(f"{sub} ({e.distribution} {e.version})" for sub, e in sorted(entries.items()))
-        super().__init__(
-            name=name,
-            commands={sub: LazyCommand(entry, sub) for sub, entry in entries.items()},
-            help=f"Plugin commands: {origins}.",
-            rich_help_panel=PANEL,
-        )
+        prefix = f"{cmd_name}."
+        namespace = {n.removeprefix(prefix): e for n, e in entries.items() if n.startswith(prefix)}
+        return NamespaceGroup(cmd_name, namespace) if namespace else None

@@ -55,7 +55,12 @@ def build_plan(spec: str | None, *, brief: bool = False) -> dict[str, Any]:
             pipe.root = project.root
         parallel = loaded.parallel if loaded.parallel is not None else bool(project.parallel)
         max_parallel = loaded.max_parallel or project.max_parallel
-        return resolve_plan(pipe, parallel=parallel, max_parallel=max_parallel, brief=brief)
+        document = resolve_plan(pipe, parallel=parallel, max_parallel=max_parallel, brief=brief)
+    try:
+        document["file"] = path.resolve().relative_to(project.root.resolve()).as_posix()
+    except ValueError:  # a pipeline outside the project: its absolute path
+        document["file"] = str(path.resolve())
+    return document
 
 
 def resolve_plan(
