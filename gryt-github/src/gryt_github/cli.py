@@ -61,7 +61,7 @@ def generate(spec: str | None, output: Path | None, *, python: str, pip_args: st
     from gryt.cli._common import open_project
     from gryt.cli.plan import build_plan
     from gryt.errors import ConfigError
-    from gryt.loader import available_pipelines, resolve_pipeline_path
+    from gryt.loader import available_pipelines
     from gryt_github import __version__
     from gryt_github.workflow import Options, distributions, render
 
@@ -77,9 +77,9 @@ def generate(spec: str | None, output: Path | None, *, python: str, pip_args: st
         names = available_pipelines(project)
         if len(names) != 1:
             raise ConfigError(f"PIPELINE: give the pipeline; available: {', '.join(names) or 'none'}")
-        spec = names[0]
-    path = resolve_pipeline_path(spec, project).resolve()
-    plan = build_plan(str(path))
+        spec = str(project.pipelines_dir / names[0])
+    plan = build_plan(spec)
+    path = (root / str(plan["file"])).resolve()
     pipeline_file = _relative(path, root, "the pipeline")
     in_folder = path.parent == project.pipelines_dir.resolve()
     versions = {}

@@ -48,12 +48,13 @@ class Options:
     header: str = ""
 
 
-def job_ids(runner_ids: list[str]) -> dict[str, str]:
-    """A valid, unique job id per runner id (`[A-Za-z_][A-Za-z0-9_-]*`), and one for the final job."""
-    ids: dict[str, str] = {}
+def job_ids(runner_ids: list[str]) -> tuple[dict[str, str], str]:
+    """A valid, unique job id (`[A-Za-z_][A-Za-z0-9_-]*`, unique ignoring case) per runner id, and the
+    final job's id."""
     taken: set[str] = set()
-    for runner in [*runner_ids, FINAL_JOB]:
-        base = re.sub(r"[^A-Za-z0-9_-]+", "-", runner).strip("-") or "runner"
+
+    def unique(wanted: str) -> str:
+        base = re.sub(r"[^A-Za-z0-9_-]+", "-", wanted).strip("-") or "runner"
         if not _JOB_ID.fullmatch(base):
             base = "_" + base
         candidate, number = base, 1
@@ -61,8 +62,10 @@ def job_ids(runner_ids: list[str]) -> dict[str, str]:
             number += 1
             candidate = f"{base}-{number}"
         taken.add(candidate.lower())
-        ids[runner] = candidate
-    return ids
+        return candidate
+
+    ids = {runner: unique(runner) for runner in runner_ids}
+    return ids, unique(FINAL_JOB)
 
 
 def distributions(plan: Mapping[str, Any]) -> list[str]:
@@ -206,9 +209,9 @@ def final_job(plan: Mapping[str, Any], ids: Mapping[str, str], options: Options)
 def render(plan: Mapping[str, Any], options: Options) -> str:
     """The workflow text for `plan`."""
     runners = list(plan.get("runners", []))
-    ids = job_ids([str(r["id"]) for r in runners])
+    ids, final = job_ids([str(r["id"]) for r in runners])
     jobs = {ids[str(r["id"])]: runner_job(plan, r, ids, options) for r in runners}
-    jobs[ids[FINAL_JOB]] = final_job(plan, ids, options)
+    jobs[final] = final_job(plan, ids, options)
     document = {
         "name": f"gryt {plan.get('name') or options.pipeline}",
         "on": {"push": {}, "pull_request": {}, "workflow_dispatch": {}},
