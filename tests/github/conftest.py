@@ -66,5 +66,11 @@ def gryt_env(**extra: str) -> dict[str, str]:
 
 def gryt(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*GRYT, *args], cwd=cwd, env=env or gryt_env(), capture_output=True, text=True, timeout=120, check=False
+        [*GRYT, *args],
+        cwd=cwd,
+        env=env or gryt_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )

@@ -44,7 +44,12 @@ def test_generated_workflow_is_valid_and_mirrors_the_plan(github_server: GithubS
     assert first.returncode == 0, first.stderr
     assert first.stdout == f"wrote {project / WORKFLOW}\n"
     schema = subprocess.run(
-        [str(Path(sys.executable).parent / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows", WORKFLOW],
+        [
+            str(Path(sys.executable).parent / "check-jsonschema"),
+            "--builtin-schema",
+            "vendor.github-workflows",
+            WORKFLOW,
+        ],
         cwd=project,
         capture_output=True,
         text=True,
@@ -94,19 +99,30 @@ def test_generated_workflow_is_valid_and_mirrors_the_plan(github_server: GithubS
     pipeline.write_text(pipeline.read_text().replace('needs = ["lint", "build"]', 'needs = ["build"]'))
     stale = gryt(project, "ci", "github", "--check")
     assert stale.returncode == 1
-    assert stale.stderr == f"gryt: {project / WORKFLOW} is out of date: run `gryt ci github` to regenerate it\n"
+    assert (
+        stale.stderr == f"gryt: {project / WORKFLOW} is out of date: run `gryt ci github` to regenerate it\n"
+    )
     assert (project / WORKFLOW).read_bytes() == text
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path):
     project = tmp_path / "project"
     (project / ".gryt/pipelines").mkdir(parents=True)
-    (project / ".gryt/pipelines/a.toml").write_text("[pipeline]\nname = 'a'\n[[runners]]\nid = 'x'\nsteps = [{id = 's', cmd = ['true']}]\n")
+    (project / ".gryt/pipelines/a.toml").write_text(
+        "[pipeline]\nname = 'a'\n[[runners]]\nid = 'x'\nsteps = [{id = 's', cmd = ['true']}]\n"
+    )
     (project / ".gryt/pipelines/b.toml").write_text("[pipeline\n")
     ambiguous = gryt(project, "ci", "github")
-    assert (ambiguous.returncode, ambiguous.stderr) == (2, "gryt: error: PIPELINE: give the pipeline; available: a.toml, b.toml\n")
+    assert (ambiguous.returncode, ambiguous.stderr) == (
+        2,
+        "gryt: error: PIPELINE: give the pipeline; available: a.toml, b.toml\n",
+    )
     broken = gryt(project, "ci", "github", "b")
-    assert broken.returncode == 2 and broken.stderr.startswith("gryt: error: ") and len(broken.stderr.splitlines()) == 1
+    assert (
+        broken.returncode == 2
+        and broken.stderr.startswith("gryt: error: ")
+        and len(broken.stderr.splitlines()) == 1
+    )
     missing = gryt(project, "ci", "github", "a", "--check")
     assert missing.returncode == 1 and "is missing" in missing.stderr
 
@@ -128,7 +144,10 @@ def test_job_ids_are_valid_and_unique():
     [
         ([{"type": "directory", "config": {}}], {"contents": "read"}),
         ([{"type": "github-release", "config": {}}], {"contents": "write"}),
-        ([{"type": "pypi", "config": {"trusted_publishing": "auto"}}], {"contents": "read", "id-token": "write"}),
+        (
+            [{"type": "pypi", "config": {"trusted_publishing": "auto"}}],
+            {"contents": "read", "id-token": "write"},
+        ),
         ([{"type": "pypi", "config": {"trusted_publishing": False}}], {"contents": "read"}),
     ],
 )

@@ -17,14 +17,22 @@ app = typer.Typer(add_completion=False)
 def github(
     pipeline: Annotated[
         str | None,
-        typer.Argument(help="Pipeline file, or a name in the pipelines folder (default: the only one there)."),
+        typer.Argument(
+            help="Pipeline file, or a name in the pipelines folder (default: the only one there)."
+        ),
     ] = None,
+    *,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help=f"Workflow file (default: {DEFAULT_OUTPUT} in the project root)."),
+        typer.Option(
+            "--output", "-o", help=f"Workflow file (default: {DEFAULT_OUTPUT} in the project root)."
+        ),
     ] = None,
     check: Annotated[
-        bool, typer.Option("--check", help="Write nothing; exit 1 when the file differs from what would be written.")
+        bool,
+        typer.Option(
+            "--check", help="Write nothing; exit 1 when the file differs from what would be written."
+        ),
     ] = False,
     python: Annotated[str, typer.Option("--python", help="Python version the jobs set up.")] = "3.12",
     pip_args: Annotated[
@@ -110,4 +118,6 @@ def _relative(path: Path, root: Path, what: str) -> str:
     try:
         return path.relative_to(root).as_posix()
     except ValueError:
-        raise ConfigError(f"{path}: {what} must be inside the project ({root}) for CI jobs to find it") from None
+        raise ConfigError(
+            f"{path}: {what} must be inside the project ({root}) for CI jobs to find it"
+        ) from None

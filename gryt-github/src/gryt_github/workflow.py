@@ -78,12 +78,18 @@ def _env_for(plan: Mapping[str, Any], wanted: tuple[str, ...]) -> dict[str, str]
     env: dict[str, str] = {}
     for entry in plan.get("environment", []):
         name = str(entry["name"])
-        if not any(user == w or (w.endswith((":", "/")) and user.startswith(w)) for user in entry["used_by"] for w in wanted):
+        if not any(
+            user == w or (w.endswith((":", "/")) and user.startswith(w))
+            for user in entry["used_by"]
+            for w in wanted
+        ):
             continue
-        if name.startswith(_PROVIDED) and name != "GITHUB_TOKEN" or name == "CI":
+        if (name.startswith(_PROVIDED) and name != "GITHUB_TOKEN") or name == "CI":
             continue
         if not _VARIABLE.fullmatch(name):
-            raise ConfigError(f"environment variable {name!r} cannot be passed from a GitHub secret or variable")
+            raise ConfigError(
+                f"environment variable {name!r} cannot be passed from a GitHub secret or variable"
+            )
         store = "secrets" if entry.get("secret") else "vars"
         env[name] = f"${{{{ {store}.{name} }}}}"
     return env
@@ -118,7 +124,9 @@ def _logs(options: Options) -> str:
     return f"{folder}/logs/"
 
 
-def runner_job(plan: Mapping[str, Any], runner: Mapping[str, Any], ids: Mapping[str, str], options: Options) -> dict[str, Any]:
+def runner_job(
+    plan: Mapping[str, Any], runner: Mapping[str, Any], ids: Mapping[str, str], options: Options
+) -> dict[str, Any]:
     """The job of one runner: set up, `gryt run --runner ID --no-deliver`, upload its database and outputs."""
     runner_id = str(runner["id"])
     job: dict[str, Any] = {"name": runner_id, "runs-on": "ubuntu-latest"}
@@ -181,7 +189,10 @@ def final_job(plan: Mapping[str, Any], ids: Mapping[str, str], options: Options)
     if artifacts and plan.get("destinations"):
         steps.append({"uses": DOWNLOAD, "with": {"pattern": "gryt-out-*", "merge-multiple": True}})
     steps += [
-        {"name": "Merge the jobs' run histories", "run": f"gryt db merge {JOBS_FOLDER}/*/{options.database.rsplit('/', 1)[-1]}"},
+        {
+            "name": "Merge the jobs' run histories",
+            "run": f"gryt db merge {JOBS_FOLDER}/*/{options.database.rsplit('/', 1)[-1]}",
+        },
         {"name": "JUnit report", "run": 'gryt runs show "$GRYT_RUN_ID" --junit gryt-junit.xml'},
         {
             "name": "Keep the run history and the JUnit report",
