@@ -72,7 +72,7 @@ def _empty(value: Any) -> str:
 
 def dump(document: Mapping[str, Any], header: Sequence[str] = ()) -> str:
     """`document` as YAML text, led by `header` as `#` comment lines; blank lines between top-level keys."""
-    out = [f"# {_CONTROL.sub(' ', line)}".rstrip() for line in header]
+    out = [f"# {_UNPRINTABLE.sub(' ', _CONTROL.sub(' ', line))}".rstrip() for line in header]
     for key, value in document.items():
         if out:
             out.append("")
