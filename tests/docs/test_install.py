@@ -22,6 +22,7 @@ PACKAGES = (
     "gryt-pypi",
     "gryt-oci",
     "gryt-npm",
+    "gryt-gitlab",
     "gryt-github",
 )
 INSTALL_DOCS = (

@@ -73,7 +73,7 @@ def delivery_part(pipeline: Any, data: SqliteData, run_id: str) -> Iterator[None
     """While the block runs `pipeline` (auth, validators and delivery only, no runner), it records into a
     scratch database beside `data`; the part is then merged into run `run_id` of `data`, logs included."""
     from gryt.data import SqliteData
-    from gryt.history_merge import copy_logs, merge_runs, read_sqlite_runs
+    from gryt.history_merge import copy_logs, merge_runs, read_sqlite_runs, relocate_logs
 
     assert data.path is not None
     check_complete(data, run_id, pipeline)
@@ -87,7 +87,8 @@ def delivery_part(pipeline: Any, data: SqliteData, run_id: str) -> Iterator[None
         finally:
             part.close()
         runs = read_sqlite_runs(scratch / "gryt.db")
-        copy_logs(runs, scratch / "gryt.db", data.path)
+        copies = relocate_logs(runs, scratch / "gryt.db", data.path)
         merge_runs(data, runs)
+        copy_logs(copies)
     finally:
         shutil.rmtree(scratch)

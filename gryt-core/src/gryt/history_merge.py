@@ -271,11 +271,11 @@ def _all_skipped(items: Any) -> bool:
     return isinstance(items, list) and all(isinstance(i, dict) and i.get("status") == SKIPPED for i in items)
 
 
-def copy_logs(runs: Mapping[str, RunRows], source: Path, target: Path) -> int:
-    """Copy the log files of `runs` found beside the source database (`<its folder>/logs/<run id>/`,
-    where the job that wrote them kept them) to the same place beside the target, and point `log_path`
-    there. A log not found beside the source keeps its recorded path. Returns how many were copied."""
-    copied = 0
+def relocate_logs(runs: Mapping[str, RunRows], source: Path, target: Path) -> list[tuple[Path, Path]]:
+    """Point the `log_path` of `runs` at the target's log folder for each log file found beside the
+    source database (`<its folder>/logs/<run id>/`, where the job that wrote it kept it), and return the
+    (found, destination) copies to make once the rows are written. A log not found there keeps its path."""
+    copies: list[tuple[Path, Path]] = []
     for run_id, parts in runs.items():
         for table in ("step_runs", "destination_runs"):
             for row in parts.get(table, []):
@@ -287,10 +287,15 @@ def copy_logs(runs: Mapping[str, RunRows], source: Path, target: Path) -> int:
                 if not found.is_file():
                     continue
                 destination = target.parent / "logs" / run_id / name
-                if found.resolve() != destination.resolve():
-                    destination.parent.mkdir(parents=True, exist_ok=True)
-                    if not destination.exists():
-                        shutil.copyfile(found, destination)
-                        copied += 1
                 row["log_path"] = str(destination)
-    return copied
+                if found.resolve() != destination.resolve():
+                    copies.append((found, destination))
+    return copies
+
+
+def copy_logs(copies: list[tuple[Path, Path]]) -> None:
+    """Make the copies `relocate_logs` listed; a log already at its destination is kept."""
+    for found, destination in copies:
+        if not destination.exists():
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(found, destination)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -97,7 +98,7 @@ def merge(
     """Merge the runs of other databases (e.g. one per CI job) into this one, without duplicates."""
     with reporting():
         from gryt.errors import ConfigError
-        from gryt.history_merge import copy_logs, merge_runs, read_sqlite_runs
+        from gryt.history_merge import copy_logs, merge_runs, read_sqlite_runs, relocate_logs
         from gryt.project import display_path
 
         project = open_project(lenient=True)
@@ -109,14 +110,21 @@ def merge(
             if source == target.resolve():
                 raise ConfigError(f"{display_path(source)}: is the database merged into; give the other ones")
         read = [(source, read_sqlite_runs(source)) for source in sources]
-        for source, runs in read:
-            copy_logs(runs, source, target)
+        copies = [copy for source, runs in read for copy in relocate_logs(runs, source, target)]
         data = open_data(target)
         try:
             with data.transaction():
                 reports = [(source, merge_runs(data, runs)) for source, runs in read]
+        except sqlite3.Error as exc:
+            raise ConfigError(f"{display_path(target)}: merge failed, nothing changed: {exc}") from None
         finally:
             data.close()
+        try:
+            copy_logs(copies)
+        except OSError as exc:
+            raise ConfigError(
+                f"{display_path(target)}: runs merged, but a log file could not be copied: {exc}"
+            ) from None
         if as_json:
             print_json(
                 {"database": str(target), "merged": [{"file": str(s), **r.to_dict()} for s, r in reports]}
