@@ -43,6 +43,7 @@ GRYT = str(BIN / "gryt")
 
 DOC_FILES = (
     "README.md",
+    "docs/github.md",
     "docs/pipelines.md",
     "docs/concepts.md",
     "docs/validators.md",
