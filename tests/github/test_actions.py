@@ -108,3 +108,10 @@ def test_summary_cells_cannot_break_the_table_or_make_links():
     assert "| a\\|b | s | success | 1.50 s |" in text
     assert "`dist/x -> https://example.com/x`" in text
     assert "<script>" not in text
+
+
+def test_the_plugin_module_is_valid_and_cheap_to_import():
+    from gryt.testing import assert_valid_plugin
+    from gryt_github import plugin
+
+    assert_valid_plugin(plugin)

@@ -130,7 +130,7 @@ def runner_job(
     """The job of one runner: set up, `gryt run --runner ID --no-deliver`, upload its database and outputs."""
     runner_id = str(runner["id"])
     job: dict[str, Any] = {"name": runner_id, "runs-on": "ubuntu-latest"}
-    needs = [ids[n] for n in runner.get("needs", []) if n in ids]
+    needs = [ids[n] for n in runner.get("needs", [])]
     if needs:
         job["needs"] = needs
     env = _env_for(plan, (*_SHARED_USERS, f"step:{runner_id}/"))
