@@ -25,7 +25,9 @@ secrets = ["API_TOKEN"]
 id = "unit"
 steps = [
   { id = "hello", cmd = ["sh", "-c", "echo hello; echo token=$API_TOKEN"] },
+  { id = "flaky", cmd = ["sh", "-c", "exit 4"], allow_failure = true },
   { id = "fails", cmd = ["sh", "-c", "for i in $(seq 1 30); do echo line $i; done; echo 'bad: 100%'; echo $API_TOKEN; exit 3"] },
+  { id = "after", cmd = ["echo", "never runs"] },
 ]
 
 [[destinations]]
@@ -49,7 +51,9 @@ def test_a_run_in_actions_groups_annotates_summarises_and_sets_outputs(tmp_path:
     assert proc.returncode == 1, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines.count("::group::unit/hello") == 1 and lines.count("::group::unit/fails") == 1
-    assert lines.count("::endgroup::") == 2
+    assert lines.count("::group::unit/flaky") == 1 and "::group::unit/after" not in lines
+    assert lines.count("::endgroup::") == 3  # the skipped step opened none and closes none
+    assert "::warning title=gryt%3A unit/flaky failed (allowed)::exit code 4" in lines
     opened = lines.index("::group::unit/hello")
     assert "hello" in lines[opened + 1 : lines.index("::endgroup::")]
     [error] = [line for line in lines if line.startswith("::error ")]
@@ -59,6 +63,7 @@ def test_a_run_in_actions_groups_annotates_summarises_and_sets_outputs(tmp_path:
     text = summary.read_text()
     assert text.startswith("### ❌ gryt checks: error\n")
     assert "| unit | hello | success |" in text and "| unit | fails | error |" in text
+    assert "| unit | after | skipped |" in text
     assert "| copy | skipped |" in text
     assert "](" not in text and "<a " not in text
 

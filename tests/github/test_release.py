@@ -279,3 +279,16 @@ def test_actions_variables_give_repository_tag_and_api_url(github_server, repo, 
 def test_bad_config_is_a_config_error(config, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
         GithubReleaseDestination("release", config)
+
+
+def test_rate_limited_every_time_gives_up_after_three_attempts(github_server, repo, tmp_path):
+    [artifact] = files(tmp_path, a_txt="a")
+    with github_server.lock:
+        github_server.rate_limited.extend([(429, {"Retry-After": "0"})] * 3)
+
+    [item] = publish(github_server, repo, [artifact])
+
+    assert item["error"] == (
+        f"GET /repos/{repo}/releases/tags/v1.0: rate limited by the GitHub API (HTTP 429) 3 times in a row: retry later"
+    )
+    assert len(github_server.for_repo(repo)) == 3

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,10 @@ if TYPE_CHECKING:
 TAIL_LINES = 20
 """Lines of a failed step's output an annotation shows."""
 _ICONS = {SUCCESS: "✅", ERROR: "❌"}
+_open_groups: set[tuple[str, str, str]] = set()
+"""(run, runner, step) of the groups opened and not yet closed: a step skipped without starting
+(a false `if`, fail-fast) ends without a start, and must not close a group it did not open."""
+_groups_lock = threading.Lock()
 
 
 def escape_data(text: str) -> str:
@@ -51,20 +56,33 @@ def _emit(line: str) -> None:
     sys.stdout.flush()
 
 
+def _group_key(step: Step, context: RunContext) -> tuple[str, str, str]:
+    return (context.run_id, context.runner_id or "-", str(step.id))
+
+
 def step_start(step: Step, context: RunContext) -> None:
+    with _groups_lock:
+        _open_groups.add(_group_key(step, context))
     title = context.masker.mask(f"{context.runner_id or '-'}/{step.id}")
     _emit(command("group", title))
 
 
 def step_end(step: Step, result: Mapping[str, Any], context: RunContext) -> None:
-    _emit("::endgroup::\n")
+    """Close the step's group if it opened one; a failure is an `::error` (a `::warning` when allowed)."""
+    with _groups_lock:
+        opened = _group_key(step, context) in _open_groups
+        _open_groups.discard(_group_key(step, context))
+    if opened:
+        _emit("::endgroup::\n")
     if result.get("status") != ERROR:
         return
     where = f"{context.runner_id or '-'}/{step.id}"
     output = str(result.get("stderr") or "") or str(result.get("stdout") or "")
     tail = "\n".join(output.rstrip("\n").splitlines()[-TAIL_LINES:])
     message = str(result.get("error") or "failed") + (f"\n{tail}" if tail else "")
-    _emit(command("error", context.masker.mask(message), title=context.masker.mask(f"gryt: {where} failed")))
+    kind = "warning" if result.get("allowed") else "error"
+    title = f"gryt: {where} failed" + (" (allowed)" if result.get("allowed") else "")
+    _emit(command(kind, context.masker.mask(message), title=context.masker.mask(title)))
 
 
 def destination_end(destination: Destination, result: Mapping[str, Any], context: RunContext) -> None:

@@ -105,7 +105,8 @@ class GithubApi:
             headers["Content-Type"] = content_type
         url = self.url(path)
         label = f"{method} {urllib.parse.urlsplit(url).path}"
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        attempt = 1
+        while True:
             response = self._send(
                 urllib.request.Request(url, data=data, method=method, headers=headers), label
             )
@@ -114,14 +115,17 @@ class GithubApi:
             wait = self._rate_limit_wait(response)
             if wait is None:
                 raise _failure(label, response)
-            if wait > self.rate_limit_wait or attempt == MAX_ATTEMPTS:
+            limited = f"{label}: rate limited by the GitHub API (HTTP {response.status})"
+            if wait > self.rate_limit_wait:
                 raise GithubError(
-                    f"{label}: rate limited by the GitHub API (HTTP {response.status}); it resets in {wait:.0f} s,"
-                    f" more than rate_limit_wait = {self.rate_limit_wait:g} s allows: retry later",
+                    f"{limited}; it resets in {wait:.0f} s, more than rate_limit_wait ="
+                    f" {self.rate_limit_wait:g} s allows: retry later",
                     response.status,
                 )
+            if attempt == MAX_ATTEMPTS:
+                raise GithubError(f"{limited} {attempt} times in a row: retry later", response.status)
             self.sleep(wait)
-        raise AssertionError("unreachable: the loop returns or raises")
+            attempt += 1
 
     def _send(self, request: urllib.request.Request, label: str) -> Response:
         try:
