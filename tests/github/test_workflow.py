@@ -105,6 +105,45 @@ def test_generated_workflow_is_valid_and_mirrors_the_plan(github_server: GithubS
     assert (project / WORKFLOW).read_bytes() == text
 
 
+def check_jsonschema(project: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            str(Path(sys.executable).parent / "check-jsonschema"),
+            "--builtin-schema",
+            "vendor.github-workflows",
+            WORKFLOW,
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_from_gryt_init_to_a_workflow_in_one_command(tmp_path: Path):
+    project = tmp_path / "fresh"
+    project.mkdir()
+    assert gryt(project, "init").returncode == 0
+
+    proc = gryt(project, "ci", "github")
+
+    assert proc.returncode == 0, proc.stderr
+    schema = check_jsonschema(project)
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+    jobs = load(project / WORKFLOW)["jobs"]
+    assert {name: job.get("needs", []) for name, job in jobs.items()} == {
+        "hello": [],
+        "build": ["hello"],
+        "gryt-deliver": ["hello", "build"],
+    }
+    assert "Deliver" not in [s.get("name") for s in jobs["gryt-deliver"]["steps"]]
+
+    broken = (project / WORKFLOW).read_text().replace("runs-on:", "runs_on:")
+    (project / WORKFLOW).write_text(broken)
+    assert check_jsonschema(project).returncode == 1  # the schema does check what it is given
+
+
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path):
     project = tmp_path / "project"
     (project / ".gryt/pipelines").mkdir(parents=True)
