@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from _leaks import find_bytes
 from cli.conftest import base_env
 
 from .conftest import run_gryt
@@ -21,6 +22,8 @@ from .conftest import run_gryt
 TIMES = re.compile(r' time="[^"]*"')
 SPECIAL = ("variables", "default")
 PIPELINE_ID = "4711"
+SECRET = "tok-gitlab-5ecret-value"
+"""A masked CI/CD variable (the pipeline's `secrets`); a step prints it."""
 
 
 def checkout(project: Path, folder: Path) -> None:
@@ -30,7 +33,7 @@ def checkout(project: Path, folder: Path) -> None:
 
 def run_job(name: str, spec: dict[str, Any], folder: Path, variables: dict[str, str]) -> str:
     """Run the job's script lines in one shell, stopping at the first failing line (as GitLab does)."""
-    env = {**base_env(folder), "GITLAB_CI": "true", "CI_PIPELINE_ID": PIPELINE_ID}
+    env = {**base_env(folder), "GITLAB_CI": "true", "CI_PIPELINE_ID": PIPELINE_ID, "API_TOKEN": SECRET}
     env.update(
         {k: os.path.expandvars(v.replace("$CI_PIPELINE_ID", PIPELINE_ID)) for k, v in variables.items()}
     )
@@ -99,7 +102,9 @@ def test_gitlab_jobs_on_separate_machines_merge_into_the_single_machine_history(
     assert (final / "published" / "app.txt").read_text() == "built\n"
     single = tmp_path / "single"
     checkout(ci_project, single)
-    alone = run_gryt("run", "ci", "--junit", "single.xml", "--run-id", "single", cwd=single)
+    alone = run_gryt(
+        "run", "ci", "--junit", "single.xml", "--run-id", "single", cwd=single, env={"API_TOKEN": SECRET}
+    )
     assert alone.code == 0, alone.stdout
 
     run_id = f"gitlab-{PIPELINE_ID}"
@@ -116,3 +121,6 @@ def test_gitlab_jobs_on_separate_machines_merge_into_the_single_machine_history(
     )
     assert lint_log.count("section_start:") == lint_log.count("section_end:") == 2  # the step and the summary
     assert "lint/check   success" in lint_log
+    assert "token ***" in lint_log
+    assert SECRET not in "".join(logs.values())
+    assert find_bytes(tmp_path, [SECRET.encode()]) == []  # databases, logs, JUnit, artifacts
