@@ -27,7 +27,7 @@ steps = [{{ id = "wheel", cmd = ["sh", "-c", "mkdir -p dist && echo wheel-$GRYT_
 id = "test"
 needs = ["lint", "build"]
 steps = [
-  {{ id = "unit", cmd = ["sh", "-c", "test -n \\"$API_TOKEN\\" && echo unit ok"] }},
+  {{ id = "unit", cmd = ["sh", "-c", "echo unit ok with $API_TOKEN"] }},
   {{ id = "e2e", cmd = ["sh", "-c", "echo e2e ok"] }},
 ]
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from _leaks import find_bytes
 from _servers.github import GithubServer
 
 from .conftest import gryt, gryt_env, write_project
@@ -163,6 +164,9 @@ def test_fan_out_over_jobs_equals_one_machine(github_server: GithubServer, tmp_p
 
     assert (final / "published/app-1.0.txt").read_text() == "wheel-4242-1\n"
     assert github_server.asset_bytes("team/fanout", "v1.0") == {"app-1.0.txt": b"wheel-4242-1\n"}
+    secrets_out = [API_TOKEN.encode(), github_server.token.encode()]
+    assert find_bytes(machines, secrets_out) == [] and find_bytes(single, secrets_out) == []
+    assert "unit ok with ***" in (machines / "test.log").read_text()
     junit = (final / "gryt-junit.xml").read_text()
     assert all(f'name="{step}"' in junit for step in ("check", "wheel", "unit", "e2e"))
 

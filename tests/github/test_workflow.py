@@ -66,7 +66,7 @@ def test_generated_workflow_is_valid_and_mirrors_the_plan(github_server: GithubS
     for runner_id, runner in runners.items():
         assert sorted(jobs[runner_id].get("needs", [])) == sorted(runner["needs"])
         runs = [s["run"] for s in jobs[runner_id]["steps"] if "run" in s]
-        assert f"gryt run ship --runner {runner_id} --no-deliver" in runs
+        assert f"gryt run ship --runner {runner_id} --no-deliver --show" in runs
     assert jobs["gryt-deliver"]["needs"] == list(runners)
     for job in jobs.values():
         install = next(s["run"] for s in job["steps"] if s.get("name") == "Install gryt")

@@ -1,5 +1,5 @@
 """The GitHub Actions workflow for a pipeline, built from its plan (`gryt plan --json`): one job per runner
-with its `needs`, each running `gryt run PIPELINE --runner ID --no-deliver` under the shared run id and
+with its `needs`, each running `gryt run PIPELINE --runner ID --no-deliver --show` under the shared run id and
 uploading its database (and the pipeline's artifacts), and a final job that merges the databases, writes
 JUnit and delivers once. The same plan always gives the same text."""
 
@@ -136,7 +136,7 @@ def runner_job(
     env = _env_for(plan, (*_SHARED_USERS, f"step:{runner_id}/"))
     if env:
         job["env"] = env
-    run = ["gryt", "run", options.pipeline, "--runner", runner_id, "--no-deliver"]
+    run = ["gryt", "run", options.pipeline, "--runner", runner_id, "--no-deliver", "--show"]
     steps = _setup(options, plan)
     steps.append({"name": f"gryt run --runner {runner_id}", "run": shlex.join(run)})
     steps.append(
