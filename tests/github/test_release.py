@@ -229,6 +229,7 @@ def test_a_bad_token_is_one_line(github_server, repo, tmp_path, monkeypatch):
         ("folder", "is a folder: a release asset is one file (archive a folder first)"),
         ("same-name", "would both be the asset a.txt"),
         ("no-tag", "no tag: set `tag`, or run on a tag push (GITHUB_REF_TYPE=tag)"),
+        ("bad-api-env", "GITHUB_API_URL: expected an http(s) URL"),
     ],
 )
 def test_refusals_send_no_request(github_server, repo, tmp_path, monkeypatch, setup, message):
@@ -244,6 +245,9 @@ def test_refusals_send_no_request(github_server, repo, tmp_path, monkeypatch, se
         other.parent.mkdir()
         other.write_text("b")
         artifacts = [artifact, other]
+    elif setup == "bad-api-env":
+        monkeypatch.setenv("GITHUB_API_URL", "not a url")
+        config["api_url"] = None
     else:
         config["tag"] = None
 

@@ -111,11 +111,14 @@ class GithubReleaseDestination(Destination):
             env.get("GITHUB_REF_NAME", "") if env.get("GITHUB_REF_TYPE") == "tag" else ""
         )
         problem = self._check(artifacts, token, repository, tag)
+        try:
+            api_url = self.config["api_url"] or parse_api_url(
+                env.get("GITHUB_API_URL") or DEFAULT_API_URL, "GITHUB_API_URL"
+            )
+        except ConfigError as exc:
+            problem = problem or str(exc)
         if problem is not None:
             return [_item(a, ERROR, error=problem) for a in artifacts]
-        api_url = self.config["api_url"] or parse_api_url(
-            env.get("GITHUB_API_URL") or DEFAULT_API_URL, "GITHUB_API_URL"
-        )
         api = GithubApi(
             api_url,
             token,
