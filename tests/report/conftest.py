@@ -108,6 +108,11 @@ def text_of(element: Element) -> str:
     return "".join(element.text)
 
 
+def words_of(element: Element) -> str:
+    """The element's text nodes joined by single spaces (table cells stay apart)."""
+    return " ".join(" ".join(element.text).split())
+
+
 StepSpec = tuple[str, str, float, Mapping[str, Any]]
 """(step id, status, duration, extra result keys)."""
 

@@ -18,6 +18,8 @@ LANE_HEIGHT = 26
 ROW_HEIGHT = 20
 LABEL_CHARS = 34
 DETAIL_CHARS = 48
+CHAR_WIDTH = 6.4
+"""Average width of a character of the bar texts (11.5px sans-serif), to tell whether a text fits."""
 KIND_TITLES = {"auth": "auth", "deliver": "deliver"}
 
 
@@ -55,10 +57,13 @@ def _bar(
 
 
 def _after(x1: float, x2: float, y: float, text: str, css: str) -> str:
-    """Text after a bar, or before it when the bar ends too close to the right edge."""
-    if x2 + TEXT_ROOM - 10 <= WIDTH:
-        return f'<text class="after t-{css}" x="{num(x2 + 5)}" y="{num(y)}">{esc(text)}</text>'
-    return f'<text class="after t-{css}" x="{num(x1 - 5)}" y="{num(y)}" text-anchor="end">{esc(text)}</text>'
+    """Text after a bar; before it when it would not fit on the right but fits on the left; else after
+    the bar, shortened to the room there is."""
+    width = len(text) * CHAR_WIDTH
+    if x2 + 5 + width > WIDTH and x1 - 5 - width >= LABEL_WIDTH:
+        return f'<text class="after t-{css}" x="{num(x1 - 5)}" y="{num(y)}" text-anchor="end">{esc(text)}</text>'
+    room = max(8, int((WIDTH - x2 - 5) / CHAR_WIDTH))
+    return f'<text class="after t-{css}" x="{num(x2 + 5)}" y="{num(y)}">{esc(_cut(text, room))}</text>'
 
 
 def _step(scale: _Scale, y: float, lane: Lane, bar: Bar) -> str:
@@ -96,7 +101,8 @@ def _lane_head(scale: _Scale, y: float, lane: Lane) -> tuple[str, float, float]:
 
 
 def _arrow(source: tuple[float, float, float], target: tuple[float, float, float], names: str) -> str:
-    """A curve from the end of the needed runner's bar to the start of the runner that needs it."""
+    """A curve from the end of the needed runner's bar to the start of the runner that needs it (drawn
+    only when it starts after that end: a runner skipped before it ended says `needs` in its text)."""
     _, sx, sy = source
     tx, _, ty = target
     bend = max(24.0, abs(tx - sx) / 2)
@@ -131,7 +137,7 @@ def gantt(lanes: list[Lane], span: float) -> str:
         for lane in lanes
         if lane.id in extents
         for need in lane.needs
-        if need in extents
+        if need in extents and extents[lane.id][0] >= extents[need][1] - 2
     ]
     grid = [
         f'<line class="grid" x1="{num(scale.x(t))}" y1="{TOP - 6}" x2="{num(scale.x(t))}" y2="{num(y)}"/>'

@@ -23,7 +23,7 @@ main { max-width: 1240px; margin: 0 auto; padding: 24px 28px 48px; }
 header h1 { font-size: 22px; margin: 0 0 4px; display: flex; gap: 12px; align-items: center; }
 header .meta { color: var(--muted); margin: 0; }
 section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 16px 18px;
-  margin-top: 18px; overflow-x: auto; }
+  margin-top: 18px; overflow-x: auto; content-visibility: auto; contain-intrinsic-size: auto 600px; }
 h2 { font-size: 16px; margin: 0 0 10px; }
 .badge { display: inline-block; padding: 2px 10px; border-radius: 999px; color: #fff; font-size: 14px;
   font-weight: 600; white-space: nowrap; }
@@ -64,7 +64,7 @@ svg .tick, svg .axis { fill: var(--muted); font-size: 11px; }
 svg .grid { stroke: #e3e8ee; stroke-width: 1; }
 svg .band { fill: #f6f8fa; }
 svg .lanebar { opacity: .35; }
-svg .need { fill: none; stroke: #57606a; stroke-width: 1.4; stroke-dasharray: 5 3; }
+svg .need { fill: none; stroke: #6e7781; stroke-width: 1.2; stroke-dasharray: 4 3; opacity: .8; }
 svg .arrowhead { fill: #57606a; }
 svg .step:hover .bar { stroke: var(--ink); stroke-width: 1.5; }
 svg .line { fill: none; stroke-width: 2; }
