@@ -26,7 +26,9 @@ def test_a_thousand_step_run_is_complete(tmp_path: Path, chromium: Chromium) -> 
     done = run_gryt("report", "big", cwd=tmp_path)
     assert done.code == 0, done.stderr
     found = elements(chromium.dump_dom(tmp_path / done.stdout.strip()))
-    steps = {e.attrs["data-key"]: e.attrs["data-status"] for e in found if e.tag == "g" and "step" in e.classes}
+    steps = {
+        e.attrs["data-key"]: e.attrs["data-status"] for e in found if e.tag == "g" and "step" in e.classes
+    }
     assert len(steps) == RUNNERS * STEPS
     assert steps["runner-3/step-50"] == "error"
     assert sum(status == "success" for status in steps.values()) == RUNNERS * STEPS - 1

@@ -35,7 +35,10 @@ def history(tmp_path: Path) -> Path:
         ((), "give a RUN id (or `last`), or --trend PIPELINE, but not both"),
         (("last", "--trend", "ci"), "give a RUN id (or `last`), or --trend PIPELINE, but not both"),
         (("nope",), "no run 'nope' (no id starts or ends with it); see `gryt runs list`"),
-        (("20261129T100000-aaaa",), "is ambiguous; it matches 20261129T100000-aaaa2222, 20261129T100000-aaaa1111"),
+        (
+            ("20261129T100000-aaaa",),
+            "is ambiguous; it matches 20261129T100000-aaaa2222, 20261129T100000-aaaa1111",
+        ),
     ],
 )
 def test_bad_arguments_are_one_line(

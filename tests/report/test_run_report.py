@@ -14,7 +14,7 @@ from _leaks import find_bytes
 
 from gryt.testing import GrytProject
 
-from .conftest import Done, elements, record_run, run_gryt, text_of
+from .conftest import Done, StepSpec, elements, record_run, run_gryt, text_of
 
 INJECTED = "w<script>alert(1)</script>"
 PIPELINE = """\
@@ -96,7 +96,13 @@ def test_report_path_is_printed_and_the_file_is_self_contained(failed_run: tuple
 def test_every_runner_and_step_is_rendered_with_its_status(dom: str) -> None:
     found = elements(dom)
     lanes = {e.attrs["data-lane"]: e.attrs["data-status"] for e in found if "lane" in e.classes}
-    assert lanes == {"lint": "success", "test": "error", "build": "success", "docs": "skipped", "deliver": "skipped"}
+    assert lanes == {
+        "lint": "success",
+        "test": "error",
+        "build": "success",
+        "docs": "skipped",
+        "deliver": "skipped",
+    }
     steps = {e.attrs["data-key"]: e for e in found if e.tag == "g" and "step" in e.classes}
     statuses = {key: e.attrs["data-status"] for key, e in steps.items()}
     assert statuses == {
@@ -176,7 +182,11 @@ def test_a_delivered_run_says_where_each_artifact_went(tmp_path: Path, chromium:
 def test_cached_and_unknown_statuses_render(tmp_path: Path, chromium: Chromium) -> None:
     db = tmp_path / ".gryt" / "gryt.db"
     db.parent.mkdir()
-    steps = [("hit", "cached", 0.01, {}), ("new", "<i>weird</i>", 0.5, {}), ("ok", "success", 0.2, {})]
+    steps: list[StepSpec] = [
+        ("hit", "cached", 0.01, {}),
+        ("new", "<i>weird</i>", 0.5, {}),
+        ("ok", "success", 0.2, {}),
+    ]
     record_run(db, "run-cached", {"r": steps})
     done = run_gryt("report", "run-cached", cwd=tmp_path)
     assert done.code == 0, done.stderr

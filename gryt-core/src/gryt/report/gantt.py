@@ -61,7 +61,9 @@ def _after(x1: float, x2: float, y: float, text: str, css: str) -> str:
     the bar, shortened to the room there is."""
     width = len(text) * CHAR_WIDTH
     if x2 + 5 + width > WIDTH and x1 - 5 - width >= LABEL_WIDTH:
-        return f'<text class="after t-{css}" x="{num(x1 - 5)}" y="{num(y)}" text-anchor="end">{esc(text)}</text>'
+        return (
+            f'<text class="after t-{css}" x="{num(x1 - 5)}" y="{num(y)}" text-anchor="end">{esc(text)}</text>'
+        )
     room = max(8, int((WIDTH - x2 - 5) / CHAR_WIDTH))
     return f'<text class="after t-{css}" x="{num(x2 + 5)}" y="{num(y)}">{esc(_cut(text, room))}</text>'
 
