@@ -30,6 +30,7 @@ h2 { font-size: 16px; margin: 0 0 10px; }
 .badge.s-skip, .badge.s-cached { color: var(--ink); }
 .chips { display: flex; flex-wrap: wrap; gap: 8px; margin: 12px 0 0; padding: 0; list-style: none; }
 .chips li { border: 1px solid var(--line); border-radius: 6px; padding: 3px 10px; background: #fff; }
+.chips a { color: var(--err); font-weight: 600; text-decoration: none; }
 .legend { display: flex; flex-wrap: wrap; gap: 14px; margin: 0 0 8px; color: var(--muted); font-size: 13px; }
 .legend .key { display: inline-block; width: 14px; height: 10px; border-radius: 2px;
   vertical-align: middle; margin-right: 4px; }

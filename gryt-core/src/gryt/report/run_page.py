@@ -34,6 +34,11 @@ def _header(report: RunReport) -> str:
     steps = sum(counts.values())
     meta = " \u00b7 ".join(facts)
     error = f'<p class="meta t-err">{esc(run.get("error"))}</p>' if run.get("error") else ""
+    if report.failures:
+        count = len(report.failures)
+        chips += (
+            f'<li><a href="#failures">{count} failed step{"s" if count > 1 else ""}: output \u2193</a></li>'
+        )
     return (
         f"<header><h1>{esc(name)} {status_badge(report.status, badge=True)}</h1>"
         f'<p class="meta">{meta}</p>{error}'

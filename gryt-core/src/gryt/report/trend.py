@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from statistics import median
 from typing import Any
 
+from gryt.report.statuses import ABANDONED
 from gryt.status import ERROR, SKIPPED
 
 
@@ -76,11 +77,11 @@ def _duration(value: Any) -> float | None:
 
 
 def gather(pipeline: str, runs: Sequence[Mapping[str, Any]]) -> Trend:
-    """The trend of `runs` (oldest first, each with `steps` as `step_trend()` returns them)."""
+    """The trend of `runs` (at least one, oldest first, each with `steps` as `step_trend()` returns them)."""
     points: list[RunPoint] = []
     series: dict[str, Series] = {}
     for index, run in enumerate(runs):
-        status = "abandoned" if run.get("abandoned") else str(run.get("status") or "")
+        status = ABANDONED if run.get("abandoned") else str(run.get("status") or "")
         points.append(
             RunPoint(
                 str(run.get("run_id")),
