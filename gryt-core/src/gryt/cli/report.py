@@ -34,10 +34,15 @@ def _write(target: Path, html: str) -> None:
 def report(
     run_id: Annotated[
         str | None,
-        typer.Argument(help="Run id: a unique prefix or suffix of one is enough; `last` is the newest run."),
+        typer.Argument(
+            metavar="RUN",
+            help="Run id: a unique prefix or suffix of one is enough; `last` is the newest run.",
+        ),
     ] = None,
     *,
-    html: Annotated[bool, typer.Option("--html", help="Write HTML (the default, and only, format).")] = True,
+    html: Annotated[
+        bool, typer.Option("--html", help="Write HTML (the default, and only, format).", show_default=False)
+    ] = True,
     trend: Annotated[
         str | None,
         typer.Option("--trend", metavar="PIPELINE", help="Step durations and failure rate of a pipeline."),
@@ -47,7 +52,11 @@ def report(
     ] = DEFAULT_LAST,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="File to write (default: .gryt/reports/RUN.html)."),
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write (default: .gryt/reports/RUN_ID.html, or trend-PIPELINE.html).",
+        ),
     ] = None,
     db: Annotated[Path | None, typer.Option("--db", help="Database file (default: the project's).")] = None,
 ) -> None:

@@ -4,7 +4,7 @@ per step for the table. Failures are marked by shape (a cross) as well as colour
 from __future__ import annotations
 
 from gryt.report.statuses import look
-from gryt.report.svg import esc, num, seconds, tick_label, ticks
+from gryt.report.svg import cut, esc, num, seconds, tick_label, ticks
 from gryt.report.trend import Series, Trend
 from gryt.status import ERROR
 
@@ -80,7 +80,7 @@ def duration_chart(trend: Trend) -> str:
             f'<g class="series" data-key="{esc(line.key)}"><title>{esc(line.key)}</title>'
             f'<polyline class="line" stroke="{colour}" points="{path}"/>{marks_svg}'
             f'<rect x="{WIDTH - RIGHT + 16}" y="{legend_y - 9}" width="16" height="4" fill="{colour}"/>'
-            f'<text x="{WIDTH - RIGHT + 38}" y="{legend_y - 3}">{esc(_cut(line.key, 30))}</text></g>'
+            f'<text x="{WIDTH - RIGHT + 38}" y="{legend_y - 3}">{esc(cut(line.key, 30))}</text></g>'
         )
     height = strip + 52
     return (
@@ -88,10 +88,6 @@ def duration_chart(trend: Trend) -> str:
         f' viewBox="0 0 {WIDTH} {height}" role="img" aria-label="step durations over the last runs">'
         f'{"".join(parts)}<text class="axis" x="{LEFT - 6}" y="{strip + 11}" text-anchor="end">runs</text></svg>'
     )
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
 def failure_chart(trend: Trend) -> str:
@@ -107,7 +103,7 @@ def failure_chart(trend: Trend) -> str:
         parts.append(
             f'<g class="failrate" data-key="{esc(line.key)}" data-rate="{line.rate:.3f}">'
             f"<title>{esc(line.key)}: failed {line.failures} of {line.executions} runs</title>"
-            f'<text x="{label - 8}" y="{y + 15}" text-anchor="end">{esc(_cut(line.key, 40))}</text>'
+            f'<text x="{label - 8}" y="{y + 15}" text-anchor="end">{esc(cut(line.key, 40))}</text>'
             f'<rect class="s-err" x="{label}" y="{y + 3}" width="{num(width)}" height="{row - 8}" rx="3"/>'
             f'<text class="t-err" x="{num(label + width + 6)}" y="{y + 15}">'
             f"\u2717 {line.rate:.0%} ({line.failures}/{line.executions})</text></g>"

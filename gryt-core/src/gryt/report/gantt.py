@@ -5,7 +5,7 @@ runner a runner `needs` to it. Each bar carries its status as colour, glyph and 
 from __future__ import annotations
 
 from gryt.report.statuses import look
-from gryt.report.svg import esc, num, seconds, tick_label, ticks
+from gryt.report.svg import cut, esc, num, seconds, tick_label, ticks
 from gryt.report.timeline import Bar, Lane
 from gryt.status import SKIPPED
 
@@ -20,11 +20,6 @@ LABEL_CHARS = 34
 DETAIL_CHARS = 48
 CHAR_WIDTH = 6.4
 """Average width of a character of the bar texts (11.5px sans-serif), to tell whether a text fits."""
-KIND_TITLES = {"auth": "auth", "deliver": "deliver"}
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
 class _Scale:
@@ -65,7 +60,7 @@ def _after(x1: float, x2: float, y: float, text: str, css: str) -> str:
             f'<text class="after t-{css}" x="{num(x1 - 5)}" y="{num(y)}" text-anchor="end">{esc(text)}</text>'
         )
     room = max(8, int((WIDTH - x2 - 5) / CHAR_WIDTH))
-    return f'<text class="after t-{css}" x="{num(x2 + 5)}" y="{num(y)}">{esc(_cut(text, room))}</text>'
+    return f'<text class="after t-{css}" x="{num(x2 + 5)}" y="{num(y)}">{esc(cut(text, room))}</text>'
 
 
 def _step(scale: _Scale, y: float, lane: Lane, bar: Bar) -> str:
@@ -74,13 +69,13 @@ def _step(scale: _Scale, y: float, lane: Lane, bar: Bar) -> str:
     rect, x1, x2 = _bar(scale, y + 3, ROW_HEIGHT - 6, bar.start, bar.end, css=shown.css, kind="bar")
     words = f"{shown.glyph} {shown.word}" + ("" if bar.status == SKIPPED else f" {seconds(bar.duration)}")
     if bar.detail:
-        words += f" \u00b7 {_cut(bar.detail, DETAIL_CHARS)}"
+        words += f" \u00b7 {cut(bar.detail, DETAIL_CHARS)}"
     title = f"{key}: {shown.word}, {seconds(bar.duration)}" + (f" - {bar.detail}" if bar.detail else "")
     middle = y + ROW_HEIGHT / 2 + 4
     return (
         f'<g class="step" data-key="{esc(key)}" data-status="{esc(bar.status)}"'
         f' data-allowed="{str(bar.allowed).lower()}"><title>{esc(title)}</title>'
-        f'<text class="label" x="24" y="{num(middle)}">{esc(_cut(bar.label, LABEL_CHARS))}</text>'
+        f'<text class="label" x="24" y="{num(middle)}">{esc(cut(bar.label, LABEL_CHARS))}</text>'
         f"{rect}{_after(x1, x2, middle, words, shown.css)}</g>"
     )
 
@@ -91,12 +86,11 @@ def _lane_head(scale: _Scale, y: float, lane: Lane) -> tuple[str, float, float]:
     words = f"{shown.glyph} {shown.word}" + ("" if lane.status == SKIPPED else f" {seconds(lane.duration)}")
     if lane.needs:
         words += f" \u00b7 needs {', '.join(lane.needs)}"
-    name = KIND_TITLES.get(lane.kind, lane.id) if lane.kind != "runner" else lane.id
     middle = y + LANE_HEIGHT / 2 + 5
     head = (
         f'<g class="lane" data-kind="{esc(lane.kind)}" data-lane="{esc(lane.id)}"'
         f' data-status="{esc(lane.status)}"><title>{esc(lane.kind)} {esc(lane.id)}: {esc(words)}</title>'
-        f'<text class="lanelabel" x="8" y="{num(middle)}">{esc(_cut(name, LABEL_CHARS - 4))}</text>'
+        f'<text class="lanelabel" x="8" y="{num(middle)}">{esc(cut(lane.id, LABEL_CHARS - 4))}</text>'
         f"{rect}{_after(x1, x2, middle, words, shown.css)}</g>"
     )
     return head, x1, x2

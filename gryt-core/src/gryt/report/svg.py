@@ -14,6 +14,11 @@ def esc(value: Any) -> str:
     return escape(str(value), quote=True)
 
 
+def cut(text: str, limit: int) -> str:
+    """`text`, shortened to `limit` characters with an ellipsis when longer."""
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
 def num(value: float) -> str:
     """A coordinate with at most one decimal: small files, exact enough for pixels."""
     text = f"{value:.1f}"
