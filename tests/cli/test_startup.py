@@ -32,6 +32,7 @@ NEVER = (
     "gryt.project",
     "gryt.junit",
     "gryt.cli.progress",
+    "gryt.report",
     "gryt.builtins",
     "gryt_validators",
     "gryt_auth_fly",

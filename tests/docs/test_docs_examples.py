@@ -56,6 +56,7 @@ DOC_FILES = (
     "docs/data.md",
     "docs/versioning.md",
     "docs/ci.md",
+    "docs/report.md",
     "gryt-validators/README.md",
     "gryt-auth-docker/README.md",
     "gryt-auth-fly/README.md",

@@ -27,6 +27,8 @@ COMMANDS = [
     ["runs", "show", "last"],
     ["runs", "show", "last", "--json"],
     ["db"],
+    ["report", "last"],
+    ["report", "--trend", "ok"],
 ]
 
 

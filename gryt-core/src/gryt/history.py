@@ -487,3 +487,18 @@ def get_run(data: Data, run_id: str) -> dict[str, Any] | None:
     run["auth"] = auth
     run["destination_runs"] = deliveries
     return run
+
+
+def step_trend(data: Data, pipeline: str, last: int) -> list[dict[str, Any]]:
+    """The last `last` runs of `pipeline`, oldest first, each with `steps`: its step executions' ids,
+    status and duration (no output), for `gryt report --trend`."""
+    runs = list_runs(data, limit=last, pipeline=pipeline)[::-1]
+    by_id = {str(run["run_id"]): run for run in runs}
+    for run in runs:
+        run["steps"] = []
+    if runs:
+        marks = ", ".join("?" * len(runs))
+        sql = "SELECT pipeline_id, runner_id, step_id, status, duration FROM step_runs"
+        for row in data.query(f"{sql} WHERE pipeline_id IN ({marks}) ORDER BY id", list(by_id)):
+            by_id[str(row["pipeline_id"])]["steps"].append(row)
+    return runs

@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from gryt import __version__
-from gryt.cli import db, env_validate, init, new, plan, run, runs, validate, version
+from gryt.cli import db, env_validate, init, new, plan, report, run, runs, validate, version
 from gryt.cli import plugins as plugins_cli
 from gryt.cli.lazy import BuiltinCommand, PluginCommandGroup
 from gryt.errors import GrytError
@@ -21,6 +21,7 @@ COMMANDS = (
     ("plan", plan.plan, "Pipelines"),
     ("env-validate", env_validate.env_validate, "Pipelines"),
     ("new", new.new, "Pipelines"),
+    ("report", report.report, "History"),
     ("init", init.init, "Project"),
 )
 """gryt-core's own commands (name, function, help panel), listed first; their modules import nothing heavy
