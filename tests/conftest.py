@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _servers.postgres import postgres_server  # noqa: F401
 from _servers.pypi import devpi_server, pypi_server  # noqa: F401
 from _servers.registry import basic_registry, bearer_registry  # noqa: F401
 from _servers.verdaccio import npm_registry  # noqa: F401

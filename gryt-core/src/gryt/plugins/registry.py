@@ -38,6 +38,7 @@ FIRST_PARTY: tuple[FirstPartyType, ...] = (
     FirstPartyType("gryt-oci", "destinations", "oci", "OciArtifactDestination"),
     FirstPartyType("gryt-oci", "destinations", "oci-image", "OciImageDestination"),
     FirstPartyType("gryt-npm", "destinations", "npm", "NpmDestination"),
+    FirstPartyType("gryt-postgres", "histories", "postgresql", "PostgresHistory"),
 )
 """Every type of the first-party distributions (a test checks it against what they register)."""
 
