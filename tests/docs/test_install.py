@@ -22,6 +22,7 @@ PACKAGES = (
     "gryt-pypi",
     "gryt-oci",
     "gryt-npm",
+    "gryt-gitlab",
     "gryt-postgres",
 )
 INSTALL_DOCS = (

@@ -30,6 +30,7 @@ PROJECTS = {
     "gryt-pypi": ("gryt-pypi", "gryt_pypi"),
     "gryt-oci": ("gryt-oci", "gryt_oci"),
     "gryt-npm": ("gryt-npm", "gryt_npm"),
+    "gryt-gitlab": ("gryt-gitlab", "gryt_gitlab"),
     "gryt-postgres": ("gryt-postgres", "gryt_postgres"),
     "gryt-webhook": ("examples/plugins/gryt-webhook", "gryt_webhook"),
 }
@@ -42,6 +43,7 @@ INSTALLED = (
     "gryt-pypi",
     "gryt-oci",
     "gryt-npm",
+    "gryt-gitlab",
     "gryt-postgres",
 )
 """The distributions `make` installs (editable) into the test venv; the webhook example is not installed."""

@@ -153,3 +153,46 @@ def write_junit(result: Mapping[str, Any], path: Path, pipeline_name: str = "gry
     ET.indent(tree)
     path.parent.mkdir(parents=True, exist_ok=True)
     tree.write(path, encoding="utf-8", xml_declaration=True)
+
+
+def stored_result(run: Mapping[str, Any]) -> dict[str, Any]:
+    """A recorded run (`gryt.history.get_run`) in the shape `build_junit` reads: the latest execution of
+    each step (by start time, so a run merged from several databases reads as one), each auth step, and
+    one outcome per destination (error if any of its rows is, else success if any is, else skipped)."""
+    runners: dict[str, dict[str, Any]] = {str(r["runner_id"]): {} for r in run.get("runners") or []}
+    for step in sorted(run.get("steps") or [], key=lambda s: str(s.get("start_timestamp") or "")):
+        output = step.get("output")
+        result = dict(output) if isinstance(output, Mapping) else {"status": step.get("status")}
+        runner_id = str(step.get("runner_id") or "")
+        step_id = str(step["step_id"]).removeprefix(
+            f"{runner_id}/"
+        )  # how a step id shared by runners is stored
+        runners.setdefault(runner_id, {})[step_id] = result
+    auth: dict[str, Any] = {}
+    for attempt in run.get("auth") or []:
+        output = attempt.get("output")
+        auth[str(attempt["auth_id"])] = (
+            dict(output) if isinstance(output, Mapping) else {"status": attempt.get("status")}
+        )
+    delivery: dict[str, dict[str, Any]] = {}
+    for row in run.get("destination_runs") or []:
+        outcome = delivery.setdefault(str(row["destination_id"]), {"status": SKIPPED, "duration": 0.0})
+        status = row.get("status")
+        if status == "error" or (status == SUCCESS and outcome["status"] == SKIPPED):
+            outcome["status"] = status
+        if row.get("error") and not outcome.get("error"):
+            outcome["error"] = row["error"]
+        if isinstance(row.get("duration"), (int, float)):
+            outcome["duration"] += float(row["duration"])
+        if row.get("log_path"):
+            outcome["log_path"] = row["log_path"]
+    return {
+        "status": run.get("status"),
+        "run_id": run.get("run_id"),
+        "runners": runners,
+        "auth": auth,
+        "issues": run.get("issues") or [],
+        "destinations": run.get("destinations") or {},
+        "delivery": delivery,
+        "error": run.get("error"),
+    }

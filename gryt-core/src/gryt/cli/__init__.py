@@ -21,7 +21,6 @@ COMMANDS = (
     ("plan", plan.plan, "Pipelines"),
     ("env-validate", env_validate.env_validate, "Pipelines"),
     ("new", new.new, "Pipelines"),
-    ("db", db.db, "History"),
     ("init", init.init, "Project"),
 )
 """gryt-core's own commands (name, function, help panel), listed first; their modules import nothing heavy
@@ -69,6 +68,7 @@ def _root(
 
 
 app.add_typer(plugins_cli.app, name="plugins", rich_help_panel="Plugins")
+app.add_typer(db.app, name="db", rich_help_panel="History")
 app.add_typer(runs.app, name="runs", rich_help_panel="History")
 app.add_typer(version.app, name="version", rich_help_panel="Project")
 

@@ -1,13 +1,25 @@
-"""`gryt db [--db PATH] [--table T]`: the run database as JSON (outputs are masked when stored)."""
+"""`gryt db [--db PATH] [--table T]`: the run database as JSON (outputs are masked when stored);
+`gryt db merge FILE...`: bring the runs of other databases (e.g. one per CI job) into this one;
+`gryt db sync`: send the rows runs kept while their history server was lost (`gryt.cli.db_sync`)."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from gryt.cli._common import history_database, open_data, open_project, print_json, reporting
+from gryt.cli._common import (
+    database_path,
+    history_database,
+    is_memory,
+    open_data,
+    open_project,
+    print_json,
+    reporting,
+)
+from gryt.cli.db_sync import sync
 
 
 def _decode_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -26,13 +38,25 @@ def _decode_row(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+app = typer.Typer(
+    name="db",
+    help="Print the database as JSON: every table (or --table) as a list of rows.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+
+
+@app.callback(invoke_without_command=True)
 def db(
+    ctx: typer.Context,
     path: Annotated[Path | None, typer.Option("--db", help="Database file (default: the project's).")] = None,
     table: Annotated[
         list[str] | None, typer.Option("--table", "-t", help="Only this table (repeatable).")
     ] = None,
 ) -> None:
     """Print the database as JSON: every table (or --table) as a list of rows."""
+    if ctx.invoked_subcommand is not None:
+        return
     with reporting():
         from gryt.config import did_you_mean
         from gryt.errors import ConfigError
@@ -63,3 +87,57 @@ def db(
         finally:
             data.close()
         print_json(dump)
+
+
+@app.command("merge")
+def merge(
+    files: Annotated[list[Path], typer.Argument(help="Databases to merge in (e.g. one per CI job).")],
+    path: Annotated[
+        Path | None, typer.Option("--db", help="Database merged into (default: the project's).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print what changed as JSON.")] = False,
+) -> None:
+    """Merge the runs of other databases (e.g. one per CI job) into this one, without duplicates."""
+    with reporting():
+        from gryt.errors import ConfigError
+        from gryt.history_merge import copy_logs, merge_runs, read_sqlite_runs, relocate_logs
+        from gryt.project import display_path
+
+        project = open_project(lenient=True)
+        target = database_path(project, path)
+        if is_memory(target):
+            raise ConfigError("--db: merging into :memory: keeps nothing; give a database file")
+        sources = list(dict.fromkeys(f.expanduser().resolve() for f in files))
+        for source in sources:
+            if source == target.resolve():
+                raise ConfigError(f"{display_path(source)}: is the database merged into; give the other ones")
+        read = [(source, read_sqlite_runs(source)) for source in sources]
+        copies = [copy for source, runs in read for copy in relocate_logs(runs, source, target)]
+        data = open_data(target)
+        try:
+            with data.transaction():
+                reports = [(source, merge_runs(data, runs)) for source, runs in read]
+        except sqlite3.Error as exc:
+            raise ConfigError(f"{display_path(target)}: merge failed, nothing changed: {exc}") from None
+        finally:
+            data.close()
+        try:
+            copy_logs(copies)
+        except OSError as exc:
+            raise ConfigError(
+                f"{display_path(target)}: runs merged, but a log file could not be copied: {exc}"
+            ) from None
+        if as_json:
+            print_json(
+                {"database": str(target), "merged": [{"file": str(s), **r.to_dict()} for s, r in reports]}
+            )
+            return
+        for source, report in reports:
+            steps = report.rows["step_runs"]
+            typer.echo(
+                f"{display_path(source)}: {len(report.added)} run(s) added, {len(report.updated)} updated,"
+                f" {len(report.unchanged)} unchanged ({steps} step execution(s) added)"
+            )
+
+
+app.command("sync")(sync)

@@ -153,11 +153,34 @@ class BuiltinCommand(TyperCommand):
         return self.real_command().make_context(info_name, args, parent=parent, **extra)
 
 
+class NamespaceGroup(TyperGroup):
+    """`gryt NAMESPACE SUB`: the plugin commands whose entry point is named `NAMESPACE.SUB` (e.g.
+    `ci.github` and `ci.gitlab` of two distributions make `gryt ci github` and `gryt ci gitlab`)."""
+
+    def __init__(self, name: str, entries: Mapping[str, CommandEntry]) -> None:
+        owners = ", ".join(f"{sub} ({e.distribution} {e.version})" for sub, e in sorted(entries.items()))
+        super().__init__(name=name, help=f"Plugin commands: {owners}.", rich_help_panel=PANEL)
+        self.entries = dict(entries)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return sorted(self.entries)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        entry = self.entries.get(cmd_name)
+        if entry is None:
+            return None
+        command = LazyCommand(entry)
+        command.name = cmd_name
+        return command
+
+
 class PluginCommandGroup(TyperGroup):
     """The root group: its own commands first, then `gryt.commands` entry points, mounted lazily.
 
-    A plugin command never shadows a built-in command of the same name. `own_commands()` (for a
-    subclass) lists commands that come before those Typer built, e.g. `BuiltinCommand` stand-ins.
+    A plugin command never shadows a built-in command of the same name. An entry point named
+    `NAMESPACE.SUB` becomes `gryt NAMESPACE SUB` (a `NamespaceGroup`), so several distributions can
+    share one namespace. `own_commands()` (for a subclass) lists commands that come before those Typer
+    built, e.g. `BuiltinCommand` stand-ins.
     """
 
     _plugin_entries: dict[str, CommandEntry] | None = None
@@ -177,11 +200,17 @@ class PluginCommandGroup(TyperGroup):
 
     def list_commands(self, ctx: Any) -> list[str]:
         names = super().list_commands(ctx)
-        return names + sorted(n for n in self.plugin_entries() if n not in self.commands)
+        plugin = {n.partition(".")[0] for n in self.plugin_entries()}
+        return names + sorted(n for n in plugin if n not in self.commands)
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         command = super().get_command(ctx, cmd_name)
         if command is not None:
             return command
-        entry = self.plugin_entries().get(cmd_name)
-        return LazyCommand(entry) if entry is not None else None
+        entries = self.plugin_entries()
+        entry = entries.get(cmd_name)
+        if entry is not None:
+            return LazyCommand(entry)
+        prefix = f"{cmd_name}."
+        namespace = {n.removeprefix(prefix): e for n, e in entries.items() if n.startswith(prefix)}
+        return NamespaceGroup(cmd_name, namespace) if namespace else None

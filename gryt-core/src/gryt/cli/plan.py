@@ -9,6 +9,9 @@ import typer
 
 from gryt.cli._common import complete_pipeline, print_json, reporting
 
+PLAN_VERSION = 1
+"""The `version` of `gryt plan --json`: raised only when a key changes meaning or goes away."""
+
 
 def plan(
     pipeline: Annotated[
@@ -43,7 +46,7 @@ def build_plan(spec: str | None, *, brief: bool = False) -> dict[str, Any]:
         if len(names) != 1:
             listed = ", ".join(names) or "none"
             raise ConfigError(f"PIPELINE: give the pipeline to plan; available: {listed}")
-        spec = names[0]
+        spec = str(project.pipelines_dir / names[0])
     path = resolve_pipeline_path(spec, project)
     with in_folder(project.root):
         loaded = load_pipeline(path)
@@ -52,7 +55,12 @@ def build_plan(spec: str | None, *, brief: bool = False) -> dict[str, Any]:
             pipe.root = project.root
         parallel = loaded.parallel if loaded.parallel is not None else bool(project.parallel)
         max_parallel = loaded.max_parallel or project.max_parallel
-        return resolve_plan(pipe, parallel=parallel, max_parallel=max_parallel, brief=brief)
+        document = resolve_plan(pipe, parallel=parallel, max_parallel=max_parallel, brief=brief)
+    try:
+        document["file"] = path.resolve().relative_to(project.root.resolve()).as_posix()
+    except ValueError:  # a pipeline outside the project: its absolute path
+        document["file"] = str(path.resolve())
+    return document
 
 
 def resolve_plan(
@@ -61,7 +69,7 @@ def resolve_plan(
     """`pipeline.describe()` with every `${{ }}` rendered as a run would, plus the config of the auth steps
     and destinations, masked with every secret known before a run. `brief` leaves out config values
     equal to their type's default."""
-    from gryt import variables
+    from gryt import requirements, variables
     from gryt.masking import Masker
 
     masker = Masker()
@@ -69,9 +77,15 @@ def resolve_plan(
     restore = variables.apply(pipeline, contexts, masker)
     try:
         pipeline.declare_secrets(masker)
-        document: dict[str, Any] = pipeline.describe(parallel)
+        document: dict[str, Any] = {"version": PLAN_VERSION, **pipeline.describe(parallel)}
         document["max_parallel"] = max_parallel if max_parallel is not None else pipeline.max_parallel
         document.pop("selected", None)
+        document["groups"] = {name: list(ids) for name, ids in sorted(pipeline.groups.items())}
+        document["plugins"] = requirements.plugins_used(pipeline)
+        document["distributions"] = sorted(
+            {p["distribution"] for p in document["plugins"] if p["distribution"]} | {"gryt-core"}
+        )
+        document["environment"] = requirements.environment(pipeline)
         for key, items in (("auth", pipeline.auth_steps), ("destinations", pipeline.destinations)):
             for described, item in zip(document[key], items, strict=True):
                 described["config"] = dict(getattr(item, "config", {}) or {})
@@ -120,6 +134,8 @@ def plan_lines(document: dict[str, Any]) -> list[str]:
         lines.append(f"artifacts {_show(document['artifacts'])}")
     if document.get("secrets"):
         lines.append(f"secrets {', '.join(document['secrets'])}")
+    if document.get("distributions"):
+        lines.append(f"needs {', '.join(document['distributions'])}")
     return lines
 
 

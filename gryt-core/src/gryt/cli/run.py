@@ -84,6 +84,8 @@ class RunOptions:
     junit: Path | None = None
     tail: int | None = None
     debug: bool = False
+    run_id: str | None = None
+    deliver_only: bool = False
 
 
 def run(
@@ -136,6 +138,22 @@ def run(
         ),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    run_id: Annotated[
+        str | None,
+        typer.Option(
+            "--run-id",
+            envvar="GRYT_RUN_ID",
+            help="Record under this run id (shared by the CI jobs of one run; default: a new one).",
+            show_default=False,
+        ),
+    ] = None,
+    deliver_only: Annotated[
+        bool,
+        typer.Option(
+            "--deliver-only",
+            help="Only deliver run --run-id, merged from the jobs' databases, if it succeeded.",
+        ),
+    ] = False,
 ) -> None:
     """Run a pipeline; exit 0 on success, 1 when it failed, 130 when interrupted."""
     options = RunOptions(
@@ -151,6 +169,8 @@ def run(
         junit=junit,
         tail=tail,
         debug=debug,
+        run_id=run_id,
+        deliver_only=deliver_only,
     )
     from gryt.reaper import become_subreaper
 
@@ -173,6 +193,10 @@ def _run(opts: RunOptions) -> int:
         raise ConfigError(f"--max-parallel: must be at least 1, got {opts.max_parallel}")
     if opts.tail is not None and opts.tail < 0:
         raise ConfigError(f"--tail: must be at least 0, got {opts.tail}")
+    if opts.deliver_only and (opts.run_id is None or opts.runners or opts.in_memory or opts.deliver is False):
+        raise ConfigError(
+            "--deliver-only: give --run-id; --runner, --in-memory and --no-deliver do not apply"
+        )
     project = open_project()
     path = resolve_pipeline_path(opts.spec, project)
     if path.suffix != ".toml":  # a Python pipeline runs its own code as it loads: collect from there on
@@ -187,6 +211,11 @@ def _run(opts: RunOptions) -> int:
         _check_log_folder(data.path.parent / "logs", data)
     history = None
     try:
+        if opts.run_id is not None:
+            from gryt.fanout import check_run_id
+
+            check_run_id(opts.run_id, None if opts.in_memory else data, exists=opts.deliver_only)
+
         if opts.db is None and not opts.in_memory:
             from gryt.histories.select import open_remote
 
@@ -208,7 +237,14 @@ def _run(opts: RunOptions) -> int:
                 parallel = loaded.parallel if loaded.parallel is not None else bool(project.parallel)
             if getattr(pipe, "root", None) is None:
                 pipe.root = project.root
-            result, elapsed, signal_code, logs = _execute(pipe, parallel, opts)
+            if opts.deliver_only:
+                from gryt.fanout import delivery_part
+
+                assert opts.run_id is not None
+                with delivery_part(pipe, data, opts.run_id):
+                    result, elapsed, signal_code, logs = _execute(pipe, parallel, opts)
+            else:
+                result, elapsed, signal_code, logs = _execute(pipe, parallel, opts)
     finally:
         if history is not None:
             history.close()
@@ -304,9 +340,12 @@ def _execute(
     """Execute with the right progress view; returns the result, the elapsed time, the exit code a signal
     that stopped the run calls for (130 or 143; else None) and the log files the view saw written."""
     from gryt.cli.progress import LiveProgress, PlainProgress
+    from gryt.context import RunContext
 
     started = time.monotonic()
     show = opts.show
+    context = RunContext(run_id=opts.run_id) if opts.run_id is not None else None
+    deliver = True if opts.deliver_only else opts.deliver
     live = not (opts.as_json or show or debug_enabled(opts.debug)) and _is_terminal()
     view: Any = None
     if not opts.as_json:
@@ -320,9 +359,9 @@ def _execute(
         try:
             if isinstance(view, LiveProgress):
                 with view:
-                    result = pipeline.execute(parallel=parallel, show=show, deliver=opts.deliver)
+                    result = pipeline.execute(parallel=parallel, show=show, deliver=deliver, context=context)
             else:
-                result = pipeline.execute(parallel=parallel, show=show, deliver=opts.deliver)
+                result = pipeline.execute(parallel=parallel, show=show, deliver=deliver, context=context)
         except KeyboardInterrupt:
             from gryt.errors import Interrupted
 

@@ -127,6 +127,9 @@ def show(
     ],
     db: Annotated[Path | None, typer.Option("--db", help="Database file (default: the project's).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
+    junit: Annotated[
+        Path | None, typer.Option("--junit", help="Also write the run as JUnit XML to this file.")
+    ] = None,
 ) -> None:
     """Show one run: every runner, step, auth result and destination."""
     with reporting():
@@ -142,6 +145,16 @@ def show(
             history.close()
         if run is None:  # deleted between the two queries
             raise ConfigError(f"no run {run_id!r}; see `gryt runs list`")
+        if junit is not None:
+            from gryt.junit import stored_result, write_junit
+
+            target = junit.expanduser().resolve()
+            try:
+                write_junit(stored_result(run), target, str(run.get("name") or "gryt"))
+            except OSError as exc:
+                raise ConfigError(
+                    f"--junit {target}: cannot write JUnit XML: {exc.strerror or exc}"
+                ) from None
         if as_json:
             print_json(run)
             return
