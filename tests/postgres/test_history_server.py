@@ -216,3 +216,28 @@ def test_an_unknown_history_url_is_one_line(machine: MakeMachine, url: str, expe
     done = ci.gryt("run", "ci")
     assert done.code == 2 and expected in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_db_merge_brings_sqlite_runs_into_the_server_once(
+    machine: MakeMachine, postgres_server: PostgresServer, database: str
+) -> None:
+    offline = machine("offline", url=None)
+    for _ in range(2):
+        assert offline.gryt("run", "ci").code == 0
+    local_runs = offline.gryt("runs", "list", "--json").json()
+    team = machine("team")
+    merged = team.gryt("db", "merge", str(offline.root / ".gryt" / "gryt.db"), "--json")
+    assert merged.code == 0, merged.stderr
+    report = merged.json()
+    assert report["database"] == database and sorted(report["merged"][0]["added"]) == sorted(
+        r["run_id"] for r in local_runs
+    )
+    again = team.gryt("db", "merge", str(offline.root / ".gryt" / "gryt.db"), "--json").json()
+    assert again["merged"][0]["added"] == [] and sum(again["merged"][0]["rows"].values()) == 0
+    assert count(postgres_server, database, "SELECT count(*) FROM step_runs") == 2 * 3
+    run_id = local_runs[0]["run_id"]
+    on_server = team.gryt("runs", "show", run_id, "--json").json()
+    on_file = offline.gryt("runs", "show", run_id, "--json").json()
+    assert [s["step_id"] for s in on_server["steps"]] == [s["step_id"] for s in on_file["steps"]]
+    assert on_server["status"] == on_file["status"] == "success"
+    assert on_server["runners"] == on_file["runners"]

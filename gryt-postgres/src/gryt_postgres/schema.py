@@ -84,6 +84,15 @@ MIGRATIONS: list[list[str]] = [
             duration DOUBLE PRECISION,
             log_path TEXT
         )""",
+        """CREATE TABLE versions (
+            id BIGSERIAL PRIMARY KEY,
+            version TEXT NOT NULL,
+            tag TEXT,
+            commit_sha TEXT,
+            message TEXT,
+            timestamp TEXT,
+            pipeline_id TEXT
+        )""",
         """CREATE TABLE history_batches (
             batch_id TEXT PRIMARY KEY,
             written_at TIMESTAMPTZ NOT NULL DEFAULT now()

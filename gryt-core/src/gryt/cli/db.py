@@ -18,6 +18,7 @@ from gryt.cli._common import (
     open_project,
     print_json,
     reporting,
+    warning_line,
 )
 from gryt.cli.db_sync import sync
 
@@ -100,6 +101,7 @@ def merge(
     """Merge the runs of other databases (e.g. one per CI job) into this one, without duplicates."""
     with reporting():
         from gryt.errors import ConfigError
+        from gryt.histories.select import open_remote
         from gryt.history_merge import copy_logs, merge_runs, read_sqlite_runs, relocate_logs
         from gryt.project import display_path
 
@@ -113,14 +115,30 @@ def merge(
                 raise ConfigError(f"{display_path(source)}: is the database merged into; give the other ones")
         read = [(source, read_sqlite_runs(source)) for source in sources]
         copies = [copy for source, runs in read for copy in relocate_logs(runs, source, target)]
-        data = open_data(target)
+        remote = (
+            None
+            if path is not None
+            else open_remote(project, read_only=False, warn=warning_line, fallback=False)
+        )
+        data = open_data(target) if remote is None else remote.as_data()
+        where = display_path(target) if remote is None else remote.label
+        if data is None:
+            raise ConfigError(f"{where}: this history backend cannot merge runs")
         try:
             with data.transaction():
                 reports = [(source, merge_runs(data, runs)) for source, runs in read]
         except sqlite3.Error as exc:
-            raise ConfigError(f"{display_path(target)}: merge failed, nothing changed: {exc}") from None
+            raise ConfigError(f"{where}: merge failed, nothing changed: {exc}") from None
+        except Exception as exc:
+            if remote is None:
+                raise
+            raise ConfigError(
+                f"{where}: merge failed, nothing changed: {' '.join(str(exc).split())}"
+            ) from None
         finally:
             data.close()
+            if remote is not None:
+                remote.close()
         try:
             copy_logs(copies)
         except OSError as exc:
@@ -129,7 +147,10 @@ def merge(
             ) from None
         if as_json:
             print_json(
-                {"database": str(target), "merged": [{"file": str(s), **r.to_dict()} for s, r in reports]}
+                {
+                    "database": str(target) if remote is None else where,
+                    "merged": [{"file": str(s), **r.to_dict()} for s, r in reports],
+                }
             )
             return
         for source, report in reports:

@@ -12,9 +12,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from gryt.errors import ConfigError
+
+if TYPE_CHECKING:
+    from gryt.data import Data
 
 
 class Unreachable(ConfigError):
@@ -91,6 +94,11 @@ class History(ABC):
     def find_runs(self, given: str, limit: int) -> list[str]:
         """Run ids equal to `given` (only that one when there is one), else starting or ending with it,
         newest first, at most `limit`."""
+
+    def as_data(self) -> Data | None:
+        """The store through the `Data` API (SQL in SQLite's dialect), for `gryt db merge`; None when the
+        backend offers none."""
+        return None
 
     @abstractmethod
     def schema_version(self) -> int:

@@ -65,6 +65,9 @@ class SqliteHistory(SqlHistory):
         else:
             data.insert(write.table, row)
 
+    def as_data(self) -> Data:
+        return self.data
+
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         return self.data.query(sql, params)
 
