@@ -25,7 +25,7 @@ secrets = ["DEPLOY_TOKEN"]
 id = "build"
 steps = [
   { id = "compile", cmd = ["sh", "-c", "echo compiling with $DEPLOY_TOKEN"] },
-  { id = "test", cmd = ["sh", "-c", "echo tested"] },
+  { id = "test", cmd = ["sh", "-c", "echo tested with $PGPASSWORD"] },
 ]
 
 [[runners]]

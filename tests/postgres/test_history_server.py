@@ -54,7 +54,7 @@ def test_two_ci_machines_record_into_one_history_and_a_third_lists_both(
     assert runs[0]["run_id"] in text.stdout and runs[1]["run_id"] in text.stdout
     # neither the pipeline's secret nor the server's password reaches the tables or any output
     rows = dump(postgres_server, database)
-    assert "compiling with ***" in rows
+    assert "compiling with ***" in rows and "tested with ***" in rows
     for secret in (TOKEN, postgres_server.password):
         assert secret not in rows
         assert all(secret not in out for out in [*outputs, listed.stdout, shown.stdout, text.stdout])

@@ -46,6 +46,7 @@ class PostgresHistory(SqlHistory):
     name = "postgresql"
     runner_order = "seq"
     hidden = frozenset({"seq"})
+    secret_variables = ("PGPASSWORD",)
 
     def __init__(self, conn: psycopg.Connection[Any], label: str) -> None:
         self.conn = conn

@@ -227,6 +227,7 @@ def _run(opts: RunOptions) -> int:
                 pipe.data = data
             if history is not None:
                 pipe.history = history
+                pipe.secrets.extend(n for n in history.secret_variables if n not in pipe.secrets)
             if opts.runners:
                 pipe = _select(pipe, opts.runners)
             limit = opts.max_parallel or loaded.max_parallel or project.max_parallel

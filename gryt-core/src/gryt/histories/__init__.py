@@ -54,13 +54,17 @@ class History(ABC):
 
     label: str = ""
     """Where the history is, for messages: a file path, or a URL without its password."""
+    secret_variables: tuple[str, ...] = ()
+    """Environment variables holding the backend's credentials (`PGPASSWORD`): a run masks their values,
+    so a step that prints its environment cannot put them in the history."""
     spool: Path | None = None
     """Folder where a run keeps the rows it could not send (`is_lost`), for `gryt db sync`; None: none."""
 
     @classmethod
     @abstractmethod
     def connect(cls, url: str, *, read_only: bool = False, password: str | None = None) -> History:
-        """Open the history at `url` and bring its schema to this version (a reader changes nothing).
+        """Open the history at `url` and bring its schema to this version (a reader of a current schema
+        writes nothing).
 
         Raises ConfigError (one line) when it cannot: `Unreachable`, refused, a newer schema, no right
         to write (unless `read_only`). `password` comes from a secret environment variable, never a file.

@@ -96,4 +96,6 @@ def open_remote(
 
     folder = local.parent if local is not None and str(local) != MEMORY_DB else project.root / GRYT_DIR
     history.spool = folder / SPOOL_DIR
+    if project.history_password_env:
+        history.secret_variables = (*history.secret_variables, project.history_password_env)
     return history
