@@ -19,7 +19,7 @@ secrets = ["API_TOKEN"]
 
 [[runners]]
 id = "lint"
-steps = [{ id = "check", cmd = ["sh", "-c", "mkdir -p dist && echo lint > dist/lint.txt"] }]
+steps = [{ id = "check", cmd = ["sh", "-c", "mkdir -p dist && echo lint > dist/lint.txt && echo token $API_TOKEN"] }]
 
 [[runners]]
 id = "test"
@@ -199,7 +199,8 @@ def test_merge_is_one_transaction(cli: Any, project: Path) -> None:
     assert done.code == 2
     assert done.error_lines == ["gryt: error: target.db: merge failed, nothing changed: refused by a trigger"]
     assert dump(target) == before
-    assert not (target.parent / "logs" / "t1").exists()
+    logs = target.parent / "logs" / "t1"
+    assert [p.name for p in logs.iterdir()] == ["lint.check.log"]  # copied by the first merge only
 
 
 def test_merge_reads_an_older_schema_without_changing_the_file(cli: Any, project: Path) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from _leaks import find_bytes
 from cli.conftest import base_env
 
 from .conftest import run_gryt
@@ -21,6 +22,8 @@ from .conftest import run_gryt
 TIMES = re.compile(r' time="[^"]*"')
 SPECIAL = ("variables", "default")
 PIPELINE_ID = "4711"
+SECRET = "tok-gitlab-5ecret-value"
+"""A masked CI/CD variable (the pipeline's `secrets`); a step prints it."""
 
 
 def checkout(project: Path, folder: Path) -> None:
@@ -28,9 +31,10 @@ def checkout(project: Path, folder: Path) -> None:
     shutil.copytree(project, folder, ignore=shutil.ignore_patterns("gryt.db*", "logs"))
 
 
-def run_job(name: str, spec: dict[str, Any], folder: Path, variables: dict[str, str]) -> str:
-    """Run the job's script lines in one shell, stopping at the first failing line (as GitLab does)."""
-    env = {**base_env(folder), "GITLAB_CI": "true", "CI_PIPELINE_ID": PIPELINE_ID}
+def run_job(name: str, spec: dict[str, Any], folder: Path, variables: dict[str, str]) -> tuple[int, str]:
+    """Run the job's script lines in one shell, stopping at the first failing line (as GitLab does):
+    (exit code, job log)."""
+    env = {**base_env(folder), "GITLAB_CI": "true", "CI_PIPELINE_ID": PIPELINE_ID, "API_TOKEN": SECRET}
     env.update(
         {k: os.path.expandvars(v.replace("$CI_PIPELINE_ID", PIPELINE_ID)) for k, v in variables.items()}
     )
@@ -42,9 +46,7 @@ def run_job(name: str, spec: dict[str, Any], folder: Path, variables: dict[str, 
         timeout=120,
         check=False,
     )
-    stdout = done.stdout.decode()  # as bytes: text mode would turn the sections' `\r` into newlines
-    assert done.returncode == 0, f"{name}: {stdout}{done.stderr.decode()}"
-    return stdout
+    return done.returncode, done.stdout.decode() + done.stderr.decode()  # bytes: `\r` stays as it is
 
 
 def collect(spec: dict[str, Any], folder: Path, store: Path) -> None:
@@ -73,33 +75,48 @@ def history(project: Path, run_id: str, db: Path) -> dict[str, Any]:
     }
 
 
-def test_gitlab_jobs_on_separate_machines_merge_into_the_single_machine_history(
-    ci_project: Path, tmp_path: Path
-) -> None:
-    assert run_gryt("ci", "gitlab", "ci", cwd=ci_project).code == 0
-    document = yaml.safe_load((ci_project / ".gitlab-ci.yml").read_text(encoding="utf-8"))
-    variables = document["variables"]
+def run_pipeline(project: Path, tmp_path: Path) -> tuple[dict[str, int], dict[str, str], dict[str, Path]]:
+    """Run the project's `.gitlab-ci.yml` as GitLab would: a job once every job it needs ended, skipped
+    when one of them failed or was skipped unless it runs `when: always`. (exit codes, logs, artifacts)."""
+    assert run_gryt("ci", "gitlab", "ci", cwd=project).code == 0
+    document = yaml.safe_load((project / ".gitlab-ci.yml").read_text(encoding="utf-8"))
     jobs = {name: spec for name, spec in document.items() if name not in SPECIAL}
-    stores: dict[str, Path] = {}
+    codes: dict[str, int] = {}
     logs: dict[str, str] = {}
+    stores: dict[str, Path] = {}
     pending = list(jobs)
-    while pending:  # in an order GitLab could use: each job once every job it needs is done
-        name = next(n for n in pending if all(need in stores for need in jobs[n].get("needs", [])))
+    while pending:
+        name = next(n for n in pending if all(need in codes for need in jobs[n].get("needs", [])))
         pending.remove(name)
+        needs = jobs[name].get("needs", [])
+        if jobs[name].get("when") != "always" and any(codes[need] != 0 for need in needs):
+            codes[name] = -1  # skipped
+            continue
         folder = tmp_path / "machines" / name
-        checkout(ci_project, folder)
-        for need in jobs[name].get("needs", []):
-            shutil.copytree(stores[need], folder, dirs_exist_ok=True)
-        logs[name] = run_job(name, jobs[name], folder, variables)
+        checkout(project, folder)
+        for need in needs:
+            if need in stores:
+                shutil.copytree(stores[need], folder, dirs_exist_ok=True)
+        codes[name], logs[name] = run_job(name, jobs[name], folder, document["variables"])
         stores[name] = tmp_path / "artifacts" / name
         stores[name].mkdir(parents=True)
         collect(jobs[name], folder, stores[name])
+    return codes, logs, stores
+
+
+def test_gitlab_jobs_on_separate_machines_merge_into_the_single_machine_history(
+    ci_project: Path, tmp_path: Path
+) -> None:
+    codes, logs, stores = run_pipeline(ci_project, tmp_path)
+    assert codes == dict.fromkeys(codes, 0), logs
 
     final = tmp_path / "machines" / "gryt-deliver"
     assert (final / "published" / "app.txt").read_text() == "built\n"
     single = tmp_path / "single"
     checkout(ci_project, single)
-    alone = run_gryt("run", "ci", "--junit", "single.xml", "--run-id", "single", cwd=single)
+    alone = run_gryt(
+        "run", "ci", "--junit", "single.xml", "--run-id", "single", cwd=single, env={"API_TOKEN": SECRET}
+    )
     assert alone.code == 0, alone.stdout
 
     run_id = f"gitlab-{PIPELINE_ID}"
@@ -116,3 +133,33 @@ def test_gitlab_jobs_on_separate_machines_merge_into_the_single_machine_history(
     )
     assert lint_log.count("section_start:") == lint_log.count("section_end:") == 2  # the step and the summary
     assert "lint/check   success" in lint_log
+    assert "token ***" in lint_log
+    assert SECRET not in "".join(logs.values())
+    assert find_bytes(tmp_path, [SECRET.encode()]) == []  # databases, logs, JUnit, artifacts
+
+
+def test_a_failing_runner_job_fails_the_final_job_which_still_reports(
+    ci_project: Path, tmp_path: Path
+) -> None:
+    pipeline_file = ci_project / ".gryt" / "pipelines" / "ci.toml"
+    pipeline_file.write_text(pipeline_file.read_text().replace("echo test ${{ matrix.py }}", "exit 3"))
+    codes, logs, stores = run_pipeline(ci_project, tmp_path)
+    assert codes == {
+        "gryt-lint": 0,
+        "gryt-test-py-a": 1,
+        "gryt-test-py-b": 1,
+        "gryt-build": -1,
+        "gryt-deliver": 1,
+    }
+    assert "run gitlab-4711 ended error: step test (py=a)/unit failed" in logs["gryt-deliver"]
+    final = tmp_path / "machines" / "gryt-deliver"
+    assert not (final / "published").exists()
+    junit = (stores["gryt-deliver"] / ".gryt-ci" / "junit.xml").read_text(encoding="utf-8")
+    assert 'failures="2"' in junit.splitlines()[1]
+    merged = history(final, "gitlab-4711", final / ".gryt-ci" / "gryt.db")
+    assert merged["status"] == "error"
+    assert [r[:2] for r in merged["runners"]] == [
+        ("lint", "success"),
+        ("test (py=a)", "error"),
+        ("test (py=b)", "error"),
+    ]

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -100,6 +99,8 @@ def merge(
 ) -> None:
     """Merge the runs of other databases (e.g. one per CI job) into this one, without duplicates."""
     with reporting():
+        import sqlite3
+
         from gryt.errors import ConfigError
         from gryt.histories.select import open_remote
         from gryt.history_merge import copy_logs, merge_runs, read_sqlite_runs, relocate_logs
