@@ -240,7 +240,17 @@ class Recorder:
             "pid": os.getpid(),
             "host": socket.gethostname(),
         }
-        self.history.write([Write("insert", "pipelines", row)])
+        try:
+            self.history.write([Write("insert", "pipelines", row)])
+        except Exception as exc:
+            if not self.history.is_lost(exc):
+                raise
+            from gryt.errors import ConfigError
+
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise ConfigError(
+                f"history {self.history.label}: lost before the run started: {reason}"
+            ) from None
 
     def run_finished(
         self,
