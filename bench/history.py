@@ -1,5 +1,7 @@
-"""Run history: `gryt runs list` against a database with 10,000 recorded runs versus one with 10.
-Target: ratio <= 1.5."""
+"""Run history: `gryt runs list` against a database with 10,000 recorded runs versus one with 10
+(target: ratio <= 1.5); then the PostgreSQL history (gryt-postgres, a server on 127.0.0.1 with its default
+settings): a run of 300 `true` steps recorded there versus into SQLite (target <= 1.2), and `runs list`
+over 100,000 runs versus 10 (<= 1.5)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ from typing import Any
 
 from _harness import VENV_BIN, finish, header, interleave, parse_args, ratio_line
 
-from gryt import Pipeline, Runner, SqliteData, Step
+from gryt import CommandStep, Pipeline, Runner, SqliteData, Step
+from gryt.histories import History
 
 
 class Noop(Step):
@@ -57,7 +60,86 @@ def main() -> None:
     print(ratio_line("10 runs (baseline)", base, base, None)[0])
     row, ok = ratio_line(f"{many} runs", samples["large"], base, 1.5)
     print(row)
+    ok = postgres(args.smoke, repeat, gryt) and ok
     finish(ok, args.smoke)
+
+
+def steps_run(data: SqliteData, history: History | None, steps: int) -> None:
+    """One run of `steps` steps running `true` (as in bench/step_overhead.py), recorded into `history`
+    (or `data`'s SQLite history) with their log files."""
+    commands = [CommandStep(f"s{i}", {"cmd": ["true"]}) for i in range(steps)]
+    pipeline = Pipeline([Runner(commands, id="ci")], data=data, name="steps")
+    pipeline.history = history
+    assert pipeline.execute()["status"] == "success"
+
+
+def fill_postgres(url: str, runs: int) -> None:
+    """`runs` finished runs in the `pipelines` table, written in one statement."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO pipelines (pipeline_id, name, start_timestamp, end_timestamp, status, config_json,"
+            " pid, host, duration)"
+            " SELECT to_char(i, 'FM00000000') || '-bench', 'p' || (i %% 3),"
+            " to_char(timestamp '2026-01-01' + i * interval '1 second', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+            " NULL, 'success', '{}', 1, 'bench', 0.5 FROM generate_series(1, %s) AS i",
+            (runs,),
+        )
+
+
+def postgres(smoke: bool, repeat: int, gryt: str) -> bool:
+    """The PostgreSQL variant: recording cost per step, and `runs list` at scale; whether targets hold."""
+    from _postgres import create_database, server
+
+    from gryt_postgres.history import PostgresHistory
+
+    steps = 30 if smoke else 300
+    many = 1_000 if smoke else 100_000
+    with server() as url, tempfile.TemporaryDirectory() as tmp:
+        record_url = create_database(url, "record")
+        local = SqliteData(str(Path(tmp) / "local" / "gryt.db"))
+        beside = SqliteData(str(Path(tmp) / "beside" / "gryt.db"))  # the local store its log files go beside
+        remote = PostgresHistory.connect(record_url)
+        samples = interleave(
+            {
+                "sqlite": lambda: steps_run(local, None, steps),
+                "postgres": lambda: steps_run(beside, remote, steps),
+            },
+            repeat,
+        )
+        remote.close()
+        local.close()
+        beside.close()
+        header(f"history: a {steps}-step run recorded into PostgreSQL versus SQLite")
+        base = samples["sqlite"]
+        print(ratio_line("SQLite (baseline)", base, base, None)[0])
+        row, ok = ratio_line("PostgreSQL on 127.0.0.1", samples["postgres"], base, 1.2)
+        print(row)
+
+        urls = {}
+        for name, runs in (("small", 10), ("large", many)):
+            urls[name] = create_database(url, name)
+            PostgresHistory.connect(urls[name]).close()
+            fill_postgres(urls[name], runs)
+
+        def runs_list(target: str) -> Any:
+            env = {**os.environ, "GRYT_HISTORY_URL": target}
+
+            def run() -> None:
+                subprocess.run(
+                    [gryt, "runs", "list"], check=True, stdout=subprocess.DEVNULL, cwd=tmp, env=env
+                )
+
+            return run
+
+        listed = interleave({"small": runs_list(urls["small"]), "large": runs_list(urls["large"])}, repeat)
+    header(f"history: `gryt runs list` on PostgreSQL with {many} runs versus 10")
+    base = listed["small"]
+    print(ratio_line("10 runs (baseline)", base, base, None)[0])
+    row2, ok2 = ratio_line(f"{many} runs", listed["large"], base, 1.5)
+    print(row2)
+    return ok and ok2
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ SOURCES = [
     "gryt-npm/src",
     "gryt-gitlab/src",
     "gryt-github/src",
+    "gryt-postgres/src",
 ]
 
 

@@ -63,6 +63,8 @@ DOC_FILES = (
     "gryt-pypi/README.md",
     "gryt-oci/README.md",
     "gryt-npm/README.md",
+    "docs/postgres.md",
+    "gryt-postgres/README.md",
 )
 PIPELINE_KEYS = {"pipeline", "runtime", "validators", "auth", "runners", "destinations", "hooks", "artifacts"}
 STUBS = ("pytest", "ruff", "python")

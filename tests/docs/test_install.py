@@ -24,6 +24,7 @@ PACKAGES = (
     "gryt-npm",
     "gryt-gitlab",
     "gryt-github",
+    "gryt-postgres",
 )
 INSTALL_DOCS = (
     "README.md",

@@ -32,6 +32,7 @@ PROJECTS = {
     "gryt-npm": ("gryt-npm", "gryt_npm"),
     "gryt-gitlab": ("gryt-gitlab", "gryt_gitlab"),
     "gryt-github": ("gryt-github", "gryt_github"),
+    "gryt-postgres": ("gryt-postgres", "gryt_postgres"),
     "gryt-webhook": ("examples/plugins/gryt-webhook", "gryt_webhook"),
 }
 """Distribution -> (project folder, import package)."""
@@ -45,6 +46,7 @@ INSTALLED = (
     "gryt-npm",
     "gryt-gitlab",
     "gryt-github",
+    "gryt-postgres",
 )
 """The distributions `make` installs (editable) into the test venv; the webhook example is not installed."""
 

@@ -15,6 +15,7 @@ FIRST_PARTY_DISTRIBUTIONS = {
     "gryt-npm",
     "gryt-gitlab",
     "gryt-github",
+    "gryt-postgres",
 }
 
 

@@ -34,3 +34,10 @@ def gryt_register_hooks(register: Register) -> None:
 
     register(PrintHook)
     register(HttpHook)
+
+
+@hookimpl
+def gryt_register_histories(register: Register) -> None:
+    from gryt.histories.sqlite import SqliteHistory
+
+    register(SqliteHistory)

@@ -1,6 +1,6 @@
 """The run store: a thread-safe SQLite database holding every pipeline, runner, step and auth result.
 
-`SqliteData` opens (or creates) the database, brings it to the run-history schema (`gryt.history`
+`SqliteData` opens (or creates) the database, brings it to the run-history schema (`gryt.schema`
 owns that schema and its migrations), and offers a small API (`insert`, `upsert`, `update`, `query`,
 `create_table`, `transaction`). Table and column names are checked against an identifier pattern;
 values are always bound as parameters. The schema is documented in `docs/data.md`.
@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import Any
 
 from gryt.errors import ConfigError
-from gryt.history import to_json
+from gryt.json_text import to_json
 from gryt.schema import SCHEMA_VERSION, NewerSchema, ensure_schema, missing_tables, stored_version
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")

@@ -1,35 +1,29 @@
-"""Run history: the one module that knows how runs, runners, steps and auth attempts are stored.
+"""Run history: the `Recorder` that writes a run's rows as it goes, and the readers `list_runs` / `get_run`.
 
-The tables and their forward migrations are `gryt.schema`'s (`SqliteData` applies them whenever it opens a
-database); this module writes the rows and reads them back. The pipeline records through a `Recorder` as the run
-goes (so a crash leaves a readable run marked `running`); the CLI reads back with `list_runs()` and
-`get_run()`. Values handed in are already masked.
+Where the rows go is a history backend (`gryt.histories`; the project's SQLite database by default). The
+pipeline records through a `Recorder` as the run goes (so a crash leaves a readable run marked `running`);
+the CLI reads back through the backend. Values handed in are already masked.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import queue
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
+from gryt.histories import History, Write
+from gryt.json_text import to_json
 from gryt.status import ERROR, RUNNING, RunStatus, StepStatus
 
 if TYPE_CHECKING:
     from gryt.data import Data
-
-_JSON = json.JSONEncoder(default=str, ensure_ascii=False)
-
-
-def to_json(value: Any) -> str:
-    """JSON as gryt stores it: UTF-8 text kept as is, anything unknown written as its `str()`."""
-    return _JSON.encode(value)
-
+    from gryt.histories.spool import Spool
 
 _second: tuple[int, str] = (-1, "")
 """The last whole second formatted by `now_iso` (formatting is most of its cost)."""
@@ -47,60 +41,17 @@ def now_iso() -> str:
     return f"{text}.{int((now - whole) * 1000):03d}Z"
 
 
-def _decode(text: Any) -> Any:
-    if not isinstance(text, str):
-        return text
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError):  # not JSON, or nested too deeply to decode: shown as stored
-        return text
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
-
-
-def _run_view(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A `pipelines` row for callers: `run_id` alias, decoded config, and whether it was abandoned."""
-    view = dict(row)
-    view["run_id"] = view["pipeline_id"]
-    view["config"] = _decode(view.pop("config_json", None))
-    for key in ("issues", "destinations", "warnings"):
-        view[key] = _decode(view.pop(f"{key}_json", None))
-    abandoned = False
-    if view.get("status") == RUNNING and view.get("pid") and view.get("host") == socket.gethostname():
-        abandoned = not _pid_alive(int(view["pid"]))
-    view["abandoned"] = abandoned
-    return view
-
-
 BATCH_DELAY = 0.05
 """Seconds the background writer gathers rows before writing them in one transaction."""
 
-_Row = tuple[Callable[..., Any], tuple[Any, ...]]
 
+def as_history(store: Data | History | None) -> History | None:
+    """`store` as a history backend: a `Data` store (a pipeline's `data`) is read and written as SQLite."""
+    if store is None or isinstance(store, History):
+        return store
+    from gryt.histories.sqlite import SqliteHistory
 
-def _insert_table(data: Data, item: _Row) -> str | None:
-    fn, args = item
-    return str(args[0]) if fn == data.insert else None
-
-
-def _write_grouped(data: Data, batch: list[_Row]) -> None:
-    """Run `batch` in order; consecutive inserts into one table go to the store in one call."""
-    for table, group in groupby(batch, key=lambda item: _insert_table(data, item)):
-        if table is not None:
-            data.insert_many(table, [args[1] for _, args in group])
-        else:
-            for fn, args in group:
-                fn(*args)
+    return SqliteHistory(store)
 
 
 class _Writer:
@@ -116,12 +67,12 @@ class _Writer:
         os.register_at_fork(after_in_child=self._reset)
 
     def _reset(self) -> None:
-        self.queue: queue.SimpleQueue[tuple[Recorder, _Row | threading.Event]] = queue.SimpleQueue()
+        self.queue: queue.SimpleQueue[tuple[Recorder, Write | threading.Event]] = queue.SimpleQueue()
         self.flushing = threading.Event()
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
 
-    def put(self, recorder: Recorder, item: _Row | threading.Event) -> None:
+    def put(self, recorder: Recorder, item: Write | threading.Event) -> None:
         if self.thread is None:
             with self.lock:
                 if self.thread is None:
@@ -150,7 +101,7 @@ class _Writer:
                     break
             try:
                 for recorder, group in groupby(batch, key=lambda entry: entry[0]):
-                    rows: list[_Row] = []
+                    rows: list[Write] = []
                     for _, item in group:
                         if isinstance(item, threading.Event):
                             recorder._write_batch(rows)
@@ -182,7 +133,8 @@ def _background_writer() -> _Writer:
 
 
 class Recorder:
-    """Writes one run's progress to a Data store; every method is a no-op without a store.
+    """Writes one run's progress to a history backend (or a `Data` store, as SQLite); every method is a
+    no-op without one.
 
     With `background=True`, step, runner and auth rows are written by a background thread (one per
     process, shared by all recorders) in call order while the next command already runs (timestamps
@@ -190,46 +142,82 @@ class Recorder:
     transaction: one commit and one thread wake-up per batch instead of per step, so a crashed run
     loses at most that much of its record. `run_started` writes at once (and raises when it cannot: the
     run has not started); `run_finished` and `close()` wait until every queued row is written. Later
-    write errors become `errors` (one line per distinct problem) instead of raising.
+    write errors become `errors` (one line per distinct problem) instead of raising. When the backend
+    is lost (`History.is_lost`) and has a spool folder, this and every later row of the run go to a spool
+    file instead, sent by `gryt db sync`; `warnings` says so, and the run is not failed for it.
     """
 
-    def __init__(self, data: Data | None, *, background: bool = False) -> None:
-        self.data = data
+    def __init__(self, data: Data | History | None, *, background: bool = False) -> None:
+        self.history = as_history(data)
         self.errors: list[str] = []
-        self._background = background and data is not None
+        self.warnings: list[str] = []
+        self._background = background and self.history is not None
         self._queued = False
+        self._spool: Spool | None = None
 
-    def _write(self, fn: Callable[..., Any], *args: Any) -> None:
+    def _write(self, write: Write) -> None:
+        if self.history is None:
+            return
         if not self._background:
-            fn(*args)
+            self.history.write([write])
             return
         self._queued = True
-        _background_writer().put(self, (fn, args))
+        _background_writer().put(self, write)
 
-    def _write_batch(self, batch: list[_Row]) -> None:
+    def _write_batch(self, batch: list[Write]) -> None:
         """Write `batch` in one transaction; when that fails, write each row alone to report each error."""
-        data = self.data
-        if data is None or not batch:
+        history = self.history
+        if history is None or not batch:
             return
-        if len(batch) > 1:
-            try:
-                with data.transaction():
-                    _write_grouped(data, batch)
+        if self._spool is not None:
+            self._keep(batch, uuid.uuid4().hex, None)
+            return
+        batch_id = uuid.uuid4().hex
+        try:
+            history.write(batch, batch_id)
+            return
+        except Exception as exc:  # noqa: BLE001 - spooled or reported below; the run goes on
+            if self._keep(batch, batch_id, exc):
                 return
-            except Exception:  # noqa: BLE001 - rolled back; the replay below reports every failing row
-                pass
-        for fn, args in batch:
-            try:
-                fn(*args)
-            except Exception as exc:  # noqa: BLE001 - reported through `errors`, the run goes on
+            if len(batch) == 1:
                 self.failed(exc)
+                return
+        for write in batch:
+            try:
+                history.write([write], uuid.uuid4().hex)
+            except Exception as exc:  # noqa: BLE001 - reported through `errors`, the run goes on
+                if not self._keep([write], uuid.uuid4().hex, exc):
+                    self.failed(exc)
+
+    def _keep(self, batch: list[Write], batch_id: str, exc: Exception | None) -> bool:
+        """Put `batch` in the spool file when the backend is lost (`exc`) or was lost before (None)."""
+        history = self.history
+        if history is None or history.spool is None:
+            return False
+        if self._spool is None:
+            if exc is None or not history.is_lost(exc):
+                return False
+            from gryt.histories.spool import Spool
+
+            self._spool = Spool(history.spool)
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            self.warnings.append(
+                f"lost the run history at {history.label} ({reason}); the rest of this run's record is kept in"
+                f" {self._spool.path} until `gryt db sync` sends it"
+            )
+        try:
+            self._spool.add(batch, batch_id)
+        except OSError as error:
+            self.failed(error)
+        return True
 
     def failed(self, exc: Exception) -> None:
         """Note a write that failed, once per distinct message: a full disk or a lock held too long fails
         every row alike, and is one line for the user, not one per row."""
         from gryt.errors import GrytError
 
-        where = "" if isinstance(exc, GrytError) else f" in {getattr(self.data, 'path', None)}"
+        label = self.history.label if self.history is not None else None
+        where = "" if isinstance(exc, GrytError) else f" in {label}"
         message = f"could not record the run{where}: {exc}"
         if message not in self.errors:
             self.errors.append(message)
@@ -241,20 +229,28 @@ class Recorder:
             _background_writer().flush(self)
 
     def run_started(self, run_id: str, name: str | None, config: Mapping[str, Any] | None = None) -> None:
-        if self.data is None:
+        if self.history is None:
             return
-        self.data.insert(
-            "pipelines",
-            {
-                "pipeline_id": run_id,
-                "name": name,
-                "start_timestamp": now_iso(),
-                "status": RUNNING,
-                "config_json": dict(config or {}),
-                "pid": os.getpid(),
-                "host": socket.gethostname(),
-            },
-        )
+        row = {
+            "pipeline_id": run_id,
+            "name": name,
+            "start_timestamp": now_iso(),
+            "status": RUNNING,
+            "config_json": dict(config or {}),
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+        }
+        try:
+            self.history.write([Write("insert", "pipelines", row)])
+        except Exception as exc:
+            if not self.history.is_lost(exc):
+                raise
+            from gryt.errors import ConfigError
+
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise ConfigError(
+                f"history {self.history.label}: lost before the run started: {reason}"
+            ) from None
 
     def run_finished(
         self,
@@ -270,7 +266,7 @@ class Recorder:
         `extra` may carry `issues`, `destinations`, `warnings` (stored as JSON) and `config` (replaces
         `config_json`, e.g. re-masked with secrets declared during the run).
         """
-        if self.data is None:
+        if self.history is None:
             return
         end = now_iso()
         self.close()
@@ -283,28 +279,28 @@ class Recorder:
         for key, value in (extra or {}).items():
             if key in ("issues", "destinations", "warnings", "config"):
                 values[f"{key}_json"] = to_json(value)
-        try:
-            self.data.update("pipelines", values, {"pipeline_id": run_id})
-        except Exception as exc:  # noqa: BLE001 - reported through `errors`: the run is over either way
-            self.failed(exc)
+        values["pipeline_id"] = run_id
+        self._write_batch([Write("update", "pipelines", values, key=("pipeline_id",))])
 
     def runner_started(
         self, run_id: str, runner_id: str, name: str | None = None, needs: Iterable[str] = ()
     ) -> None:
-        if self.data is None:
+        if self.history is None:
             return
         self._write(
-            self.data.upsert,
-            "runners",
-            {
-                "pipeline_id": run_id,
-                "runner_id": runner_id,
-                "name": name or runner_id,
-                "status": RUNNING,
-                "start_timestamp": now_iso(),
-                "needs_json": list(needs),
-            },
-            ("pipeline_id", "runner_id"),
+            Write(
+                "upsert",
+                "runners",
+                {
+                    "pipeline_id": run_id,
+                    "runner_id": runner_id,
+                    "name": name or runner_id,
+                    "status": RUNNING,
+                    "start_timestamp": now_iso(),
+                    "needs_json": list(needs),
+                },
+                key=("pipeline_id", "runner_id"),
+            )
         )
 
     def runner_finished(
@@ -318,19 +314,12 @@ class Recorder:
         needs: Iterable[str] = (),
     ) -> None:
         """Close a runner's row; creates it for runners that never started (skipped or interrupted)."""
-        if self.data is None:
+        if self.history is None:
             return
-        data = self.data
         values: dict[str, Any] = {"status": status, "end_timestamp": now_iso(), "duration": duration}
         row: dict[str, Any] = {"pipeline_id": run_id, "runner_id": runner_id, "name": name or runner_id}
         row.update(values, needs_json=list(needs))
-
-        def write() -> None:
-            with data.transaction():
-                if not data.update("runners", values, {"pipeline_id": run_id, "runner_id": runner_id}):
-                    data.insert("runners", row)
-
-        self._write(write)
+        self._write(Write("upsert", "runners", row, key=("pipeline_id", "runner_id"), update=tuple(values)))
 
     def step_finished(
         self,
@@ -345,27 +334,29 @@ class Recorder:
     ) -> None:
         """Append the execution to `step_runs`; the `step_runs_latest` trigger upserts `steps_output`
         in the same statement, so both change atomically."""
-        if self.data is None:
+        if self.history is None:
             return
         end = now_iso()
         self._write(
-            self.data.insert,
-            "step_runs",
-            {
-                "pipeline_id": run_id,
-                "runner_id": runner_id,
-                "step_id": step_id,
-                "name": step_type,
-                "status": str(result.get("status", ERROR)),
-                "returncode": result.get("returncode"),
-                "attempts": result.get("attempts"),
-                "timed_out": 1 if result.get("timed_out") else 0,
-                "duration": result.get("duration"),
-                "start_timestamp": start_timestamp or end,
-                "end_timestamp": end,
-                "output_json": to_json(result),
-                "log_path": log_path,
-            },
+            Write(
+                "insert",
+                "step_runs",
+                {
+                    "pipeline_id": run_id,
+                    "runner_id": runner_id,
+                    "step_id": step_id,
+                    "name": step_type,
+                    "status": str(result.get("status", ERROR)),
+                    "returncode": result.get("returncode"),
+                    "attempts": result.get("attempts"),
+                    "timed_out": 1 if result.get("timed_out") else 0,
+                    "duration": result.get("duration"),
+                    "start_timestamp": start_timestamp or end,
+                    "end_timestamp": end,
+                    "output_json": to_json(result),
+                    "log_path": log_path,
+                },
+            )
         )
 
     def auth_finished(
@@ -379,22 +370,24 @@ class Recorder:
         start_timestamp: str | None = None,
     ) -> None:
         """Append the attempt to `auth_runs`; the `auth_runs_latest` trigger upserts `auth_output`."""
-        if self.data is None:
+        if self.history is None:
             return
         end = now_iso()
         self._write(
-            self.data.insert,
-            "auth_runs",
-            {
-                "pipeline_id": run_id,
-                "auth_id": auth_id,
-                "name": auth_type,
-                "status": str(result.get("status", ERROR)),
-                "duration": duration,
-                "start_timestamp": start_timestamp or end,
-                "end_timestamp": end,
-                "output_json": to_json(dict(result)),
-            },
+            Write(
+                "insert",
+                "auth_runs",
+                {
+                    "pipeline_id": run_id,
+                    "auth_id": auth_id,
+                    "name": auth_type,
+                    "status": str(result.get("status", ERROR)),
+                    "duration": duration,
+                    "start_timestamp": start_timestamp or end,
+                    "end_timestamp": end,
+                    "output_json": to_json(dict(result)),
+                },
+            )
         )
 
     def destination_finished(
@@ -410,7 +403,7 @@ class Recorder:
         log_path: str | None = None,
     ) -> None:
         """Append a destination's outcome to `destination_runs`: one row per artifact it reported."""
-        if self.data is None:
+        if self.history is None:
             return
         end = now_iso()
         rows = items or [{"artifact": None, "status": status}]
@@ -418,87 +411,40 @@ class Recorder:
             details = {k: v for k, v in item.items() if k not in ("artifact", "status", "error")}
             own = item.get("duration")
             self._write(
-                self.data.insert,
-                "destination_runs",
-                {
-                    "pipeline_id": run_id,
-                    "destination_id": destination_id,
-                    "name": destination_type,
-                    "artifact": item.get("artifact"),
-                    "status": str(item.get("status", ERROR)),
-                    "details_json": to_json(details),
-                    "error": item.get("error"),
-                    "start_timestamp": start_timestamp or end,
-                    "end_timestamp": end,
-                    "duration": own if isinstance(own, (int, float)) else duration,
-                    "log_path": log_path,
-                },
+                Write(
+                    "insert",
+                    "destination_runs",
+                    {
+                        "pipeline_id": run_id,
+                        "destination_id": destination_id,
+                        "name": destination_type,
+                        "artifact": item.get("artifact"),
+                        "status": str(item.get("status", ERROR)),
+                        "details_json": to_json(details),
+                        "error": item.get("error"),
+                        "start_timestamp": start_timestamp or end,
+                        "end_timestamp": end,
+                        "duration": own if isinstance(own, (int, float)) else duration,
+                        "log_path": log_path,
+                    },
+                )
             )
 
 
-def list_runs(data: Data, limit: int = 20, pipeline: str | None = None) -> list[dict[str, Any]]:
-    """The latest runs first (at most `limit`; 0 or less means all), optionally of one pipeline name.
-
-    Each dict is a `pipelines` row plus `run_id`, decoded `config` and `abandoned` (status `running`
-    but its process, on this host, is gone).
-    """
-    sql = "SELECT * FROM pipelines"
-    params: list[Any] = []
-    if pipeline is not None:
-        sql += " WHERE name = ?"
-        params.append(pipeline)
-    sql += " ORDER BY start_timestamp DESC, pipeline_id DESC"
-    if limit > 0:
-        sql += " LIMIT ?"
-        params.append(limit)
-    return [_run_view(row) for row in data.query(sql, params)]
+def list_runs(data: Data | History, limit: int = 20, pipeline: str | None = None) -> list[dict[str, Any]]:
+    """The latest runs first (see `History.list_runs`) from a history or a `Data` store."""
+    history = as_history(data)
+    return history.list_runs(limit, pipeline) if history is not None else []
 
 
-def get_run(data: Data, run_id: str) -> dict[str, Any] | None:
-    """One run with its runners, steps, auth attempts and `destination_runs` (decoded), or None.
-
-    `run_id` may be a unique prefix of a run id.
-    """
-    rows = data.query("SELECT * FROM pipelines WHERE pipeline_id = ?", (run_id,))
-    if not rows and run_id:
-        escaped = run_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        rows = data.query(
-            "SELECT * FROM pipelines WHERE pipeline_id LIKE ? ESCAPE '\\' LIMIT 2", (escaped + "%",)
-        )
-        if len(rows) != 1:
-            return None
-    run = _run_view(rows[0])
-    key = (run["pipeline_id"],)
-    runners = data.query("SELECT * FROM runners WHERE pipeline_id = ? ORDER BY start_timestamp, rowid", key)
-    for runner in runners:
-        runner["needs"] = _decode(runner.pop("needs_json", None)) or []
-    steps = data.query("SELECT * FROM step_runs WHERE pipeline_id = ? ORDER BY id", key)
-    for step in steps:
-        step["output"] = _decode(step.pop("output_json", None))
-        step["timed_out"] = bool(step.get("timed_out"))
-    auth = data.query("SELECT * FROM auth_runs WHERE pipeline_id = ? ORDER BY id", key)
-    for attempt in auth:
-        attempt["output"] = _decode(attempt.pop("output_json", None))
-    deliveries = data.query("SELECT * FROM destination_runs WHERE pipeline_id = ? ORDER BY id", key)
-    for delivery in deliveries:
-        delivery["details"] = _decode(delivery.pop("details_json", None))
-    run["runners"] = runners
-    run["steps"] = steps
-    run["auth"] = auth
-    run["destination_runs"] = deliveries
-    return run
+def get_run(data: Data | History, run_id: str) -> dict[str, Any] | None:
+    """One run with its runners, steps, auth attempts and `destination_runs` (see `History.get_run`)."""
+    history = as_history(data)
+    return history.get_run(run_id) if history is not None else None
 
 
-def step_trend(data: Data, pipeline: str, last: int) -> list[dict[str, Any]]:
-    """The last `last` runs of `pipeline`, oldest first, each with `steps`: its step executions' ids,
-    status and duration (no output), for `gryt report --trend`."""
-    runs = list_runs(data, limit=last, pipeline=pipeline)[::-1]
-    by_id = {str(run["run_id"]): run for run in runs}
-    for run in runs:
-        run["steps"] = []
-    if runs:
-        marks = ", ".join("?" * len(runs))
-        sql = "SELECT pipeline_id, runner_id, step_id, status, duration FROM step_runs"
-        for row in data.query(f"{sql} WHERE pipeline_id IN ({marks}) ORDER BY id", list(by_id)):
-            by_id[str(row["pipeline_id"])]["steps"].append(row)
-    return runs
+def step_trend(data: Data | History, pipeline: str, last: int) -> list[dict[str, Any]]:
+    """The last `last` runs of `pipeline`, oldest first, with their step executions (see
+    `History.step_trend`), for `gryt report --trend`."""
+    history = as_history(data)
+    return history.step_trend(pipeline, last) if history is not None else []

@@ -228,7 +228,7 @@ def _load(text: Any) -> Any:
 
 
 def _dump(value: Any) -> str:
-    from gryt.history import to_json
+    from gryt.json_text import to_json
 
     return to_json(value)
 

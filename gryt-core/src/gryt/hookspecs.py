@@ -76,6 +76,15 @@ def gryt_register_hooks(register: Register) -> None:
 
 
 @hookspec
+def gryt_register_histories(register: Register) -> None:
+    """Register History subclasses ("sqlite"): run-history backends, selected by the URL scheme of the
+    project's `history` setting or `GRYT_HISTORY_URL` (`PostgresHistory.name` "postgresql").
+
+    Runs once when plugins load. Import the database driver inside the class's methods, not here.
+    """
+
+
+@hookspec
 def gryt_pipeline_start(pipeline: Pipeline, context: RunContext) -> None:
     """A run starts: validators passed, no auth step or runner ran yet.
 

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from gryt.auth import Auth
     from gryt.data import Data
     from gryt.destination import Destination
+    from gryt.histories import History
     from gryt.masking import Masker
     from gryt.runtime import Runtime
     from gryt.validators import Validator
@@ -139,6 +140,8 @@ class Pipeline:
         if data is None:
             data = next((r.data for r in self.runners if r.data is not None), None)
         self.data = data
+        self.history: History | None = None
+        """Where the run history goes when it is not `data` (a history server); the CLI sets it."""
         self.runtime = runtime
         self.versioning = versioning
         if hook is None:

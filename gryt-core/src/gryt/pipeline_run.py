@@ -69,8 +69,10 @@ class PipelineRun:
         """The selected runners, each after its needs."""
         self.parallel = parallel
         self.events = EventDispatcher(pipeline.hooks, ctx.masker)
-        self.recorder = Recorder(pipeline.data, background=True)
+        history = getattr(pipeline, "history", None)
+        self.recorder = Recorder(history if history is not None else pipeline.data, background=True)
         self.reported = 0  # how many of the recorder's errors were already reported as warnings
+        self.noted = 0  # how many of the recorder's warnings (history lost, rows spooled) were reported
         self.status: RunStatus | None = None
         self.error: str | None = None
         self.keyboard = False
@@ -163,6 +165,9 @@ class PipelineRun:
         for problem in errors[self.reported :]:
             self.events.warn(problem)
         self.reported = len(errors)
+        for note in self.recorder.warnings[self.noted :]:
+            self.events.warn(note)
+        self.noted = len(self.recorder.warnings)
         if errors and result["status"] == SUCCESS:
             self.status = ERROR
             result["status"] = ERROR

@@ -32,6 +32,21 @@ CONFIG_KEYS = (
     ConfigKey("parallel", bool, None, "Run runners concurrently unless the pipeline or --sequential says"),
     ConfigKey("max_parallel", int, None, "Upper bound on concurrently running runners"),
     ConfigKey("failure_tail", int, DEFAULT_FAILURE_TAIL, "Output lines shown for each failed step"),
+    ConfigKey("history", str, None, "Run-history URL (postgresql://user@host/db); default: the SQLite `db`"),
+    ConfigKey(
+        "history_fallback",
+        str,
+        None,
+        "`local`: use `db` when the history server is unreachable",
+        choices=("local",),
+    ),
+    ConfigKey(
+        "history_password_env",
+        str,
+        None,
+        "Environment variable holding the history server's password",
+        non_empty=True,
+    ),
 )
 """Every key the project config accepts."""
 
@@ -51,6 +66,10 @@ class Project:
     parallel: bool | None = None
     max_parallel: int | None = None
     failure_tail: int = DEFAULT_FAILURE_TAIL
+    history: str | None = None
+    """The run-history URL (`history`); None: the SQLite database `db`. `GRYT_HISTORY_URL` overrides it."""
+    history_fallback: str | None = None
+    history_password_env: str | None = None
     found: bool = True
     """False when no marker was found and the current directory stands in as the root."""
 
@@ -174,6 +193,9 @@ def load_project(start: Path | str | None = None) -> Project:
         parallel=settings["parallel"],
         max_parallel=max_parallel,
         failure_tail=failure_tail,
+        history=settings["history"],
+        history_fallback=settings["history_fallback"],
+        history_password_env=settings["history_password_env"],
         found=found,
     )
 

@@ -14,6 +14,7 @@ from gryt.errors import ConfigError, GrytError, Interrupted
 
 if TYPE_CHECKING:
     from gryt.data import SqliteData
+    from gryt.histories import History
     from gryt.loader import LoadedPipeline
     from gryt.project import Project
 
@@ -121,6 +122,31 @@ def history_database(project: Project, db: Path | None) -> Path:
             typer.echo(f"gryt: warning: {what}; reading {display_path(default)}", err=True)
             return default
     return path
+
+
+def warning_line(message: str) -> None:
+    """Print `gryt: warning: <message>` as one line on stderr."""
+    typer.echo(f"gryt: warning: {' '.join(str(message).split())}", err=True)
+
+
+def read_history(project: Project, db: Path | None) -> History | None:
+    """The history the read-only commands read: the configured history server, else the SQLite database
+    (`--db`, or as `history_database` picks it, labelled as `display_path` shows it); None when the
+    project's database does not exist yet (an empty history)."""
+    from gryt.histories.select import open_remote
+    from gryt.histories.sqlite import SqliteHistory
+    from gryt.project import display_path
+
+    if db is None:
+        remote = open_remote(project, read_only=True, warn=warning_line)
+        if remote is not None:
+            return remote
+    path = history_database(project, db)
+    if no_history_yet(path, db):
+        return None
+    history = SqliteHistory(open_data(path, create=False), owned=True)
+    history.label = display_path(path)
+    return history
 
 
 def no_history_yet(path: Path, db: Path | None) -> bool:

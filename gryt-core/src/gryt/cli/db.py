@@ -1,5 +1,6 @@
 """`gryt db [--db PATH] [--table T]`: the run database as JSON (outputs are masked when stored);
-`gryt db merge FILE...`: bring the runs of other databases (e.g. one per CI job) into this one."""
+`gryt db merge FILE...`: bring the runs of other databases (e.g. one per CI job) into this one;
+`gryt db sync`: send the rows runs kept while their history server was lost (`gryt.cli.db_sync`)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from gryt.cli._common import (
     open_project,
     print_json,
     reporting,
+    warning_line,
 )
+from gryt.cli.db_sync import sync
 
 
 def _decode_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -99,6 +102,7 @@ def merge(
         import sqlite3
 
         from gryt.errors import ConfigError
+        from gryt.histories.select import open_remote
         from gryt.history_merge import copy_logs, merge_runs, read_sqlite_runs, relocate_logs
         from gryt.project import display_path
 
@@ -112,14 +116,30 @@ def merge(
                 raise ConfigError(f"{display_path(source)}: is the database merged into; give the other ones")
         read = [(source, read_sqlite_runs(source)) for source in sources]
         copies = [copy for source, runs in read for copy in relocate_logs(runs, source, target)]
-        data = open_data(target)
+        remote = (
+            None
+            if path is not None
+            else open_remote(project, read_only=False, warn=warning_line, fallback=False)
+        )
+        data = open_data(target) if remote is None else remote.as_data()
+        where = display_path(target) if remote is None else remote.label
+        if data is None:
+            raise ConfigError(f"{where}: this history backend cannot merge runs")
         try:
             with data.transaction():
                 reports = [(source, merge_runs(data, runs)) for source, runs in read]
         except sqlite3.Error as exc:
-            raise ConfigError(f"{display_path(target)}: merge failed, nothing changed: {exc}") from None
+            raise ConfigError(f"{where}: merge failed, nothing changed: {exc}") from None
+        except Exception as exc:
+            if remote is None:
+                raise
+            raise ConfigError(
+                f"{where}: merge failed, nothing changed: {' '.join(str(exc).split())}"
+            ) from None
         finally:
             data.close()
+            if remote is not None:
+                remote.close()
         try:
             copy_logs(copies)
         except OSError as exc:
@@ -128,7 +148,10 @@ def merge(
             ) from None
         if as_json:
             print_json(
-                {"database": str(target), "merged": [{"file": str(s), **r.to_dict()} for s, r in reports]}
+                {
+                    "database": str(target) if remote is None else where,
+                    "merged": [{"file": str(s), **r.to_dict()} for s, r in reports],
+                }
             )
             return
         for source, report in reports:
@@ -137,3 +160,6 @@ def merge(
                 f"{display_path(source)}: {len(report.added)} run(s) added, {len(report.updated)} updated,"
                 f" {len(report.unchanged)} unchanged ({steps} step execution(s) added)"
             )
+
+
+app.command("sync")(sync)

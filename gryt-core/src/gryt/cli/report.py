@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from gryt.cli._common import history_database, is_memory, no_history_yet, open_data, open_project, reporting
+from gryt.cli._common import history_database, is_memory, open_project, read_history, reporting
 
 DEFAULT_LAST = 20
 MAX_LAST = 500
@@ -63,30 +63,29 @@ def report(
     """Write a run's timeline, or a pipeline's step trend, as one self-contained HTML file."""
     with reporting():
         from gryt.errors import ConfigError
-        from gryt.history import get_run, step_trend
 
         if (run_id is None) == (trend is None):
             raise ConfigError("give a RUN id (or `last`), or --trend PIPELINE, but not both")
         project = open_project(lenient=True)
         path = history_database(project, db)
-        if no_history_yet(path, db):
+        history = read_history(project, db)
+        if history is None:
             raise ConfigError("no runs recorded yet: run a pipeline first")
         folder = (project.root / ".gryt" if is_memory(path) else path.parent) / "reports"
-        data = open_data(path, create=False)
         try:
             if trend is not None:
-                runs = step_trend(data, trend, last)
+                runs = history.step_trend(trend, last)
                 if not runs:
                     raise ConfigError(f"no runs of pipeline {trend!r}; see `gryt runs list`")
                 run = None
             else:
                 from gryt.cli.runs import resolve_run_id
 
-                run = get_run(data, resolve_run_id(data, run_id or "", path))
+                run = history.get_run(resolve_run_id(history, run_id or ""))
                 if run is None:  # deleted between the two queries
                     raise ConfigError(f"no run {run_id!r}; see `gryt runs list`")
         finally:
-            data.close()
+            history.close()
         if run is not None:
             from gryt.report import run_page, timeline
 

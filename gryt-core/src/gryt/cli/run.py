@@ -24,6 +24,7 @@ from gryt.cli._common import (
     open_project,
     print_json,
     reporting,
+    warning_line,
 )
 from gryt.status import INTERRUPTED, SUCCESS
 
@@ -208,16 +209,25 @@ def _run(opts: RunOptions) -> int:
     data = open_data(Path(MEMORY_DB) if opts.in_memory else database_path(project, opts.db))
     if data.path is not None:
         _check_log_folder(data.path.parent / "logs", data)
+    history = None
     try:
         if opts.run_id is not None:
             from gryt.fanout import check_run_id
 
             check_run_id(opts.run_id, None if opts.in_memory else data, exists=opts.deliver_only)
+
+        if opts.db is None and not opts.in_memory:
+            from gryt.histories.select import open_remote
+
+            history = open_remote(project, read_only=False, warn=warning_line, local=data.path)
         with in_folder(project.root):
             loaded = load_pipeline(path, data=data)
             pipe = loaded.pipeline
             if opts.db is not None or opts.in_memory or getattr(pipe, "data", None) is None:
                 pipe.data = data
+            if history is not None:
+                pipe.history = history
+                pipe.secrets.extend(n for n in history.secret_variables if n not in pipe.secrets)
             if opts.runners:
                 pipe = _select(pipe, opts.runners)
             limit = opts.max_parallel or loaded.max_parallel or project.max_parallel
@@ -237,6 +247,8 @@ def _run(opts: RunOptions) -> int:
             else:
                 result, elapsed, signal_code, logs = _execute(pipe, parallel, opts)
     finally:
+        if history is not None:
+            history.close()
         data.close()
     if junit_path is not None:
         from gryt.junit import write_junit

@@ -10,12 +10,10 @@ import typer
 
 from gryt.cli._common import (
     format_duration,
-    history_database,
     make_console,
-    no_history_yet,
-    open_data,
     open_project,
     print_json,
+    read_history,
     reporting,
 )
 from gryt.status import AUTH_FAILED, ERROR, INTERRUPTED, INVALID_ENV, RUNNING, SKIPPED, SUCCESS
@@ -23,7 +21,7 @@ from gryt.status import AUTH_FAILED, ERROR, INTERRUPTED, INVALID_ENV, RUNNING, S
 if TYPE_CHECKING:
     from rich.text import Text
 
-    from gryt.data import Data
+    from gryt.histories import History
 
 app = typer.Typer(
     name="runs",
@@ -91,17 +89,14 @@ def list_(
 ) -> None:
     """List the latest runs: id, pipeline, status, start, duration."""
     with reporting():
-        from gryt.history import list_runs
-
         project = open_project(lenient=True)
-        path = history_database(project, db)
+        history = read_history(project, db)
         runs: list[dict[str, Any]] = []
-        if not no_history_yet(path, db):
-            data = open_data(path, create=False)
+        if history is not None:
             try:
-                runs = list_runs(data, limit=limit, pipeline=pipeline)
+                runs = history.list_runs(limit, pipeline)
             finally:
-                data.close()
+                history.close()
         if as_json:
             print_json(runs)
             return
@@ -139,17 +134,15 @@ def show(
     """Show one run: every runner, step, auth result and destination."""
     with reporting():
         from gryt.errors import ConfigError
-        from gryt.history import get_run
 
         project = open_project(lenient=True)
-        path = history_database(project, db)
-        if no_history_yet(path, db):
+        history = read_history(project, db)
+        if history is None:
             raise ConfigError(f"no run {run_id!r}: no runs recorded yet")
-        data = open_data(path, create=False)
         try:
-            run = get_run(data, resolve_run_id(data, run_id, path))
+            run = history.get_run(resolve_run_id(history, run_id))
         finally:
-            data.close()
+            history.close()
         if run is None:  # deleted between the two queries
             raise ConfigError(f"no run {run_id!r}; see `gryt runs list`")
         if junit is not None:
@@ -173,33 +166,24 @@ LAST = "last"
 CANDIDATES_SHOWN = 5
 
 
-def resolve_run_id(data: Data, given: str, path: Path) -> str:
+def resolve_run_id(history: History, given: str) -> str:
     """The full id `given` names: itself, `last`, or the one run whose id starts or ends with it.
 
     No match, or several, is a ConfigError (several: the candidates are listed).
     """
     from gryt.errors import ConfigError
-    from gryt.history import list_runs
-    from gryt.project import display_path
 
-    where = display_path(path)
+    where = history.label
     if not given:
         raise ConfigError("RUN_ID: empty; give a run id, a unique prefix or suffix of one, or `last`")
-    if data.query("SELECT pipeline_id FROM pipelines WHERE pipeline_id = ?", (given,)):
+    ids = history.find_runs(given, CANDIDATES_SHOWN + 1)
+    if ids == [given]:
         return given
     if given == LAST:
-        newest = list_runs(data, limit=1)
+        newest = history.list_runs(1)
         if not newest:
             raise ConfigError(f"{where}: no run {given!r}: no runs recorded yet")
         return str(newest[0]["run_id"])
-    escaped = given.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    rows = data.query(
-        "SELECT pipeline_id FROM pipelines"
-        " WHERE pipeline_id LIKE ? ESCAPE '\\' OR pipeline_id LIKE ? ESCAPE '\\'"
-        " ORDER BY start_timestamp DESC, pipeline_id DESC LIMIT ?",
-        (escaped + "%", "%" + escaped, CANDIDATES_SHOWN + 1),
-    )
-    ids = [str(row["pipeline_id"]) for row in rows]
     if not ids:
         raise ConfigError(f"{where}: no run {given!r} (no id starts or ends with it); see `gryt runs list`")
     if len(ids) > 1:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from gryt.auth import Auth
 from gryt.destination import Destination
+from gryt.histories import History
 from gryt.hook import Hook
 from gryt.runtime import Runtime
 from gryt.step import Step
@@ -31,6 +32,7 @@ KINDS: dict[str, Kind] = {
         Kind("destinations", "gryt_register_destinations", Destination, "destination"),
         Kind("steps", "gryt_register_steps", Step, "step"),
         Kind("hooks", "gryt_register_hooks", Hook, "hook"),
+        Kind("histories", "gryt_register_histories", History, "history"),
     )
 }
 """Every kind by name (the keys of `provides` in `gryt plugins list --json`)."""

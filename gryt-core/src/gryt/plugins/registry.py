@@ -39,6 +39,7 @@ FIRST_PARTY: tuple[FirstPartyType, ...] = (
     FirstPartyType("gryt-oci", "destinations", "oci-image", "OciImageDestination"),
     FirstPartyType("gryt-npm", "destinations", "npm", "NpmDestination"),
     FirstPartyType("gryt-github", "destinations", "github-release", "GithubReleaseDestination"),
+    FirstPartyType("gryt-postgres", "histories", "postgresql", "PostgresHistory"),
 )
 """Every type of the first-party distributions (a test checks it against what they register)."""
 
