@@ -142,18 +142,23 @@ def ensure_schema(conn: psycopg.Connection[tuple[object, ...]], label: str) -> N
         raise newer(label, version)
     if version == SCHEMA_VERSION:
         return
-    with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
-        version = stored_version(conn)
-        if version > SCHEMA_VERSION:
-            raise newer(label, version)
-        if version == 0:
-            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        for migration in MIGRATIONS[version:]:
-            for statement in migration:
-                conn.execute(statement)
-        conn.execute("DELETE FROM schema_version")
-        conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (SCHEMA_VERSION,))
+    # The lock is taken before the transaction begins: a transaction started after another one committed
+    # the tables sees them, while one that waited for the lock inside could still find them missing.
+    conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK,))
+    try:
+        with conn.transaction():
+            version = stored_version(conn)
+            if version > SCHEMA_VERSION:
+                raise newer(label, version)
+            if version == 0:
+                conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            for migration in MIGRATIONS[version:]:
+                for statement in migration:
+                    conn.execute(statement)
+            conn.execute("DELETE FROM schema_version")
+            conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (SCHEMA_VERSION,))
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK,))
 
 
 def missing_rights(conn: psycopg.Connection[tuple[object, ...]]) -> list[str]:
