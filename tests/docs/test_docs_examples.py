@@ -54,6 +54,7 @@ DOC_FILES = (
     "docs/npm.md",
     "docs/data.md",
     "docs/versioning.md",
+    "docs/rerun.md",
     "gryt-validators/README.md",
     "gryt-auth-docker/README.md",
     "gryt-auth-fly/README.md",

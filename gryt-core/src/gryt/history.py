@@ -240,7 +240,15 @@ class Recorder:
             self._queued = False
             _background_writer().flush(self)
 
-    def run_started(self, run_id: str, name: str | None, config: Mapping[str, Any] | None = None) -> None:
+    def run_started(
+        self,
+        run_id: str,
+        name: str | None,
+        config: Mapping[str, Any] | None = None,
+        *,
+        continues: str | None = None,
+    ) -> None:
+        """Insert the run's row, `running`; `continues` is the run a `--failed` run reruns part of."""
         if self.data is None:
             return
         self.data.insert(
@@ -253,6 +261,7 @@ class Recorder:
                 "config_json": dict(config or {}),
                 "pid": os.getpid(),
                 "host": socket.gethostname(),
+                "continues_run_id": continues,
             },
         )
 

@@ -165,6 +165,8 @@ class Pipeline:
         )
         self.root: Path | None = None if root is None else Path(root)
         self.context: RunContext | None = None
+        self.continues: str | None = None
+        """The run this one reruns the failed part of (`gryt run --failed`), recorded with the run."""
         self._selected: set[str] | None = None
         self._check_graph()
 

@@ -103,7 +103,12 @@ class PipelineRun:
         pipeline.declare_secrets(ctx.masker)
         started = time.monotonic()
         secrets_at_start = ctx.masker.pattern
-        recorder.run_started(ctx.run_id, pipeline.name, ctx.masker.mask_obj(pipeline.describe(self.parallel)))
+        recorder.run_started(
+            ctx.run_id,
+            pipeline.name,
+            ctx.masker.mask_obj(pipeline.describe(self.parallel)),
+            continues=pipeline.continues,
+        )
 
         self._validate()
         if self.issues:

@@ -8,6 +8,7 @@ from contextlib import nullcontext
 from typing import Any
 
 import typer
+from typer.core import TyperCommand
 
 from gryt import __version__
 from gryt.cli import db, env_validate, init, new, plan, run, runs, validate, version
@@ -27,12 +28,18 @@ COMMANDS = (
 """gryt-core's own commands (name, function, help panel), listed first; their modules import nothing heavy
 at module level, and Typer builds each one only when it is used."""
 
+COMMAND_CLASSES = {"run": run.RunCommand}
+"""The commands that parse their arguments in their own way (`gryt run --failed` takes an optional value)."""
+
 
 class RootGroup(PluginCommandGroup):
     """`gryt`: the commands above, then the Typer sub-apps (`plugins`, `runs`, `version`), then plugins."""
 
     def own_commands(self) -> dict[str, Any]:
-        return {name: BuiltinCommand(name, function, panel, app) for name, function, panel in COMMANDS}
+        return {
+            name: BuiltinCommand(name, function, panel, app, COMMAND_CLASSES.get(name, TyperCommand))
+            for name, function, panel in COMMANDS
+        }
 
 
 app = typer.Typer(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperCommand
 
 from gryt.cli._common import (
     complete_pipeline,
@@ -35,6 +36,40 @@ EXIT_CODES: dict[str, int] = {SUCCESS: 0, INTERRUPTED: 130}
 
 
 SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+
+FAILED = "--failed"
+LAST = "last"
+"""`--failed` without a value (or `--failed=last`): the newest run of the pipeline."""
+
+
+class RunCommand(TyperCommand):
+    """`gryt run`, whose `--failed` takes an optional value (Typer's click has none): `--failed` followed
+    by nothing, by another option or by the only positional argument (the pipeline, as in
+    `gryt run --failed ci`) means `--failed=last`."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        given = list(args)
+        end = given.index("--") if "--" in given else len(given)
+        takes_value = {
+            opt for param in self.params if not getattr(param, "is_flag", True) for opt in param.opts
+        } - {FAILED}
+        positional: list[int] = []
+        index = 0
+        while index < end:
+            token = given[index]
+            if token in takes_value:
+                index += 1
+            elif not token.startswith("-"):
+                positional.append(index)
+            index += 1
+        for index in range(end):
+            following = index + 1
+            if given[index] == FAILED and (
+                following >= end or given[following].startswith("-") or positional == [following]
+            ):
+                given[index] = f"{FAILED}={LAST}"
+        parsed: list[str] = super().parse_args(ctx, given)
+        return parsed
 
 
 @contextmanager
@@ -83,6 +118,7 @@ class RunOptions:
     junit: Path | None = None
     tail: int | None = None
     debug: bool = False
+    failed: str | None = None
 
 
 def run(
@@ -134,6 +170,15 @@ def run(
             show_default=False,
         ),
     ] = None,
+    failed: Annotated[
+        str | None,
+        typer.Option(
+            FAILED,
+            metavar="[RUN_ID]",
+            help="Rerun only the runners that failed in that run (default: the pipeline's last run).",
+            show_default=False,
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """Run a pipeline; exit 0 on success, 1 when it failed, 130 when interrupted."""
@@ -150,6 +195,7 @@ def run(
         junit=junit,
         tail=tail,
         debug=debug,
+        failed=failed,
     )
     from gryt.reaper import become_subreaper
 
@@ -172,6 +218,10 @@ def _run(opts: RunOptions) -> int:
         raise ConfigError(f"--max-parallel: must be at least 1, got {opts.max_parallel}")
     if opts.tail is not None and opts.tail < 0:
         raise ConfigError(f"--tail: must be at least 0, got {opts.tail}")
+    if opts.failed is not None and opts.runners:
+        raise ConfigError("--failed and --runner exclude each other: --failed picks the runners")
+    if opts.failed is not None and opts.in_memory:
+        raise ConfigError("--failed and --in-memory exclude each other: --failed reads the run history")
     project = open_project()
     path = resolve_pipeline_path(opts.spec, project)
     if path.suffix != ".toml":  # a Python pipeline runs its own code as it loads: collect from there on
@@ -192,6 +242,11 @@ def _run(opts: RunOptions) -> int:
                 pipe.data = data
             if opts.runners:
                 pipe = _select(pipe, opts.runners)
+            if opts.failed is not None:
+                nothing = _continue(pipe, opts.failed)
+                if nothing:
+                    typer.echo(nothing, err=opts.as_json)
+                    return 0
             limit = opts.max_parallel or loaded.max_parallel or project.max_parallel
             if limit is not None:
                 pipe.max_parallel = limit
@@ -286,6 +341,36 @@ def _select(pipeline: Any, runners: list[str]) -> Any:
         needs = ", ".join(f"{need!r} (needed by {rid!r})" for need, rid in outside.items())
         sys.stderr.write(f"gryt: not running {needs}: outside the --runner selection\n")
     return selected
+
+
+def _continue(pipeline: Any, given: str) -> str:
+    """Narrow `pipeline` to the runners that did not pass in the run `given` names (`last`: the
+    pipeline's newest run) and mark the new run as continuing it. Returns the line to print instead of
+    running when every runner passed, else ""."""
+    from gryt.cli.runs import resolve_run_id
+    from gryt.errors import ConfigError
+    from gryt.history import get_run, list_runs
+    from gryt.rerun import nothing_to_rerun, plan_rerun
+
+    data = pipeline.data
+    if given == LAST:
+        newest = list_runs(data, limit=1, pipeline=pipeline.name)
+        if not newest:
+            raise ConfigError(f"--failed: no run of pipeline {pipeline.name!r} yet; nothing to rerun")
+        run_id = str(newest[0]["run_id"])
+    else:
+        run_id = resolve_run_id(data, given, data.path or Path(":memory:"))
+    run = get_run(data, run_id)
+    if run is None:  # deleted since it was found
+        raise ConfigError(f"--failed: no run {given!r}; see `gryt runs list`")
+    rerun = plan_rerun(run, pipeline.describe())
+    if not rerun.runners:
+        return nothing_to_rerun(run)
+    if not rerun.every_runner:
+        pipeline.select(rerun.runners)
+    pipeline.continues = rerun.run_id
+    sys.stderr.write(f"gryt: rerunning {', '.join(rerun.runners)} (failed in run {rerun.run_id})\n")
+    return ""
 
 
 def _execute(

@@ -218,6 +218,8 @@ def render_run(run: dict[str, Any]) -> None:
             f"  pid {run['pid']} on {run['host']}" if run.get("pid") and run.get("host") else "",
         )
     )
+    if run.get("continues_run_id"):
+        console.print(f"continues run {run['continues_run_id']} (gryt run --failed)", markup=False)
     if run.get("error"):
         console.print(f"error: {run['error']}", markup=False)
     if run.get("auth"):
