@@ -29,3 +29,5 @@ RUNNING: Final = "running"
 INVALID_ENV: Final = "invalid_env"
 AUTH_FAILED: Final = "auth_failed"
 CACHED: Final = "cached"
+PASSED: Final = (SUCCESS, CACHED)
+"""Step statuses that count as a success (a run whose steps all have one of these succeeds)."""

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from gryt.cache.entry import CacheEntry, CorruptEntry, OutputFile
-from gryt.errors import CacheError
 from gryt.config import resolve_config
+from gryt.errors import CacheError
 from gryt.typeinfo import Registrable
 
 __all__ = ["Cache", "CacheEntry", "CacheError", "CorruptEntry", "OutputFile"]

@@ -109,6 +109,10 @@ class CacheEntry:
         """The distinct file contents the entry needs, each once, in manifest order."""
         return list(dict.fromkeys(o.digest for o in self.outputs if o.kind == "file"))
 
+    def blob_size(self, digest: str) -> int:
+        """The size of the content `digest` (as recorded by the outputs that have it)."""
+        return next((o.size for o in self.outputs if o.kind == "file" and o.digest == digest), 0)
+
     @property
     def size(self) -> int:
         """Bytes of the distinct file contents plus the log (what a store accounts for)."""

@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from gryt import __version__
-from gryt.cli import db, env_validate, init, new, plan, run, runs, validate, version
+from gryt.cli import cache, db, env_validate, init, new, plan, run, runs, validate, version
 from gryt.cli import plugins as plugins_cli
 from gryt.cli.lazy import BuiltinCommand, PluginCommandGroup
 from gryt.errors import GrytError
@@ -29,7 +29,8 @@ at module level, and Typer builds each one only when it is used."""
 
 
 class RootGroup(PluginCommandGroup):
-    """`gryt`: the commands above, then the Typer sub-apps (`plugins`, `runs`, `version`), then plugins."""
+    """`gryt`: the commands above, then the Typer sub-apps (`plugins`, `runs`, `cache`, `version`), then
+    plugins."""
 
     def own_commands(self) -> dict[str, Any]:
         return {name: BuiltinCommand(name, function, panel, app) for name, function, panel in COMMANDS}
@@ -70,6 +71,7 @@ def _root(
 
 app.add_typer(plugins_cli.app, name="plugins", rich_help_panel="Plugins")
 app.add_typer(runs.app, name="runs", rich_help_panel="History")
+app.add_typer(cache.app, name="cache", rich_help_panel="History")
 app.add_typer(version.app, name="version", rich_help_panel="Project")
 
 

@@ -28,6 +28,7 @@ from gryt.cli._common import (
 from gryt.status import INTERRUPTED, SUCCESS
 
 if TYPE_CHECKING:
+    from gryt.cache.engine import CacheMode
     from gryt.cli.progress import Failures
 
 EXIT_CODES: dict[str, int] = {SUCCESS: 0, INTERRUPTED: 130}
@@ -83,6 +84,8 @@ class RunOptions:
     junit: Path | None = None
     tail: int | None = None
     debug: bool = False
+    cache: str | None = None
+    no_cache: bool = False
 
 
 def run(
@@ -134,6 +137,18 @@ def run(
             show_default=False,
         ),
     ] = None,
+    cache: Annotated[
+        str | None,
+        typer.Option(
+            "--cache",
+            metavar="MODE",
+            help="Step cache mode: read-write (default) or read-only (use hits, store nothing).",
+            show_default=False,
+        ),
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Run every step; still store what succeeds in the step cache.")
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """Run a pipeline; exit 0 on success, 1 when it failed, 130 when interrupted."""
@@ -150,6 +165,8 @@ def run(
         junit=junit,
         tail=tail,
         debug=debug,
+        cache=cache,
+        no_cache=no_cache,
     )
     from gryt.reaper import become_subreaper
 
@@ -172,6 +189,7 @@ def _run(opts: RunOptions) -> int:
         raise ConfigError(f"--max-parallel: must be at least 1, got {opts.max_parallel}")
     if opts.tail is not None and opts.tail < 0:
         raise ConfigError(f"--tail: must be at least 0, got {opts.tail}")
+    mode = _cache_mode(opts)
     project = open_project()
     path = resolve_pipeline_path(opts.spec, project)
     if path.suffix != ".toml":  # a Python pipeline runs its own code as it loads: collect from there on
@@ -200,6 +218,10 @@ def _run(opts: RunOptions) -> int:
                 parallel = loaded.parallel if loaded.parallel is not None else bool(project.parallel)
             if getattr(pipe, "root", None) is None:
                 pipe.root = project.root
+            if _declares_cache(pipe):
+                from gryt.cache.setup import step_cache
+
+                pipe.cache = step_cache(project, mode)
             result, elapsed, signal_code, logs = _execute(pipe, parallel, opts)
     finally:
         data.close()
@@ -222,6 +244,29 @@ def _run(opts: RunOptions) -> int:
     if status == INTERRUPTED and signal_code is not None:
         return signal_code
     return EXIT_CODES.get(status, 1)
+
+
+def _cache_mode(opts: RunOptions) -> CacheMode:
+    """The step cache mode the flags ask for; ConfigError for a bad `--cache` or a contradiction."""
+    from gryt.config import did_you_mean
+    from gryt.errors import ConfigError
+
+    modes = ("read-write", "read-only")
+    if opts.cache is not None and opts.cache not in modes:
+        raise ConfigError(
+            f"--cache: expected read-write or read-only, got {opts.cache!r}{did_you_mean(opts.cache, modes)}"
+        )
+    if opts.no_cache:
+        if opts.cache == "read-only":
+            raise ConfigError("--no-cache and --cache=read-only exclude each other")
+        return "write-only"
+    return "read-only" if opts.cache == "read-only" else "read-write"
+
+
+def _declares_cache(pipeline: Any) -> bool:
+    """Some step of the run declares `inputs`: only then is the step cache opened (no cost otherwise)."""
+    runners = getattr(pipeline, "selected_runners", None) or getattr(pipeline, "runners", [])
+    return any(getattr(step, "cache_spec", None) is not None for r in runners for step in r.steps)
 
 
 def _check_log_folder(folder: Path, data: Any) -> None:
