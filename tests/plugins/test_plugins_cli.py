@@ -87,6 +87,7 @@ def test_plugins_list_json_has_the_design_shape(site):
             "destinations": [],
             "steps": ["hello"],
             "hooks": [],
+            "caches": [],
         },
         "implements": ["gryt_register_steps"],
         "error": None,

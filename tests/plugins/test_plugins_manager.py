@@ -45,6 +45,7 @@ def test_ok_plugin_registers_its_types_after_the_builtins(site):
             "destinations": [],
             "steps": ["hello"],
             "hooks": [],
+            "caches": [],
         },
         "implements": ["gryt_register_steps"],
         "error": None,

@@ -32,6 +32,7 @@ from gryt.validators import run_validators
 
 if TYPE_CHECKING:
     from gryt.auth import Auth
+    from gryt.cache.engine import StepCache
     from gryt.data import Data
     from gryt.destination import Destination
     from gryt.masking import Masker
@@ -167,6 +168,8 @@ class Pipeline:
         self.context: RunContext | None = None
         self.continues: str | None = None
         """The run this one reruns the failed part of (`gryt run --failed`), recorded with the run."""
+        self.cache: StepCache | None = None
+        """The step cache runs use (`gryt run` sets it from the project config); None: no caching."""
         self._selected: set[str] | None = None
         self._check_graph()
 
@@ -277,6 +280,8 @@ class Pipeline:
         ctx = context if context is not None else RunContext()
         if ctx.data is None:
             ctx.data = self.data
+        if ctx.cache is None:
+            ctx.cache = self.cache
         ctx.show = ctx.show or show
         runners = self.selected_runners
         ctx.prefix_output = ctx.prefix_output or (parallel and len(runners) > 1)

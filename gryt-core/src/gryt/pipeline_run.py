@@ -214,10 +214,16 @@ class PipelineRun:
             ctx.cwd = getattr(runtime, "cwd", None)
         for name in pipeline.secrets:
             ctx.add_secret(ctx.env.get(name))
-        if self.parallel:
-            self._run_parallel(self.schedule)
-        else:
-            self._run_sequential(self.schedule)
+        if ctx.cache is not None:
+            ctx.cache.plan(self.runners)
+        try:
+            if self.parallel:
+                self._run_parallel(self.schedule)
+            else:
+                self._run_sequential(self.schedule)
+        finally:
+            if ctx.cache is not None:
+                ctx.cache.finish(self.events.warn)
         delivers = not self.no_delivery and not any(r.failed for r in self.runners)
         if delivers and not ctx.cancel.is_set():
             self.delivery.deliver(self.explicit)

@@ -24,6 +24,7 @@ DEFAULT_PIPELINES_DIR = f"{GRYT_DIR}/pipelines"
 MEMORY_DB = ":memory:"
 """The `db` value (and `--db` argument) that keeps the run history in memory, as SQLite spells it."""
 DEFAULT_FAILURE_TAIL = 20
+DEFAULT_CACHE = "local"
 
 CONFIG_KEYS = (
     ConfigKey("db", str, DEFAULT_DB, "SQLite database of the run history"),
@@ -32,6 +33,8 @@ CONFIG_KEYS = (
     ConfigKey("parallel", bool, None, "Run runners concurrently unless the pipeline or --sequential says"),
     ConfigKey("max_parallel", int, None, "Upper bound on concurrently running runners"),
     ConfigKey("failure_tail", int, DEFAULT_FAILURE_TAIL, "Output lines shown for each failed step"),
+    ConfigKey("cache", str, DEFAULT_CACHE, "Step cache type (a `caches` plugin type)", non_empty=True),
+    ConfigKey("cache_options", dict, {}, "Options of the step cache type, e.g. max_size"),
 )
 """Every key the project config accepts."""
 
@@ -51,6 +54,8 @@ class Project:
     parallel: bool | None = None
     max_parallel: int | None = None
     failure_tail: int = DEFAULT_FAILURE_TAIL
+    cache: str = DEFAULT_CACHE
+    cache_options: dict[str, Any] = field(default_factory=dict)
     found: bool = True
     """False when no marker was found and the current directory stands in as the root."""
 
@@ -174,6 +179,8 @@ def load_project(start: Path | str | None = None) -> Project:
         parallel=settings["parallel"],
         max_parallel=max_parallel,
         failure_tail=failure_tail,
+        cache=settings["cache"],
+        cache_options=dict(settings["cache_options"]),
         found=found,
     )
 

@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperCommand
 
 from gryt import __version__
-from gryt.cli import db, env_validate, init, new, plan, run, runs, validate, version
+from gryt.cli import cache, db, env_validate, failed, init, new, plan, run, runs, validate, version
 from gryt.cli import plugins as plugins_cli
 from gryt.cli.lazy import BuiltinCommand, PluginCommandGroup
 from gryt.errors import GrytError
@@ -28,12 +28,13 @@ COMMANDS = (
 """gryt-core's own commands (name, function, help panel), listed first; their modules import nothing heavy
 at module level, and Typer builds each one only when it is used."""
 
-COMMAND_CLASSES = {"run": run.RunCommand}
+COMMAND_CLASSES = {"run": failed.RunCommand}
 """The commands that parse their arguments in their own way (`gryt run --failed` takes an optional value)."""
 
 
 class RootGroup(PluginCommandGroup):
-    """`gryt`: the commands above, then the Typer sub-apps (`plugins`, `runs`, `version`), then plugins."""
+    """`gryt`: the commands above, then the Typer sub-apps (`plugins`, `runs`, `cache`, `version`), then
+    plugins."""
 
     def own_commands(self) -> dict[str, Any]:
         return {
@@ -77,6 +78,7 @@ def _root(
 
 app.add_typer(plugins_cli.app, name="plugins", rich_help_panel="Plugins")
 app.add_typer(runs.app, name="runs", rich_help_panel="History")
+app.add_typer(cache.app, name="cache", rich_help_panel="History")
 app.add_typer(version.app, name="version", rich_help_panel="Project")
 
 

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from typer.core import TyperCommand
 
 from gryt.cli._common import (
     complete_pipeline,
@@ -26,9 +25,11 @@ from gryt.cli._common import (
     print_json,
     reporting,
 )
+from gryt.cli.failed import FAILED
 from gryt.status import INTERRUPTED, SUCCESS
 
 if TYPE_CHECKING:
+    from gryt.cache.engine import CacheMode
     from gryt.cli.progress import Failures
 
 EXIT_CODES: dict[str, int] = {SUCCESS: 0, INTERRUPTED: 130}
@@ -36,40 +37,6 @@ EXIT_CODES: dict[str, int] = {SUCCESS: 0, INTERRUPTED: 130}
 
 
 SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
-
-FAILED = "--failed"
-LAST = "last"
-"""`--failed` without a value (or `--failed=last`): the newest run of the pipeline."""
-
-
-class RunCommand(TyperCommand):
-    """`gryt run`, whose `--failed` takes an optional value (Typer's click has none): `--failed` followed
-    by nothing, by another option or by the only positional argument (the pipeline, as in
-    `gryt run --failed ci`) means `--failed=last`."""
-
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        given = list(args)
-        end = given.index("--") if "--" in given else len(given)
-        takes_value = {
-            opt for param in self.params if not getattr(param, "is_flag", True) for opt in param.opts
-        } - {FAILED}
-        positional: list[int] = []
-        index = 0
-        while index < end:
-            token = given[index]
-            if token in takes_value:
-                index += 1
-            elif not token.startswith("-"):
-                positional.append(index)
-            index += 1
-        for index in range(end):
-            following = index + 1
-            if given[index] == FAILED and (
-                following >= end or given[following].startswith("-") or positional == [following]
-            ):
-                given[index] = f"{FAILED}={LAST}"
-        parsed: list[str] = super().parse_args(ctx, given)
-        return parsed
 
 
 @contextmanager
@@ -119,6 +86,8 @@ class RunOptions:
     tail: int | None = None
     debug: bool = False
     failed: str | None = None
+    cache: str | None = None
+    no_cache: bool = False
 
 
 def run(
@@ -179,6 +148,18 @@ def run(
             show_default=False,
         ),
     ] = None,
+    cache: Annotated[
+        str | None,
+        typer.Option(
+            "--cache",
+            metavar="MODE",
+            help="Step cache mode: read-write (default) or read-only (use hits, store nothing).",
+            show_default=False,
+        ),
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Run every step; still store what succeeds in the step cache.")
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """Run a pipeline; exit 0 on success, 1 when it failed, 130 when interrupted."""
@@ -196,6 +177,8 @@ def run(
         tail=tail,
         debug=debug,
         failed=failed,
+        cache=cache,
+        no_cache=no_cache,
     )
     from gryt.reaper import become_subreaper
 
@@ -222,6 +205,7 @@ def _run(opts: RunOptions) -> int:
         raise ConfigError("--failed and --runner exclude each other: --failed picks the runners")
     if opts.failed is not None and opts.in_memory:
         raise ConfigError("--failed and --in-memory exclude each other: --failed reads the run history")
+    mode = _cache_mode(opts)
     project = open_project()
     path = resolve_pipeline_path(opts.spec, project)
     if path.suffix != ".toml":  # a Python pipeline runs its own code as it loads: collect from there on
@@ -243,7 +227,9 @@ def _run(opts: RunOptions) -> int:
             if opts.runners:
                 pipe = _select(pipe, opts.runners)
             if opts.failed is not None:
-                nothing = _continue(pipe, opts.failed)
+                from gryt.cli.failed import narrow_to_failed
+
+                nothing = narrow_to_failed(pipe, opts.failed)
                 if nothing:
                     typer.echo(nothing, err=opts.as_json)
                     return 0
@@ -255,6 +241,10 @@ def _run(opts: RunOptions) -> int:
                 parallel = loaded.parallel if loaded.parallel is not None else bool(project.parallel)
             if getattr(pipe, "root", None) is None:
                 pipe.root = project.root
+            if _declares_cache(pipe):
+                from gryt.cache.setup import step_cache
+
+                pipe.cache = step_cache(project, mode)
             result, elapsed, signal_code, logs = _execute(pipe, parallel, opts)
     finally:
         data.close()
@@ -277,6 +267,29 @@ def _run(opts: RunOptions) -> int:
     if status == INTERRUPTED and signal_code is not None:
         return signal_code
     return EXIT_CODES.get(status, 1)
+
+
+def _cache_mode(opts: RunOptions) -> CacheMode:
+    """The step cache mode the flags ask for; ConfigError for a bad `--cache` or a contradiction."""
+    from gryt.config import did_you_mean
+    from gryt.errors import ConfigError
+
+    modes = ("read-write", "read-only")
+    if opts.cache is not None and opts.cache not in modes:
+        raise ConfigError(
+            f"--cache: expected read-write or read-only, got {opts.cache!r}{did_you_mean(opts.cache, modes)}"
+        )
+    if opts.no_cache:
+        if opts.cache == "read-only":
+            raise ConfigError("--no-cache and --cache=read-only exclude each other")
+        return "write-only"
+    return "read-only" if opts.cache == "read-only" else "read-write"
+
+
+def _declares_cache(pipeline: Any) -> bool:
+    """Some step of the run declares `inputs`: only then is the step cache opened (no cost otherwise)."""
+    runners = getattr(pipeline, "selected_runners", None) or getattr(pipeline, "runners", [])
+    return any(getattr(step, "cache_spec", None) is not None for r in runners for step in r.steps)
 
 
 def _check_log_folder(folder: Path, data: Any) -> None:
@@ -341,36 +354,6 @@ def _select(pipeline: Any, runners: list[str]) -> Any:
         needs = ", ".join(f"{need!r} (needed by {rid!r})" for need, rid in outside.items())
         sys.stderr.write(f"gryt: not running {needs}: outside the --runner selection\n")
     return selected
-
-
-def _continue(pipeline: Any, given: str) -> str:
-    """Narrow `pipeline` to the runners that did not pass in the run `given` names (`last`: the
-    pipeline's newest run) and mark the new run as continuing it. Returns the line to print instead of
-    running when every runner passed, else ""."""
-    from gryt.cli.runs import resolve_run_id
-    from gryt.errors import ConfigError
-    from gryt.history import get_run, list_runs
-    from gryt.rerun import nothing_to_rerun, plan_rerun
-
-    data = pipeline.data
-    if given == LAST:
-        newest = list_runs(data, limit=1, pipeline=pipeline.name)
-        if not newest:
-            raise ConfigError(f"--failed: no run of pipeline {pipeline.name!r} yet; nothing to rerun")
-        run_id = str(newest[0]["run_id"])
-    else:
-        run_id = resolve_run_id(data, given, data.path or Path(":memory:"))
-    run = get_run(data, run_id)
-    if run is None:  # deleted since it was found
-        raise ConfigError(f"--failed: no run {given!r}; see `gryt runs list`")
-    rerun = plan_rerun(run, pipeline.describe())
-    if not rerun.runners:
-        return nothing_to_rerun(run)
-    if not rerun.every_runner:
-        pipeline.select(rerun.runners)
-    pipeline.continues = rerun.run_id
-    sys.stderr.write(f"gryt: rerunning {', '.join(rerun.runners)} (failed in run {rerun.run_id})\n")
-    return ""
 
 
 def _execute(

@@ -18,7 +18,7 @@ from gryt.cli._common import (
     print_json,
     reporting,
 )
-from gryt.status import AUTH_FAILED, ERROR, INTERRUPTED, INVALID_ENV, RUNNING, SKIPPED, SUCCESS
+from gryt.status import AUTH_FAILED, CACHED, ERROR, INTERRUPTED, INVALID_ENV, RUNNING, SKIPPED, SUCCESS
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -34,6 +34,7 @@ app = typer.Typer(
 
 STATUS_STYLES = {
     SUCCESS: "green",
+    CACHED: "green",
     ERROR: "red",
     INVALID_ENV: "red",
     AUTH_FAILED: "red",
