@@ -154,7 +154,7 @@ def test_rejected_credentials_are_one_warning_and_the_step_runs(
     assert lookup.startswith(f"step cache: build/compile: {rejected}") and lookup.endswith(
         "; running the step"
     )
-    assert store.startswith(f"step cache: build/compile: not stored: {rejected}")
+    assert store.startswith(f"step cache: build/compile: not stored: kept in the local copy only: {rejected}")
     secret = [wrong.encode(), base64.b64encode(f"{basic_registry.username}:{wrong}".encode())]
     assert not [s for s in secret if s in proc.stdout or s in proc.stderr]
     assert find_bytes(project, secret) == []

@@ -83,12 +83,18 @@ class OciCache(Cache):
 
     def put(self, entry: CacheEntry) -> None:
         """Store `entry` in the local copy, then in the registry."""
-        if self.local is not None:
-            self.local.put(entry)
-        self._push(entry)
+        if self.local is None:
+            self._push(entry)
+            return
+        self.local.put(entry)
+        try:
+            self._push(entry)
+        except CacheError as exc:
+            raise CacheError(f"kept in the local copy only: {exc}") from None
 
     def stats(self) -> dict[str, Any]:
-        return self._local_copy("report statistics").stats()
+        """The local copy's statistics (the registry's entries are not counted)."""
+        return {**self._local_copy("report statistics").stats(), "type": "oci (local copy)"}
 
     def prune(self) -> dict[str, Any]:
         return self._local_copy("be pruned by gryt").prune()
