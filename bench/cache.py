@@ -69,7 +69,9 @@ def write_tree(root: Path, steps: int, files: int, work: int) -> None:
         """
     )
     (root / "dodo.py").write_text(tasks)
-    (pipelines / "one.toml").write_text('[[runners]]\nid = "r"\n[[runners.steps]]\nid = "s"\ncmd = ["true"]\n')
+    (pipelines / "one.toml").write_text(
+        '[[runners]]\nid = "r"\n[[runners.steps]]\nid = "s"\ncmd = ["true"]\n'
+    )
 
 
 def write_work(root: Path, n: int) -> None:
@@ -133,7 +135,10 @@ def main() -> None:
             subprocess.run([GRYT, "run", name], cwd=work, env=env, check=True, capture_output=True)
 
         work_samples = interleave(
-            {"real work, no inputs": lambda: work_run("plain"), "real work, inputs (cold)": lambda: work_run("cached")},
+            {
+                "real work, no inputs": lambda: work_run("plain"),
+                "real work, inputs (cold)": lambda: work_run("cached"),
+            },
             args.repeat,
         )
     help_run, warm = samples["gryt --help"], samples["gryt run, warm (all cached)"]
@@ -153,7 +158,9 @@ def main() -> None:
     for label in ("gryt run, cold", "doit, cold"):
         print(ratio_line(label, cold_samples[label], warm, None)[0])
     speedup = cold_samples["gryt run, cold"].median / warm.median
-    print(f"gryt warm is {speedup:.1f}x faster than cold (target >= 10x); steps cached in the warm run: {cached}")
+    print(
+        f"gryt warm is {speedup:.1f}x faster than cold (target >= 10x); steps cached in the warm run: {cached}"
+    )
     ok.append(speedup >= 10)
     print(f"files read (hashed) by a warm run: {hashed} (target 0: stat only)")
     ok.append(hashed == 0)

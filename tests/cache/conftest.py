@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,12 +15,22 @@ from gryt.cache.engine import CacheMode, StepCache
 from gryt.cache.local import LocalCache
 
 Run = Callable[..., dict[str, Any]]
+GRYT = str(Path(sys.executable).parent / "gryt")
+
+
+def base_env(home: Path) -> dict[str, str]:
+    """A small, predictable environment for a `gryt` subprocess (as in tests/cli)."""
+    return {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(home),
+        "NO_COLOR": "1",
+        "LANG": "C.UTF-8",
+        "COLUMNS": "160",
+    }
 
 
 def old(path: Path) -> None:
     """Date a file back (past the hash index's racy window) so that its digest is kept."""
-    import os
-
     os.utime(path, ns=(1_000_000_000_000_000_000, 1_000_000_000_000_000_000))
 
 

@@ -8,8 +8,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests._leaks import find_bytes
-from tests.cli.conftest import GRYT, base_env
+from _leaks import find_bytes
+
+from .conftest import GRYT, base_env
 
 SECRET = "s3cr3t-cache-value-9f1e"
 PIPELINE = """
@@ -44,7 +45,13 @@ def make_project(root: Path) -> Path:
 
 def gryt(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [GRYT, *args], cwd=root, env={**base_env(root), "TOKEN": SECRET}, capture_output=True, text=True, timeout=60, check=False
+        [GRYT, *args],
+        cwd=root,
+        env={**base_env(root), "TOKEN": SECRET},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -107,7 +114,13 @@ def test_two_concurrent_runs_fill_one_valid_entry(tmp_path: Path) -> None:
     slow = PIPELINE.replace("echo installed $TOKEN", "sleep 0.5; echo installed $TOKEN")
     (root / ".gryt" / "pipelines" / "ci.toml").write_text(slow)
     procs = [
-        subprocess.Popen([GRYT, "run", "ci"], cwd=root, env={**base_env(root), "TOKEN": SECRET}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [GRYT, "run", "ci"],
+            cwd=root,
+            env={**base_env(root), "TOKEN": SECRET},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         for _ in range(2)
     ]
     for proc in procs:
@@ -125,7 +138,9 @@ def test_a_corrupt_entry_is_a_miss_with_a_warning(tmp_path: Path) -> None:
     assert gryt(root, "run", "ci").returncode == 0
     blob = next((root / ".gryt" / "cache" / "blobs").glob("*/*"))
     blob.write_bytes(b"app v2\n")  # same size, other content
-    entry = next(p for p in (root / ".gryt" / "cache" / "entries").glob("*/*") if b"installed" in p.read_bytes())
+    entry = next(
+        p for p in (root / ".gryt" / "cache" / "entries").glob("*/*") if b"installed" in p.read_bytes()
+    )
     (root / "dist" / "app.txt").unlink()
     done = gryt(root, "run", "ci")
     assert done.returncode == 0, done.stderr

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 import gryt
-from tests.cache.conftest import Run, old, statuses
+
+from .conftest import Run, old, statuses
 
 BUILD = "cat src/*.txt > out/all.txt && echo built $MODE"
 
@@ -65,7 +66,9 @@ def test_deleted_output_file_is_restored_by_a_hit(tree: Path, run: Run) -> None:
 
 
 def test_executable_mode_is_restored(tree: Path, run: Run) -> None:
-    step = build_step(config={"cmd": "mkdir -p out && cat src/*.txt > out/tool && chmod 751 out/tool", "shell": True})
+    step = build_step(
+        config={"cmd": "mkdir -p out && cat src/*.txt > out/tool && chmod 751 out/tool", "shell": True}
+    )
     run([step])
     (tree / "out" / "tool").unlink()
     assert statuses(run([step])) == {"build": "cached"}
@@ -74,7 +77,15 @@ def test_executable_mode_is_restored(tree: Path, run: Run) -> None:
 
 @pytest.mark.parametrize(
     "change",
-    ["input content", "new input file", "deleted input", "input mode", "command", "env_input", "gryt version"],
+    [
+        "input content",
+        "new input file",
+        "deleted input",
+        "input mode",
+        "command",
+        "env_input",
+        "gryt version",
+    ],
 )
 def test_each_ingredient_of_the_key_makes_a_miss(
     change: str, tree: Path, run: Run, monkeypatch: pytest.MonkeyPatch
@@ -103,7 +114,9 @@ def test_each_ingredient_of_the_key_makes_a_miss(
     assert statuses(run([step])) == {"build": "cached"}
 
 
-def test_an_env_variable_not_listed_does_not_change_the_key(tree: Path, run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_env_variable_not_listed_does_not_change_the_key(
+    tree: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
     run([build_step()])
     monkeypatch.setenv("UNRELATED_SETTING", "x")
     assert statuses(run([build_step()])) == {"build": "cached"}
@@ -186,4 +199,8 @@ def test_warm_hashing_reads_no_file(tree: Path, run: Run, monkeypatch: pytest.Mo
     old(tree / "out" / "all.txt")
     run([build_step()])
     run([build_step()])
-    assert [cache.index.hashed for cache in made] == [3, 1, 0]  # cold: 2 inputs and the output; then the output once (it was new)
+    assert [cache.index.hashed for cache in made] == [
+        3,
+        1,
+        0,
+    ]  # cold: 2 inputs and the output; then the output once (it was new)

@@ -12,6 +12,7 @@ or did not run in this run) the step is not cached in this run: what that step d
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -42,6 +43,16 @@ INDEX_FILE = ".gryt/cache/index.json"
 _SKIPPED_KEY = "skipped"
 
 
+def _empty(folder: Path) -> None:
+    """Remove what a store left in its scratch folder (nothing, for a local store: cheap)."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                Path(entry.path).unlink(missing_ok=True)
+
+
 class StepCache:
     """The step cache of one run: the store, the mode, the file listing and hash index, and the keys."""
 
@@ -58,6 +69,8 @@ class StepCache:
         self.counts = {"hit": 0, "stored": 0, "miss": 0}
         self._computed: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
+        self._scratches: dict[int, Path] = {}
+        """An empty folder per thread for `Cache.get`, emptied after each call, removed by `finish()`."""
 
     def plan(self, runners: Iterable[Runner]) -> None:
         """Learn the runners of the run: their steps and needs (for the dependency rule)."""
@@ -146,7 +159,7 @@ class StepCache:
         self, key: str, step: Step, ctx: RunContext, where: str, warn: Callable[[str], None]
     ) -> dict[str, Any] | None:
         started = time.monotonic()
-        scratch = Path(tempfile.mkdtemp(prefix="gryt-cache-"))
+        scratch = self._scratch()
         try:
             entry = self.store.get(key, scratch)
             if entry is None:
@@ -161,7 +174,7 @@ class StepCache:
             warn(f"step cache: {where}: {one_line(exc)}; running the step")
             return None
         finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+            _empty(scratch)
         self._replay(entry.log, step, ctx)
         result = dict(entry.result)
         result["status"] = CACHED
@@ -169,6 +182,13 @@ class StepCache:
         result["cache"] = {"status": "hit", "key": key, "original_duration": entry.result.get("duration")}
         self.counts["hit"] += 1
         return result
+
+    def _scratch(self) -> Path:
+        thread = threading.get_ident()
+        folder = self._scratches.get(thread)
+        if folder is None:
+            folder = self._scratches[thread] = Path(tempfile.mkdtemp(prefix="gryt-cache-"))
+        return folder
 
     def _replay(self, log: bytes, step: Step, ctx: RunContext) -> None:
         """The stored log, masked with this run's secrets too, to this run's log file and the screen."""
@@ -228,6 +248,9 @@ class StepCache:
 
     def finish(self, warn: Callable[[str], None]) -> None:
         """Save the hash index and, when this run stored entries, keep the store within its size limit."""
+        for folder in self._scratches.values():
+            shutil.rmtree(folder, ignore_errors=True)
+        self._scratches.clear()
         try:
             self.index.save()
         except OSError as exc:
