@@ -204,3 +204,58 @@ def test_warm_hashing_reads_no_file(tree: Path, run: Run, monkeypatch: pytest.Mo
         1,
         0,
     ]  # cold: 2 inputs and the output; then the output once (it was new)
+
+
+def test_files_changed_by_a_step_without_inputs_are_seen_by_later_runners(tree: Path, run: Run) -> None:
+    read = {"id": "read", "config": {"cmd": ["true"]}, "inputs": ["src/*.md"]}  # lists src/, matches nothing
+    grow = {
+        "id": "grow",
+        "config": {"cmd": "echo more >> src/a.txt && touch -d 2001-01-01 src/a.txt", "shell": True},
+    }
+    use = {
+        "id": "use",
+        "config": {"cmd": "cp src/a.txt copy.txt", "shell": True},
+        "inputs": ["src/a.txt"],
+        "outputs": ["copy.txt"],
+    }
+    runners = {"x": ([read], []), "y": ([grow], []), "z": ([use], [])}
+    run(runners=runners)
+    second = run(runners=runners)
+    assert statuses(second, "x") == {"read": "cached"}
+    assert statuses(second, "z") == {"use": "success"}
+    assert (tree / "copy.txt").read_text() == (tree / "src" / "a.txt").read_text() == "a\nmore\nmore\n"
+
+
+def test_declarations_are_checked() -> None:
+    from gryt import CommandStep
+    from gryt.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"s\.outputs: only a step with `inputs` is cached"):
+        CommandStep("s", {"cmd": ["true"]}, outputs=["dist"])
+    with pytest.raises(ConfigError, match=r"s\.inputs\[0\]: expected a glob relative to the project root"):
+        CommandStep("s", {"cmd": ["true"]}, inputs=["/etc/passwd"])
+    with pytest.raises(ConfigError, match=r"s\.env_inputs\[0\]: expected a string"):
+        CommandStep("s", {"cmd": ["true"]}, inputs=[], env_inputs=[3])  # type: ignore[list-item]
+    assert CommandStep("s", {"cmd": ["true"]}, inputs=[]).cache_spec is not None
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "matches"),
+    [
+        ("src/**/*.py", "src/a.py", True),
+        ("src/**/*.py", "src/x/y/a.py", True),
+        ("src/**/*.py", "src/a.txt", False),
+        ("src", "src/x/y", True),
+        ("src", "srcx/y", False),
+        ("*.txt", "a.txt", True),
+        ("*.txt", "d/a.txt", False),
+        ("a/[bc].txt", "a/c.txt", True),
+        ("a/[!b].txt", "a/b.txt", False),
+        ("a?.txt", "ab.txt", True),
+        ("a.txt", "a_txt", False),
+    ],
+)
+def test_globs(pattern: str, path: str, matches: bool) -> None:
+    from gryt.cache.globs import compile_glob
+
+    assert bool(compile_glob(pattern).fullmatch(path)) is matches

@@ -89,7 +89,10 @@ class StepCache:
         """`call()` (the step's run) or its cached result; the result gets a `cache` table."""
         spec = getattr(step, "cache_spec", None)
         if spec is None:
-            return call()
+            try:
+                return call()
+            finally:
+                self._forget()  # it may have changed files later steps read
         where = f"{runner.id}/{step.id}"
         upstream, reason = self._upstream(runner, step)
         key = None
@@ -100,7 +103,10 @@ class StepCache:
             except OSError as exc:
                 reason = f"cannot hash its inputs: {exc.strerror or exc}"
         if key is None:
-            raw = call()
+            try:
+                raw = call()
+            finally:
+                self._forget()
             if isinstance(raw, dict):
                 raw["cache"] = {"status": "uncached", "reason": reason}
             return raw
@@ -109,9 +115,10 @@ class StepCache:
             hit = self._lookup(key, step, ctx, where, warn)
             if hit is not None:
                 return hit
-        raw = call()
-        with self._lock:
-            self.tree.forget()
+        try:
+            raw = call()
+        finally:
+            self._forget()
         if not isinstance(raw, dict):
             return raw
         info: dict[str, Any] = {"status": "miss", "key": key}
@@ -165,8 +172,8 @@ class StepCache:
             if entry is None:
                 return None
             with self._lock:
-                restore(entry, self.root, self.index)
-                self.tree.forget()
+                if restore(entry, self.root, self.index):
+                    self.tree.forget()
         except CacheError as exc:
             warn(f"step cache: {where}: {exc}; running the step")
             return None
@@ -182,6 +189,10 @@ class StepCache:
         result["cache"] = {"status": "hit", "key": key, "original_duration": entry.result.get("duration")}
         self.counts["hit"] += 1
         return result
+
+    def _forget(self) -> None:
+        with self._lock:
+            self.tree.forget()
 
     def _scratch(self) -> Path:
         thread = threading.get_ident()
