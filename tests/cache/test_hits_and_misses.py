@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -218,7 +219,11 @@ def test_files_changed_by_a_step_without_inputs_are_seen_by_later_runners(tree: 
         "inputs": ["src/a.txt"],
         "outputs": ["copy.txt"],
     }
-    runners = {"x": ([read], []), "y": ([grow], []), "z": ([use], [])}
+    runners: dict[str, tuple[list[dict[str, Any]], list[str]]] = {
+        "x": ([read], []),
+        "y": ([grow], []),
+        "z": ([use], []),
+    }
     run(runners=runners)
     second = run(runners=runners)
     assert statuses(second, "x") == {"read": "cached"}
