@@ -66,7 +66,8 @@ class StepCache:
         """(runner id, step id) -> the key of a step that succeeded or hit, `skipped`, or None."""
         self.steps: dict[str, list[str]] = {}
         self.needs: dict[str, tuple[str, ...]] = {}
-        self.counts = {"hit": 0, "stored": 0, "miss": 0}
+        self.stored = 0
+        """Entries this run stored (then `finish()` prunes the store)."""
         self._computed: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
         self._scratches: dict[int, Path] = {}
@@ -126,7 +127,6 @@ class StepCache:
         stores = raw.get("status") == SUCCESS and self.mode != "read-only"
         if stores and self._store(key, spec.outputs, step, ctx, raw, warn=warn):
             info["status"] = "stored"
-        self.counts["miss"] += 1
         return raw
 
     def _upstream(self, runner: Runner, step: Step) -> tuple[list[str] | None, str]:
@@ -187,7 +187,6 @@ class StepCache:
         result["status"] = CACHED
         result["duration"] = round(time.monotonic() - started, 6)
         result["cache"] = {"status": "hit", "key": key, "original_duration": entry.result.get("duration")}
-        self.counts["hit"] += 1
         return result
 
     def _forget(self) -> None:
@@ -254,7 +253,7 @@ class StepCache:
         except Exception as exc:  # noqa: BLE001 - a store plugin's bug or a disk error: not stored, never a crash
             warn(f"step cache: {where}: not stored: {one_line(exc)}")
             return False
-        self.counts["stored"] += 1
+        self.stored += 1
         return True
 
     def finish(self, warn: Callable[[str], None]) -> None:
@@ -266,7 +265,7 @@ class StepCache:
             self.index.save()
         except OSError as exc:
             warn(f"step cache: cannot save the hash index: {exc.strerror or exc}")
-        if not self.counts["stored"]:
+        if not self.stored:
             return
         try:
             self.store.prune()
