@@ -44,6 +44,7 @@ GRYT = str(BIN / "gryt")
 DOC_FILES = (
     "README.md",
     "docs/pipelines.md",
+    "docs/caching.md",
     "docs/concepts.md",
     "docs/validators.md",
     "docs/auth-docker.md",

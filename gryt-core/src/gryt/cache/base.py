@@ -43,8 +43,9 @@ class Cache(Registrable, ABC):
     def get(self, key: str, scratch: Path) -> CacheEntry | None:
         """The entry stored for `key` (built with `CacheEntry.from_manifest`), or None on a miss.
 
-        `scratch` is an empty folder gryt removes once the outputs are restored: a remote store
-        downloads blobs into it, a local one may point at its own files instead. Raises
+        `scratch` is an empty folder that gryt empties once the outputs are restored (and removes at
+        the end of the run): a remote store downloads blobs into it, a local one may point at its own
+        files instead. Raises
         `CorruptEntry` for an entry that is stored but unusable; a local store may also drop it then.
         A hit counts as a use for least-recently-used eviction.
         """

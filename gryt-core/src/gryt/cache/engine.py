@@ -12,6 +12,7 @@ or did not run in this run) the step is not cached in this run: what that step d
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -42,6 +43,16 @@ INDEX_FILE = ".gryt/cache/index.json"
 _SKIPPED_KEY = "skipped"
 
 
+def _empty(folder: Path) -> None:
+    """Remove what a store left in its scratch folder (nothing, for a local store: cheap)."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                Path(entry.path).unlink(missing_ok=True)
+
+
 class StepCache:
     """The step cache of one run: the store, the mode, the file listing and hash index, and the keys."""
 
@@ -55,9 +66,12 @@ class StepCache:
         """(runner id, step id) -> the key of a step that succeeded or hit, `skipped`, or None."""
         self.steps: dict[str, list[str]] = {}
         self.needs: dict[str, tuple[str, ...]] = {}
-        self.counts = {"hit": 0, "stored": 0, "miss": 0}
+        self.stored = 0
+        """Entries this run stored (then `finish()` prunes the store)."""
         self._computed: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
+        self._scratches: dict[int, Path] = {}
+        """An empty folder per thread for `Cache.get`, emptied after each call, removed by `finish()`."""
 
     def plan(self, runners: Iterable[Runner]) -> None:
         """Learn the runners of the run: their steps and needs (for the dependency rule)."""
@@ -76,7 +90,10 @@ class StepCache:
         """`call()` (the step's run) or its cached result; the result gets a `cache` table."""
         spec = getattr(step, "cache_spec", None)
         if spec is None:
-            return call()
+            try:
+                return call()
+            finally:
+                self._forget()  # it may have changed files later steps read
         where = f"{runner.id}/{step.id}"
         upstream, reason = self._upstream(runner, step)
         key = None
@@ -87,7 +104,10 @@ class StepCache:
             except OSError as exc:
                 reason = f"cannot hash its inputs: {exc.strerror or exc}"
         if key is None:
-            raw = call()
+            try:
+                raw = call()
+            finally:
+                self._forget()
             if isinstance(raw, dict):
                 raw["cache"] = {"status": "uncached", "reason": reason}
             return raw
@@ -96,9 +116,10 @@ class StepCache:
             hit = self._lookup(key, step, ctx, where, warn)
             if hit is not None:
                 return hit
-        raw = call()
-        with self._lock:
-            self.tree.forget()
+        try:
+            raw = call()
+        finally:
+            self._forget()
         if not isinstance(raw, dict):
             return raw
         info: dict[str, Any] = {"status": "miss", "key": key}
@@ -106,7 +127,6 @@ class StepCache:
         stores = raw.get("status") == SUCCESS and self.mode != "read-only"
         if stores and self._store(key, spec.outputs, step, ctx, raw, warn=warn):
             info["status"] = "stored"
-        self.counts["miss"] += 1
         return raw
 
     def _upstream(self, runner: Runner, step: Step) -> tuple[list[str] | None, str]:
@@ -146,14 +166,14 @@ class StepCache:
         self, key: str, step: Step, ctx: RunContext, where: str, warn: Callable[[str], None]
     ) -> dict[str, Any] | None:
         started = time.monotonic()
-        scratch = Path(tempfile.mkdtemp(prefix="gryt-cache-"))
+        scratch = self._scratch()
         try:
             entry = self.store.get(key, scratch)
             if entry is None:
                 return None
             with self._lock:
-                restore(entry, self.root, self.index)
-                self.tree.forget()
+                if restore(entry, self.root, self.index):
+                    self.tree.forget()
         except CacheError as exc:
             warn(f"step cache: {where}: {exc}; running the step")
             return None
@@ -161,14 +181,24 @@ class StepCache:
             warn(f"step cache: {where}: {one_line(exc)}; running the step")
             return None
         finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+            _empty(scratch)
         self._replay(entry.log, step, ctx)
         result = dict(entry.result)
         result["status"] = CACHED
         result["duration"] = round(time.monotonic() - started, 6)
         result["cache"] = {"status": "hit", "key": key, "original_duration": entry.result.get("duration")}
-        self.counts["hit"] += 1
         return result
+
+    def _forget(self) -> None:
+        with self._lock:
+            self.tree.forget()
+
+    def _scratch(self) -> Path:
+        thread = threading.get_ident()
+        folder = self._scratches.get(thread)
+        if folder is None:
+            folder = self._scratches[thread] = Path(tempfile.mkdtemp(prefix="gryt-cache-"))
+        return folder
 
     def _replay(self, log: bytes, step: Step, ctx: RunContext) -> None:
         """The stored log, masked with this run's secrets too, to this run's log file and the screen."""
@@ -223,16 +253,19 @@ class StepCache:
         except Exception as exc:  # noqa: BLE001 - a store plugin's bug or a disk error: not stored, never a crash
             warn(f"step cache: {where}: not stored: {one_line(exc)}")
             return False
-        self.counts["stored"] += 1
+        self.stored += 1
         return True
 
     def finish(self, warn: Callable[[str], None]) -> None:
         """Save the hash index and, when this run stored entries, keep the store within its size limit."""
+        for folder in self._scratches.values():
+            shutil.rmtree(folder, ignore_errors=True)
+        self._scratches.clear()
         try:
             self.index.save()
         except OSError as exc:
             warn(f"step cache: cannot save the hash index: {exc.strerror or exc}")
-        if not self.counts["stored"]:
+        if not self.stored:
             return
         try:
             self.store.prune()

@@ -113,12 +113,6 @@ class CacheEntry:
         """The size of the content `digest` (as recorded by the outputs that have it)."""
         return next((o.size for o in self.outputs if o.kind == "file" and o.digest == digest), 0)
 
-    @property
-    def size(self) -> int:
-        """Bytes of the distinct file contents plus the log (what a store accounts for)."""
-        sizes = {o.digest: o.size for o in self.outputs if o.kind == "file"}
-        return sum(sizes.values()) + len(self.log)
-
     def manifest(self) -> dict[str, Any]:
         """The JSON form of everything but the log bytes and blob contents."""
         return {

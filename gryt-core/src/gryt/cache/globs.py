@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -98,9 +99,9 @@ class Tree:
         found: dict[str, FileStat] = {}
         for pattern in patterns:
             regex = compile_glob(pattern)
-            for path, stat in self._below(literal_prefix(pattern)).items():
+            for path, file in self._below(literal_prefix(pattern)).items():
                 if path not in found and regex.fullmatch(path):
-                    found[path] = stat
+                    found[path] = file
         return dict(sorted(found.items()))
 
     def _below(self, prefix: str) -> dict[str, FileStat]:
@@ -122,7 +123,7 @@ def _walk(root: Path, prefix: str) -> dict[str, FileStat]:
         top = os.lstat(start)
     except OSError:
         return files
-    if not _is_dir(top.st_mode):
+    if not stat.S_ISDIR(top.st_mode):
         files[prefix] = file_stat(top)
         return files
     stack = [(start, prefix)]
@@ -143,12 +144,6 @@ def _walk(root: Path, prefix: str) -> dict[str, FileStat]:
             except OSError:
                 continue
     return files
-
-
-def _is_dir(mode: int) -> bool:
-    import stat
-
-    return stat.S_ISDIR(mode)
 
 
 def file_stat(st: os.stat_result) -> FileStat:

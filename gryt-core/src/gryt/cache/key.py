@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gryt import __version__
+import gryt
 from gryt.cache.globs import Tree
 from gryt.cache.index import HashIndex
 
@@ -47,7 +47,6 @@ def step_key(
     *,
     tree: Tree,
     index: HashIndex,
-    version: str = __version__,
 ) -> str:
     """The step's key (64 hex digits); `upstream` holds the keys of the steps it depends on, in order."""
     digest = hashlib.sha256()
@@ -60,7 +59,7 @@ def step_key(
 
     config: Mapping[str, Any] = step.config
     add("format", KEY_FORMAT)
-    add("gryt", version)
+    add("gryt", gryt.__version__)
     add("platform", platform_id())
     add("type", [step.name, type(step).__module__, type(step).__qualname__])
     add("config", config)

@@ -167,8 +167,8 @@ class LocalCache(Cache):
             "max_size": self.max_size,
         }
 
-    def prune(self, max_size: int | None = None) -> dict[str, Any]:
-        limit = self.max_size if max_size is None else max_size
+    def prune(self) -> dict[str, Any]:
+        limit = self.max_size
         entries = sorted(self._entries(), key=lambda item: item[1].st_mtime_ns)
         blobs = self._blobs()
         total = sum(st.st_size for _p, st in entries) + sum(st.st_size for _p, st in blobs)
