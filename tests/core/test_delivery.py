@@ -22,7 +22,7 @@ from gryt.hook import Hook, PrintHook
 from gryt.junit import build_junit
 from gryt.pipeline import Pipeline
 from gryt.runner import Runner
-from gryt.schema import MIGRATIONS, schema_version
+from gryt.schema import MIGRATIONS, SCHEMA_VERSION, schema_version
 from gryt.step import CommandStep
 from gryt.testing import gryt_plugins  # noqa: F401 - fixture
 
@@ -228,7 +228,7 @@ def test_history_rows_and_the_v4_migration(tmp_path: Path) -> None:
     root = tmp_path / "proj"
     root.mkdir()
     with SqliteData(path) as data:
-        assert schema_version(data) == 4
+        assert schema_version(data) == SCHEMA_VERSION
         old = get_run(data, "old")
         assert old is not None and old["destination_runs"] == []
         pipe = release(root, data=data)

@@ -89,6 +89,33 @@ def test_migration_from_older_schema(tmp_path: Path, old_version: int | None) ->
         assert data.query("SELECT COUNT(*) AS n FROM schema_version") == [{"n": 1}]
 
 
+def test_migration_from_version_4_adds_continues_run_id(tmp_path: Path) -> None:
+    """A version-4 database file (as the gryt before `--failed` wrote it) keeps its runs readable and
+    gains `pipelines.continues_run_id`, NULL for the runs it had."""
+    path = tmp_path / "v4.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for migration in MIGRATIONS[:4]:
+        if callable(migration):
+            migration(conn)
+        else:
+            for statement in migration:
+                conn.execute(statement)
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    conn.execute("INSERT INTO schema_version VALUES (4)")
+    conn.execute(
+        "INSERT INTO pipelines (pipeline_id, name, start_timestamp, status, config_json)"
+        " VALUES ('v4-run', 'ci', '2026-01-01T00:00:00.000Z', 'error', '{\"runners\": []}')"
+    )
+    conn.close()
+    with SqliteData(path) as data:
+        assert schema_version(data) == SCHEMA_VERSION == 5
+        run = get_run(data, "v4-run")
+        assert run is not None
+        assert (run["status"], run["config"], run["continues_run_id"]) == ("error", {"runners": []}, None)
+        Recorder(data).run_started("v5-run", "ci", {"runners": []}, continues="v4-run")
+        assert [r["continues_run_id"] for r in list_runs(data)] == ["v4-run", None]  # newest first
+
+
 def test_fresh_database_schema_equals_the_migrated_one(tmp_path: Path) -> None:
     migrated = sqlite3.connect(tmp_path / "migrated.db", isolation_level=None)
     for migration in MIGRATIONS:

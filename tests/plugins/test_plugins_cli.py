@@ -88,6 +88,7 @@ def test_plugins_list_json_has_the_design_shape(site):
             "steps": ["hello"],
             "hooks": [],
             "histories": [],
+            "caches": [],
         },
         "implements": ["gryt_register_steps"],
         "error": None,

@@ -46,6 +46,7 @@ def test_ok_plugin_registers_its_types_after_the_builtins(site):
             "steps": ["hello"],
             "hooks": [],
             "histories": [],
+            "caches": [],
         },
         "implements": ["gryt_register_steps"],
         "error": None,

@@ -28,6 +28,13 @@ def gryt_register_destinations(register: Register) -> None:
 
 
 @hookimpl
+def gryt_register_caches(register: Register) -> None:
+    from gryt.cache.local import LocalCache
+
+    register(LocalCache)
+
+
+@hookimpl
 def gryt_register_hooks(register: Register) -> None:
     from gryt.hook import PrintHook
     from gryt.http_hook import HttpHook

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from gryt.masking import Masker
 
 if TYPE_CHECKING:
+    from gryt.cache.engine import StepCache
     from gryt.data import Data
     from gryt.variables import Contexts
 
@@ -43,6 +44,8 @@ class RunContext:
     prefix_output: bool = False
     cancel: threading.Event = field(default_factory=threading.Event)
     variables: Contexts | None = None
+    cache: StepCache | None = None
+    """The step cache of the run (None: steps run without it, `inputs` or not)."""
 
     def add_secret(self, value: str | None) -> None:
         self.masker.add(value)

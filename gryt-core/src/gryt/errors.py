@@ -26,6 +26,13 @@ class PluginError(GrytError):
     """A plugin type that is unknown, disabled or provided by a broken plugin (exit 2)."""
 
 
+class CacheError(GrytError):
+    """A step cache store could not do what was asked (unreachable, full, unsupported, exit 2).
+
+    During a run gryt warns and runs the step as on a miss; `gryt cache` reports it and exits 2.
+    """
+
+
 class Interrupted(GrytError):
     """The run was stopped by SIGINT (exit 130) or SIGTERM (exit 143)."""
 

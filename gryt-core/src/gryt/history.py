@@ -228,7 +228,15 @@ class Recorder:
             self._queued = False
             _background_writer().flush(self)
 
-    def run_started(self, run_id: str, name: str | None, config: Mapping[str, Any] | None = None) -> None:
+    def run_started(
+        self,
+        run_id: str,
+        name: str | None,
+        config: Mapping[str, Any] | None = None,
+        *,
+        continues: str | None = None,
+    ) -> None:
+        """Insert the run's row, `running`; `continues` is the run a `--failed` run reruns part of."""
         if self.history is None:
             return
         row = {
@@ -239,6 +247,7 @@ class Recorder:
             "config_json": dict(config or {}),
             "pid": os.getpid(),
             "host": socket.gethostname(),
+            "continues_run_id": continues,
         }
         try:
             self.history.write([Write("insert", "pipelines", row)])

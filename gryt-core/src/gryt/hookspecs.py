@@ -85,6 +85,16 @@ def gryt_register_histories(register: Register) -> None:
 
 
 @hookspec
+def gryt_register_caches(register: Register) -> None:
+    """Register Cache subclasses (`gryt.cache.base`): step cache stores ("local").
+
+    Runs once when plugins load. Call only `register`: no I/O (a store connects when gryt builds it
+    for a run, from the project config's `cache` and `cache_options`). The project config names one
+    store; gryt computes keys, restores and stores outputs, and passes the store only masked entries.
+    """
+
+
+@hookspec
 def gryt_pipeline_start(pipeline: Pipeline, context: RunContext) -> None:
     """A run starts: validators passed, no auth step or runner ran yet.
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from gryt.status import SKIPPED, SUCCESS
+from gryt.status import CACHED, PASSED, SKIPPED, SUCCESS
 
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 OUTPUT_LIMIT = 64 * 1024
@@ -123,7 +123,10 @@ def _suite(
         elif step.get("allowed") is True:  # not a failure of the run: a CI UI must not show it red
             counts["skipped"] += 1
             ET.SubElement(case, "skipped", message=f"allowed failure: {reason or status}")
-        elif status != SUCCESS:
+        elif status == CACHED:  # passed: its output was replayed from the step cache
+            properties = ET.SubElement(case, "properties")
+            ET.SubElement(properties, "property", name="gryt.cache", value="replayed from the step cache")
+        elif status not in PASSED:
             counts["failures"] += 1
             message = reason or f"{status}"
             failure = ET.SubElement(case, "failure", message=message, type=_clean(status or "error"))

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from gryt.allow_failure import parse_allow_failure
 from gryt.artifacts import ArtifactSpec, parse_entries
+from gryt.cache.spec import parse_cache_spec
 from gryt.conditions import parse_condition
 from gryt.config import ConfigKey, did_you_mean, resolve_config
 from gryt.errors import ConfigError, GrytError, one_line
@@ -52,7 +53,7 @@ RUNNER_KEYS = (
     ConfigKey("matrix", dict, None, "Values to run the runner with, one runner per combination"),
     ConfigKey("steps", list, None, "The steps, run in order", required=True),
 )
-STEP_COMMON_KEYS = ("allow_failure", "if")
+STEP_COMMON_KEYS = ("allow_failure", "if", "inputs", "outputs", "env_inputs")
 """Keys every step table accepts whatever its type: taken out before the type's own keys are checked."""
 COMMON_KEYS = {"steps": STEP_COMMON_KEYS, "auth": ("if",), "destinations": ("if",)}
 """The same for each kind of table built by id."""
@@ -222,6 +223,9 @@ class _Builder:
             built.allow_failure = self.checked(parse_allow_failure, table.get("allow_failure"), where)
         if "if" in common:
             built.condition = self.checked(parse_condition, table.get("if"), where)
+        if "inputs" in common:
+            cache = {name: table.get(name) for name in ("inputs", "outputs", "env_inputs")}
+            built.cache_spec = self.checked(lambda _v, at: parse_cache_spec(**cache, where=at), None, where)
         return built
 
     def checked(self, parse: Any, value: Any, where: str) -> Any:

@@ -32,6 +32,7 @@ from gryt.validators import run_validators
 
 if TYPE_CHECKING:
     from gryt.auth import Auth
+    from gryt.cache.engine import StepCache
     from gryt.data import Data
     from gryt.destination import Destination
     from gryt.histories import History
@@ -168,6 +169,10 @@ class Pipeline:
         )
         self.root: Path | None = None if root is None else Path(root)
         self.context: RunContext | None = None
+        self.continues: str | None = None
+        """The run this one reruns the failed part of (`gryt run --failed`), recorded with the run."""
+        self.cache: StepCache | None = None
+        """The step cache runs use (`gryt run` sets it from the project config); None: no caching."""
         self._selected: set[str] | None = None
         self._check_graph()
 
@@ -278,6 +283,8 @@ class Pipeline:
         ctx = context if context is not None else RunContext()
         if ctx.data is None:
             ctx.data = self.data
+        if ctx.cache is None:
+            ctx.cache = self.cache
         ctx.show = ctx.show or show
         runners = self.selected_runners
         ctx.prefix_output = ctx.prefix_output or (parallel and len(runners) > 1)

@@ -105,7 +105,12 @@ class PipelineRun:
         pipeline.declare_secrets(ctx.masker)
         started = time.monotonic()
         secrets_at_start = ctx.masker.pattern
-        recorder.run_started(ctx.run_id, pipeline.name, ctx.masker.mask_obj(pipeline.describe(self.parallel)))
+        recorder.run_started(
+            ctx.run_id,
+            pipeline.name,
+            ctx.masker.mask_obj(pipeline.describe(self.parallel)),
+            continues=pipeline.continues,
+        )
 
         self._validate()
         if self.issues:
@@ -214,10 +219,16 @@ class PipelineRun:
             ctx.cwd = getattr(runtime, "cwd", None)
         for name in pipeline.secrets:
             ctx.add_secret(ctx.env.get(name))
-        if self.parallel:
-            self._run_parallel(self.schedule)
-        else:
-            self._run_sequential(self.schedule)
+        if ctx.cache is not None:
+            ctx.cache.plan(self.runners)
+        try:
+            if self.parallel:
+                self._run_parallel(self.schedule)
+            else:
+                self._run_sequential(self.schedule)
+        finally:
+            if ctx.cache is not None:
+                ctx.cache.finish(self.events.warn)
         delivers = not self.no_delivery and not any(r.failed for r in self.runners)
         if delivers and not ctx.cancel.is_set():
             self.delivery.deliver(self.explicit)

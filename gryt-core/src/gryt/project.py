@@ -24,6 +24,7 @@ DEFAULT_PIPELINES_DIR = f"{GRYT_DIR}/pipelines"
 MEMORY_DB = ":memory:"
 """The `db` value (and `--db` argument) that keeps the run history in memory, as SQLite spells it."""
 DEFAULT_FAILURE_TAIL = 20
+DEFAULT_CACHE = "local"
 
 CONFIG_KEYS = (
     ConfigKey("db", str, DEFAULT_DB, "SQLite database of the run history"),
@@ -47,6 +48,8 @@ CONFIG_KEYS = (
         "Environment variable holding the history server's password",
         non_empty=True,
     ),
+    ConfigKey("cache", str, DEFAULT_CACHE, "Step cache type (a `caches` plugin type)", non_empty=True),
+    ConfigKey("cache_options", dict, {}, "Options of the step cache type, e.g. max_size"),
 )
 """Every key the project config accepts."""
 
@@ -70,6 +73,8 @@ class Project:
     """The run-history URL (`history`); None: the SQLite database `db`. `GRYT_HISTORY_URL` overrides it."""
     history_fallback: str | None = None
     history_password_env: str | None = None
+    cache: str = DEFAULT_CACHE
+    cache_options: dict[str, Any] = field(default_factory=dict)
     found: bool = True
     """False when no marker was found and the current directory stands in as the root."""
 
@@ -196,6 +201,8 @@ def load_project(start: Path | str | None = None) -> Project:
         history=settings["history"],
         history_fallback=settings["history_fallback"],
         history_password_env=settings["history_password_env"],
+        cache=settings["cache"],
+        cache_options=dict(settings["cache_options"]),
         found=found,
     )
 

@@ -253,7 +253,8 @@ class Runner:
         start_ts = now_iso()
         t0 = time.monotonic()
         try:
-            raw = step.run()
+            cache = ctx.cache
+            raw = step.run() if cache is None else cache.run(step, self, ctx, step.run, events.warn)
         except BaseException as exc:  # plugin code: SystemExit too; a real Ctrl-C re-raised
             if not raised_by_code(exc):
                 raise
@@ -294,6 +295,8 @@ class Runner:
             )
             if message not in events.warnings:
                 events.warn(message)
+        if ctx.cache is not None:
+            ctx.cache.record(self.id, step, result)
         masked = ctx.masker.mask_obj(result)
         if masked is not result:
             result.clear()
@@ -358,6 +361,9 @@ def _describe_step(step: Step) -> dict[str, Any]:
     condition = getattr(step, "condition", None)
     if condition is not None:
         described["if"] = condition.source
+    cache_spec = getattr(step, "cache_spec", None)
+    if cache_spec is not None:
+        described["cache"] = cache_spec.describe()
     return described
 
 

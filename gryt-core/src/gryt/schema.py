@@ -164,8 +164,13 @@ def _migrate_v4(conn: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_v5(conn: sqlite3.Connection) -> None:
+    """The run a `gryt run --failed` run continues (NULL for every other run)."""
+    _add_missing_columns(conn, "pipelines", {"continues_run_id": "TEXT"})
+
+
 Migration = Sequence[str] | Callable[[sqlite3.Connection], None]
-MIGRATIONS: list[Migration] = [_V1_TABLES, _migrate_v2, _migrate_v3, _migrate_v4]
+MIGRATIONS: list[Migration] = [_V1_TABLES, _migrate_v2, _migrate_v3, _migrate_v4, _migrate_v5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

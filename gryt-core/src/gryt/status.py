@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
-StepStatus = Literal["success", "error", "skipped", "interrupted"]
-"""A step's result; a runner ends with one of these too."""
+StepStatus = Literal["success", "error", "skipped", "interrupted", "cached"]
+"""A step's result; a runner ends with one of these too (never `cached`). `cached`: the step did not run,
+its outputs, log and result were restored from the step cache; it counts as a success everywhere."""
 
 RunStatus = Literal["running", "success", "error", "invalid_env", "auth_failed", "interrupted"]
 """A pipeline run: `running` until it ends, then one of the others."""
@@ -27,3 +28,6 @@ INTERRUPTED: Final = "interrupted"
 RUNNING: Final = "running"
 INVALID_ENV: Final = "invalid_env"
 AUTH_FAILED: Final = "auth_failed"
+CACHED: Final = "cached"
+PASSED: Final = (SUCCESS, CACHED)
+"""Step statuses that count as a success (a run whose steps all have one of these succeeds)."""

@@ -19,6 +19,7 @@ from gryt.status import ERROR, INTERRUPTED, SUCCESS, StepStatus
 from gryt.typeinfo import Registrable
 
 if TYPE_CHECKING:
+    from gryt.cache.spec import CacheSpec
     from gryt.context import RunContext
     from gryt.data import Data
     from gryt.hook import Hook
@@ -40,6 +41,8 @@ class Step(Registrable, ABC):
     """Which failures of this step are allowed (None: none); the loader sets it for any step type."""
     condition: Condition | None = None
     """The step's `if` (None: run unless an earlier step failed with fail_fast)."""
+    cache_spec: CacheSpec | None = None
+    """Its `inputs`/`outputs`/`env_inputs` (None: not cached); the loader sets it for any step type."""
 
     def __init__(
         self,
@@ -50,11 +53,18 @@ class Step(Registrable, ABC):
         *,
         allow_failure: AllowFailureSpec = None,
         if_: str | Condition | None = None,
+        inputs: list[str] | None = None,
+        outputs: list[str] | None = None,
+        env_inputs: list[str] | None = None,
     ) -> None:
         self.id = id
         self.config: dict[str, Any] = resolve_config(self.config_keys, config, where=id)
         self.allow_failure = parse_allow_failure(allow_failure, id)
         self.condition = parse_condition(if_, id)
+        if inputs is not None or outputs is not None or env_inputs is not None:
+            from gryt.cache.spec import parse_cache_spec
+
+            self.cache_spec = parse_cache_spec(inputs, outputs, env_inputs, id)
         self._data = data
         self.hook = hook
         self.context: RunContext | None = None
@@ -195,8 +205,21 @@ class CommandStep(Step):
         *,
         allow_failure: AllowFailureSpec = None,
         if_: str | Condition | None = None,
+        inputs: list[str] | None = None,
+        outputs: list[str] | None = None,
+        env_inputs: list[str] | None = None,
     ) -> None:
-        super().__init__(id, config, data, hook, allow_failure=allow_failure, if_=if_)
+        super().__init__(
+            id,
+            config,
+            data,
+            hook,
+            allow_failure=allow_failure,
+            if_=if_,
+            inputs=inputs,
+            outputs=outputs,
+            env_inputs=env_inputs,
+        )
         self._check()
         self.log_path: Path | None = None
         """The full output log of the last run, when one was written."""

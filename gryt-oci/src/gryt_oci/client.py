@@ -1,4 +1,5 @@
-"""A push client for the Registry HTTP API v2 (the OCI distribution API) with the standard library only.
+"""A client for the Registry HTTP API v2 (the OCI distribution API) with the standard library only: pushes,
+and the pulls the step cache needs.
 
 `connect()` finds the API (https first; plain http for loopback hosts or with `insecure`) and answers its
 `WWW-Authenticate` challenge (requests go through `gryt_oci.transport`): Basic credentials on every request, or a Bearer token fetched from the
@@ -235,18 +236,27 @@ class RegistryClient:
         *,
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
+        sink: IO[bytes] | None = None,
     ) -> Response:
-        """One request with the current authorization; an expired Bearer token is renewed once."""
-        response = self._send_authorized(method, url, what, body, headers or {})
+        """One request with the current authorization; an expired Bearer token is renewed once. A 200
+        answer's body goes to `sink` when one is given (see `gryt_oci.transport.send`)."""
+        response = self._send_authorized(method, url, what, body, headers or {}, sink=sink)
         if response.status == 401 and self.scheme == "bearer":
             challenge = next((c for c in challenges_of(response) if c.scheme == "bearer"), None)
             if challenge is not None:
                 self._authorize_bearer(challenge)
-                response = self._send_authorized(method, url, what, body, headers or {})
+                response = self._send_authorized(method, url, what, body, headers or {}, sink=sink)
         return response
 
     def _send_authorized(
-        self, method: str, url: str, what: str, body: bytes | None, headers: dict[str, str]
+        self,
+        method: str,
+        url: str,
+        what: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        *,
+        sink: IO[bytes] | None = None,
     ) -> Response:
         """`send` with the Authorization header for the registry's own host only."""
         same_host = urllib.parse.urlsplit(url).netloc == urllib.parse.urlsplit(self.base).netloc
@@ -258,6 +268,7 @@ class RegistryClient:
                 body=body,
                 headers=headers,
                 authorization=self.authorization if same_host else None,
+                sink=sink,
             )
         except TransportError as err:
             raise RegistryError(f"{what}: registry {self.name} did not answer ({err})") from None
@@ -366,3 +377,34 @@ class RegistryClient:
             raise self._failed(what, response)
         self.note(f"manifest {digest} ({media_type}) -> {self.repository.path}{shown}\n")
         return digest
+
+    # -- pulling (the step cache) --------------------------------------------------------------------
+
+    def manifest_exists(self, reference: str, accept: str) -> bool:
+        """HEAD the manifest `reference` (a tag): True when the registry has it, False on 404."""
+        what = f"checking manifest {self.repository.path}:{reference}"
+        response = self._exchange(
+            "HEAD", self.url(f"manifests/{reference}"), what, headers={"Accept": accept}
+        )
+        if response.status == 200:
+            return True
+        if response.status == 404:
+            return False
+        raise self._failed(what, response)
+
+    def fetch_manifest(self, reference: str, accept: str) -> bytes | None:
+        """The manifest `reference` (a tag) as the registry stores it; None when it has none (404)."""
+        what = f"pulling manifest {self.repository.path}:{reference}"
+        response = self._exchange("GET", self.url(f"manifests/{reference}"), what, headers={"Accept": accept})
+        if response.status == 404:
+            return None
+        if response.status != 200:
+            raise self._failed(what, response)
+        return response.body
+
+    def fetch_blob(self, digest: str, sink: IO[bytes]) -> None:
+        """Copy the blob `digest` into `sink` (the caller checks the content against the digest)."""
+        what = f"pulling blob {short_digest(digest)}"
+        response = self._exchange("GET", self.url(f"blobs/{digest}"), what, sink=sink)
+        if response.status != 200:
+            raise self._failed(what, response)

@@ -1,4 +1,4 @@
-"""Hook implementations of gryt-oci: registers destination types `oci`, `oci-image`."""
+"""Hook implementations of gryt-oci: registers destination types `oci`, `oci-image` and cache type `oci`."""
 
 from __future__ import annotations
 
@@ -13,3 +13,10 @@ def gryt_register_destinations(register: Register) -> None:
 
     register(OciArtifactDestination)
     register(OciImageDestination)
+
+
+@hookimpl
+def gryt_register_caches(register: Register) -> None:
+    from gryt_oci.cache import OciCache
+
+    register(OciCache)

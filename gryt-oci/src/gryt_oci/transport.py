@@ -7,6 +7,7 @@ import base64
 import http.client
 import json
 import re
+import shutil
 import socket
 import ssl
 import urllib.error
@@ -15,7 +16,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from email.message import Message
 from http.client import HTTPMessage
-from typing import Any
+from typing import IO, Any
 
 from gryt.masking import shorten
 from gryt_oci import __version__
@@ -164,8 +165,12 @@ def send(
     body: bytes | None,
     headers: dict[str, str],
     authorization: str | None,
+    sink: IO[bytes] | None = None,
 ) -> Response:
-    """One HTTP exchange; any status is a Response, a transport failure a TransportError."""
+    """One HTTP exchange; any status is a Response, a transport failure a TransportError.
+
+    With `sink`, the body of a 200 answer is copied into it in blocks instead of being kept (a blob of
+    any size); the Response's body is then empty."""
     handlers: list[urllib.request.BaseHandler] = [_SafeRedirect()]
     if is_loopback_host(urllib.parse.urlsplit(url).netloc):
         handlers.append(urllib.request.ProxyHandler({}))
@@ -177,6 +182,9 @@ def send(
         request.add_unredirected_header("Authorization", authorization)
     try:
         with opener.open(request, timeout=timeout) as resp:
+            if sink is not None and resp.status == 200:
+                shutil.copyfileobj(resp, sink, 1 << 20)
+                return Response(resp.status, resp.headers, b"")
             return Response(resp.status, resp.headers, resp.read(_MAX_BODY))
     except urllib.error.HTTPError as err:
         with err:

@@ -8,9 +8,10 @@ from contextlib import nullcontext
 from typing import Any
 
 import typer
+from typer.core import TyperCommand
 
 from gryt import __version__
-from gryt.cli import db, env_validate, init, new, plan, report, run, runs, validate, version
+from gryt.cli import cache, db, env_validate, failed, init, new, plan, report, run, runs, validate, version
 from gryt.cli import plugins as plugins_cli
 from gryt.cli.lazy import BuiltinCommand, PluginCommandGroup
 from gryt.errors import GrytError
@@ -27,12 +28,19 @@ COMMANDS = (
 """gryt-core's own commands (name, function, help panel), listed first; their modules import nothing heavy
 at module level, and Typer builds each one only when it is used."""
 
+COMMAND_CLASSES = {"run": failed.RunCommand}
+"""The commands that parse their arguments in their own way (`gryt run --failed` takes an optional value)."""
+
 
 class RootGroup(PluginCommandGroup):
-    """`gryt`: the commands above, then the Typer sub-apps (`plugins`, `runs`, `version`), then plugins."""
+    """`gryt`: the commands above, then the Typer sub-apps (`plugins`, `runs`, `cache`, `version`), then
+    plugins."""
 
     def own_commands(self) -> dict[str, Any]:
-        return {name: BuiltinCommand(name, function, panel, app) for name, function, panel in COMMANDS}
+        return {
+            name: BuiltinCommand(name, function, panel, app, COMMAND_CLASSES.get(name, TyperCommand))
+            for name, function, panel in COMMANDS
+        }
 
 
 app = typer.Typer(
@@ -71,6 +79,7 @@ def _root(
 app.add_typer(plugins_cli.app, name="plugins", rich_help_panel="Plugins")
 app.add_typer(db.app, name="db", rich_help_panel="History")
 app.add_typer(runs.app, name="runs", rich_help_panel="History")
+app.add_typer(cache.app, name="cache", rich_help_panel="History")
 app.add_typer(version.app, name="version", rich_help_panel="Project")
 
 

@@ -95,6 +95,7 @@ GITIGNORE = """\
 gryt.db
 gryt.db-*
 logs/
+cache/
 """
 
 

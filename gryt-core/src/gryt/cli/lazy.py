@@ -123,9 +123,17 @@ class LazyCommand(TyperCommand):
 class BuiltinCommand(TyperCommand):
     """Stands in for one of gryt's own commands in `gryt --help` and completion, with the help text
     Typer would give it (the function's docstring); Typer builds the real command, reading every
-    parameter annotation, only when the command runs or shows its own help."""
+    parameter annotation, only when the command runs or shows its own help. `command_class` is the
+    TyperCommand subclass to build it with, for a command that parses its arguments in its own way."""
 
-    def __init__(self, name: str, function: Callable[..., Any], panel: str, app: typer.Typer) -> None:
+    def __init__(
+        self,
+        name: str,
+        function: Callable[..., Any],
+        panel: str,
+        app: typer.Typer,
+        command_class: type[TyperCommand] = TyperCommand,
+    ) -> None:
         super().__init__(
             name,
             help=inspect.getdoc(function),
@@ -137,15 +145,16 @@ class BuiltinCommand(TyperCommand):
         self.function = function
         self.panel = panel
         self.app = app
+        self.command_class = command_class
 
     def real_command(self) -> Any:
-        """The command Typer builds for `app.command(name, rich_help_panel=panel)(function)`."""
+        """The command Typer builds for `app.command(name, cls=command_class, rich_help_panel=panel)(function)`."""
         single = typer.Typer(
             add_completion=False,
             pretty_exceptions_short=self.app.pretty_exceptions_short,
             rich_markup_mode=self.app.rich_markup_mode,
         )
-        single.command(self.name, rich_help_panel=self.panel)(self.function)
+        single.command(self.name, cls=self.command_class, rich_help_panel=self.panel)(self.function)
         return typer.main.get_command(single)
 
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:

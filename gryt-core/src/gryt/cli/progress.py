@@ -14,7 +14,7 @@ from typing import IO, Any
 
 from gryt.cli._common import format_duration
 from gryt.hook import Hook
-from gryt.status import ERROR, SKIPPED, SUCCESS
+from gryt.status import CACHED, ERROR, PASSED, SKIPPED, SUCCESS
 
 SUMMARISED_SCOPES = ("auth:", "destination:")
 """Error scopes whose failure the end-of-run summary reports: the views do not print them a second time."""
@@ -103,7 +103,7 @@ class _Tracker(Hook):
         with self.lock:
             state = self._state(context)
             state.done += 1
-            if result.get("status") not in (SUCCESS, SKIPPED) and result.get("allowed") is not True:
+            if result.get("status") not in (*PASSED, SKIPPED) and result.get("allowed") is not True:
                 state.failed = True
             log_path = getattr(step, "log_path", None)
             if isinstance(log_path, Path):
@@ -117,7 +117,7 @@ class _Tracker(Hook):
 def _step_line(step: Any, result: dict[str, Any]) -> str:
     status = str(result.get("status"))
     parts = [f"{status} (allowed)" if result.get("allowed") is True else status]
-    if status not in (SUCCESS, SKIPPED) and result.get("returncode") is not None:
+    if status not in (*PASSED, SKIPPED) and result.get("returncode") is not None:
         parts.append(f"exit {result.get('returncode')}")
     if result.get("timed_out"):
         parts.append("timed out")
@@ -126,7 +126,9 @@ def _step_line(step: Any, result: dict[str, Any]) -> str:
         parts.append(f"{attempts} attempts")
     if status != SKIPPED:
         parts.append(format_duration(result.get("duration")))
-    if status != SUCCESS and result.get("error"):
+    if status == CACHED:
+        parts.append("- restored from the step cache")
+    if status not in PASSED and result.get("error"):
         parts.append(f"- {result.get('error')}")
     return " ".join(parts)
 
@@ -269,7 +271,7 @@ class LiveProgress(_Tracker):
 
     def on_step_end(self, step: Any, result: dict[str, Any], context: Any = None) -> None:
         state = self.step_ended(step, result, context)
-        if result.get("status") not in (SUCCESS, SKIPPED) and self.live is not None:
+        if result.get("status") not in (*PASSED, SKIPPED) and self.live is not None:
             from rich.text import Text
 
             line = f" {state.id}/{getattr(step, 'id', step)} {_step_line(step, result)}"
@@ -306,7 +308,7 @@ def failed_steps(result: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]
     out = []
     for rid, steps in (result.get("runners") or {}).items():
         for sid, step in (steps or {}).items():
-            failed = isinstance(step, dict) and step.get("status") not in (SUCCESS, SKIPPED)
+            failed = isinstance(step, dict) and step.get("status") not in (*PASSED, SKIPPED)
             if failed and step.get("allowed") is not True:
                 out.append((str(rid), str(sid), step))
     return out

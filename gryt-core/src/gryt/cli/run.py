@@ -26,9 +26,11 @@ from gryt.cli._common import (
     reporting,
     warning_line,
 )
+from gryt.cli.failed import FAILED
 from gryt.status import INTERRUPTED, SUCCESS
 
 if TYPE_CHECKING:
+    from gryt.cache.engine import CacheMode
     from gryt.cli.progress import Failures
 
 EXIT_CODES: dict[str, int] = {SUCCESS: 0, INTERRUPTED: 130}
@@ -86,6 +88,9 @@ class RunOptions:
     debug: bool = False
     run_id: str | None = None
     deliver_only: bool = False
+    failed: str | None = None
+    cache: str | None = None
+    no_cache: bool = False
 
 
 def run(
@@ -137,6 +142,27 @@ def run(
             show_default=False,
         ),
     ] = None,
+    failed: Annotated[
+        str | None,
+        typer.Option(
+            FAILED,
+            metavar="[RUN_ID]",
+            help="Rerun only the runners that failed in that run (default: the pipeline's last run).",
+            show_default=False,
+        ),
+    ] = None,
+    cache: Annotated[
+        str | None,
+        typer.Option(
+            "--cache",
+            metavar="MODE",
+            help="Step cache mode: read-write (default) or read-only (use hits, store nothing).",
+            show_default=False,
+        ),
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Run every step; still store what succeeds in the step cache.")
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
     run_id: Annotated[
         str | None,
@@ -171,6 +197,9 @@ def run(
         debug=debug,
         run_id=run_id,
         deliver_only=deliver_only,
+        failed=failed,
+        cache=cache,
+        no_cache=no_cache,
     )
     from gryt.reaper import become_subreaper
 
@@ -197,6 +226,13 @@ def _run(opts: RunOptions) -> int:
         raise ConfigError(
             "--deliver-only: give --run-id; --runner, --in-memory and --no-deliver do not apply"
         )
+    if opts.failed is not None and opts.deliver_only:
+        raise ConfigError("--failed and --deliver-only exclude each other: --deliver-only runs no runner")
+    if opts.failed is not None and opts.runners:
+        raise ConfigError("--failed and --runner exclude each other: --failed picks the runners")
+    if opts.failed is not None and opts.in_memory:
+        raise ConfigError("--failed and --in-memory exclude each other: --failed reads the run history")
+    mode = _cache_mode(opts)
     project = open_project()
     path = resolve_pipeline_path(opts.spec, project)
     if path.suffix != ".toml":  # a Python pipeline runs its own code as it loads: collect from there on
@@ -230,6 +266,13 @@ def _run(opts: RunOptions) -> int:
                 pipe.secrets.extend(n for n in history.secret_variables if n not in pipe.secrets)
             if opts.runners:
                 pipe = _select(pipe, opts.runners)
+            if opts.failed is not None:
+                from gryt.cli.failed import narrow_to_failed
+
+                nothing = narrow_to_failed(pipe, opts.failed)
+                if nothing:
+                    typer.echo(nothing, err=opts.as_json)
+                    return 0
             limit = opts.max_parallel or loaded.max_parallel or project.max_parallel
             if limit is not None:
                 pipe.max_parallel = limit
@@ -238,6 +281,10 @@ def _run(opts: RunOptions) -> int:
                 parallel = loaded.parallel if loaded.parallel is not None else bool(project.parallel)
             if getattr(pipe, "root", None) is None:
                 pipe.root = project.root
+            if _declares_cache(pipe):
+                from gryt.cache.setup import step_cache
+
+                pipe.cache = step_cache(project, mode)
             if opts.deliver_only:
                 from gryt.fanout import delivery_part
 
@@ -269,6 +316,29 @@ def _run(opts: RunOptions) -> int:
     if status == INTERRUPTED and signal_code is not None:
         return signal_code
     return EXIT_CODES.get(status, 1)
+
+
+def _cache_mode(opts: RunOptions) -> CacheMode:
+    """The step cache mode the flags ask for; ConfigError for a bad `--cache` or a contradiction."""
+    from gryt.config import did_you_mean
+    from gryt.errors import ConfigError
+
+    modes = ("read-write", "read-only")
+    if opts.cache is not None and opts.cache not in modes:
+        raise ConfigError(
+            f"--cache: expected read-write or read-only, got {opts.cache!r}{did_you_mean(opts.cache, modes)}"
+        )
+    if opts.no_cache:
+        if opts.cache == "read-only":
+            raise ConfigError("--no-cache and --cache=read-only exclude each other")
+        return "write-only"
+    return "read-only" if opts.cache == "read-only" else "read-write"
+
+
+def _declares_cache(pipeline: Any) -> bool:
+    """Some step of the run declares `inputs`: only then is the step cache opened (no cost otherwise)."""
+    runners = getattr(pipeline, "selected_runners", None) or getattr(pipeline, "runners", [])
+    return any(getattr(step, "cache_spec", None) is not None for r in runners for step in r.steps)
 
 
 def _check_log_folder(folder: Path, data: Any) -> None:

@@ -16,7 +16,7 @@ from gryt.cli._common import (
     read_history,
     reporting,
 )
-from gryt.status import AUTH_FAILED, ERROR, INTERRUPTED, INVALID_ENV, RUNNING, SKIPPED, SUCCESS
+from gryt.status import AUTH_FAILED, CACHED, ERROR, INTERRUPTED, INVALID_ENV, RUNNING, SKIPPED, SUCCESS
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -32,6 +32,7 @@ app = typer.Typer(
 
 STATUS_STYLES = {
     SUCCESS: "green",
+    CACHED: "green",
     ERROR: "red",
     INVALID_ENV: "red",
     AUTH_FAILED: "red",
@@ -215,6 +216,8 @@ def render_run(run: dict[str, Any]) -> None:
             f"  pid {run['pid']} on {run['host']}" if run.get("pid") and run.get("host") else "",
         )
     )
+    if run.get("continues_run_id"):
+        console.print(f"continues run {run['continues_run_id']} (gryt run --failed)", markup=False)
     if run.get("error"):
         console.print(f"error: {run['error']}", markup=False)
     if run.get("auth"):

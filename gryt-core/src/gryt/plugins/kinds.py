@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gryt.auth import Auth
+from gryt.cache.base import Cache
 from gryt.destination import Destination
 from gryt.histories import History
 from gryt.hook import Hook
@@ -33,6 +34,7 @@ KINDS: dict[str, Kind] = {
         Kind("steps", "gryt_register_steps", Step, "step"),
         Kind("hooks", "gryt_register_hooks", Hook, "hook"),
         Kind("histories", "gryt_register_histories", History, "history"),
+        Kind("caches", "gryt_register_caches", Cache, "cache"),
     )
 }
 """Every kind by name (the keys of `provides` in `gryt plugins list --json`)."""

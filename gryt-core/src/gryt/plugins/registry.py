@@ -37,6 +37,7 @@ FIRST_PARTY: tuple[FirstPartyType, ...] = (
     FirstPartyType("gryt-pypi", "destinations", "pypi", "PypiDestination"),
     FirstPartyType("gryt-oci", "destinations", "oci", "OciArtifactDestination"),
     FirstPartyType("gryt-oci", "destinations", "oci-image", "OciImageDestination"),
+    FirstPartyType("gryt-oci", "caches", "oci", "OciCache"),
     FirstPartyType("gryt-npm", "destinations", "npm", "NpmDestination"),
     FirstPartyType("gryt-github", "destinations", "github-release", "GithubReleaseDestination"),
     FirstPartyType("gryt-postgres", "histories", "postgresql", "PostgresHistory"),

@@ -1,0 +1,68 @@
+"""`gryt cache stats | prune | clear`: the project's step cache store (see docs/caching.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from gryt.cli._common import open_project, print_json, reporting
+
+app = typer.Typer(
+    name="cache",
+    help="Show, prune or clear the step cache.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+def _size(count: Any) -> str:
+    value = float(count) if isinstance(count, (int, float)) else 0.0
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"
+
+
+def _store() -> Any:
+    from gryt.cache.setup import open_store
+
+    return open_store(open_project())
+
+
+@app.command("stats")
+def stats(as_json: JsonOption = False) -> None:
+    """Entries, blobs and bytes in the step cache, and its size limit."""
+    with reporting():
+        found = _store().stats()
+        if as_json:
+            print_json(found)
+            return
+        for name, value in found.items():
+            shown = _size(value) if name in ("bytes", "max_size") else value
+            typer.echo(f"{name}: {shown}")
+
+
+@app.command("prune")
+def prune(as_json: JsonOption = False) -> None:
+    """Evict least-recently-used entries down to the size limit, then unneeded blobs."""
+    with reporting():
+        removed = _store().prune()
+        if as_json:
+            print_json(removed)
+        else:
+            typer.echo(f"pruned {removed.get('entries', 0)} entries, {_size(removed.get('bytes'))} freed")
+
+
+@app.command("clear")
+def clear(as_json: JsonOption = False) -> None:
+    """Remove every entry of the step cache."""
+    with reporting():
+        removed = _store().clear()
+        if as_json:
+            print_json(removed)
+        else:
+            typer.echo(f"cleared {removed.get('entries', 0)} entries, {_size(removed.get('bytes'))} freed")

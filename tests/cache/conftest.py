@@ -1,0 +1,77 @@
+"""Helpers for the step cache tests: a project folder and pipelines run in-process with its cache."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gryt import CommandStep, Pipeline, Runner, SqliteData
+from gryt.cache.engine import CacheMode, StepCache
+from gryt.cache.local import LocalCache
+
+Run = Callable[..., dict[str, Any]]
+GRYT = str(Path(sys.executable).parent / "gryt")
+
+
+def base_env(home: Path) -> dict[str, str]:
+    """A small, predictable environment for a `gryt` subprocess (as in tests/cli)."""
+    return {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(home),
+        "NO_COLOR": "1",
+        "LANG": "C.UTF-8",
+        "COLUMNS": "160",
+    }
+
+
+def old(path: Path) -> None:
+    """Date a file back (past the hash index's racy window) so that its digest is kept."""
+    os.utime(path, ns=(1_000_000_000_000_000_000, 1_000_000_000_000_000_000))
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "project"
+    (root / ".gryt").mkdir(parents=True)
+    monkeypatch.chdir(root)
+    return root
+
+
+@pytest.fixture
+def run(project: Path) -> Run:
+    """`run(steps, mode=..., needs=...)`: one run of runner `r` (steps: CommandStep kwargs), its step results.
+
+    `runners` instead of `steps` gives several runners: `{id: (steps, needs)}`.
+    """
+
+    def call(
+        steps: list[dict[str, Any]] | None = None,
+        *,
+        runners: dict[str, tuple[list[dict[str, Any]], list[str]]] | None = None,
+        mode: CacheMode = "read-write",
+        parallel: bool = False,
+    ) -> dict[str, Any]:
+        specs = runners if runners is not None else {"r": (steps or [], [])}
+        data = SqliteData(str(project / ".gryt" / "gryt.db"))
+        built = [
+            Runner([CommandStep(**kwargs) for kwargs in step_list], id=rid, needs=needs)
+            for rid, (step_list, needs) in specs.items()
+        ]
+        pipeline = Pipeline(built, data=data)
+        pipeline.cache = StepCache(LocalCache(project), project, mode)
+        try:
+            result = pipeline.execute(parallel=parallel)
+        finally:
+            data.close()
+        return result
+
+    return call
+
+
+def statuses(result: dict[str, Any], runner: str = "r") -> dict[str, str]:
+    return {sid: step["status"] for sid, step in result["runners"][runner].items()}
