@@ -1,7 +1,7 @@
 """The step-overhead workload (200 x `true`) in gryt, nox (--no-venv, one session) and doit (200 tasks), each
 run as its whole command line, side by side. nox and doit are installed into a cached venv (.venv-peers).
 
-gryt's first-party sources are byte-compiled first, as pip did for nox and doit when it installed them: with
+gryt's first-party sources (every `gryt-*/src`) are byte-compiled first, as pip did for nox and doit when it installed them: with
 PYTHONDONTWRITEBYTECODE set, an editable gryt would otherwise be compiled from source on every run, which no
 installed gryt does (bench/startup.py does the same).
 
@@ -23,10 +23,9 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
-from _harness import ROOT, VENV_BIN, finish, header, interleave, parse_args, ratio_line
+from _harness import ROOT, VENV_BIN, finish, first_party_sources, header, interleave, parse_args, ratio_line
 
 PEERS_VENV = Path(ROOT) / ".venv-peers"
-FIRST_PARTY_SOURCES = ("gryt-core/src", "gryt-auth-fly/src", "gryt-auth-docker/src", "gryt-validators/src")
 
 
 def peers_bin() -> Path:
@@ -83,8 +82,8 @@ def main() -> None:
     args = parse_args(__doc__ or "")
     n = 20 if args.smoke else 200
     bin_dir = peers_bin()
-    for source in FIRST_PARTY_SOURCES:
-        compileall.compile_dir(Path(ROOT, source), quiet=1)
+    for source in first_party_sources():
+        compileall.compile_dir(source, quiet=1)
     if before is not None:
         compileall.compile_dir(before / "gryt-core" / "src", quiet=1)
     cpu: dict[str, list[float]] = {}
