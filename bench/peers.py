@@ -8,7 +8,8 @@ installed gryt does (bench/startup.py does the same).
 Besides wall time, each variant's CPU time (user + system of the command and everything it ran, from
 `getrusage`) is shown: on a loaded machine it moves much less than wall time. `--before DIR` adds the gryt of
 another source tree (e.g. a `git archive` of an earlier commit, byte-compiled like this one) as "gryt (before)",
-run with `PYTHONPATH=DIR/gryt-core/src` through `gryt.cli.main`."""
+run with `PYTHONPATH` set to its `gryt-*/src` folders through its console entry point (`gryt.entry.main`, or
+`gryt.cli.main` in trees older than it)."""
 
 from __future__ import annotations
 
@@ -84,8 +85,9 @@ def main() -> None:
     bin_dir = peers_bin()
     for source in first_party_sources():
         compileall.compile_dir(source, quiet=1)
-    if before is not None:
-        compileall.compile_dir(before / "gryt-core" / "src", quiet=1)
+    before_sources = sorted(str(path) for path in before.glob("gryt-*/src")) if before is not None else []
+    for source in before_sources:
+        compileall.compile_dir(source, quiet=1)
     cpu: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -113,14 +115,15 @@ def main() -> None:
             "doit": command("doit", str(bin_dir / "doit"), "-f", "dodo.py"),
         }
         if before is not None:
+            entry = "gryt.entry" if (before / "gryt-core/src/gryt/entry.py").exists() else "gryt.cli"
             variants["gryt (before)"] = command(
                 "gryt (before)",
                 sys.executable,
                 "-c",
-                "import sys; sys.argv[0] = 'gryt'; from gryt.cli import main; main()",
+                f"import sys; sys.argv[0] = 'gryt'; from {entry} import main; sys.exit(main())",
                 "run",
                 "bench",
-                extra={"PYTHONPATH": str(before / "gryt-core" / "src")},
+                extra={"PYTHONPATH": os.pathsep.join(before_sources)},
             )
         samples = interleave(variants, args.repeat)
     header(f"peers: {n} x `true`, whole command, ratio against gryt")

@@ -12,7 +12,7 @@ import typer
 from gryt import __version__
 from gryt.cli import db, env_validate, init, new, plan, run, runs, validate, version
 from gryt.cli import plugins as plugins_cli
-from gryt.cli.lazy import BuiltinCommand, PluginCommandGroup
+from gryt.cli.lazy import BuiltinCommand, BuiltinGroup, PluginCommandGroup
 from gryt.errors import GrytError
 
 COMMANDS = (
@@ -27,12 +27,23 @@ COMMANDS = (
 """gryt-core's own commands (name, function, help panel), listed first; their modules import nothing heavy
 at module level, and Typer builds each one only when it is used."""
 
+GROUPS = (
+    ("plugins", plugins_cli.app, "Plugins"),
+    ("runs", runs.app, "History"),
+    ("version", version.app, "Project"),
+)
+"""gryt-core's own sub-apps (name, Typer app, help panel), listed after the commands; built when used."""
+
 
 class RootGroup(PluginCommandGroup):
-    """`gryt`: the commands above, then the Typer sub-apps (`plugins`, `runs`, `version`), then plugins."""
+    """`gryt`: the commands above, then the sub-apps (`plugins`, `runs`, `version`), then plugin commands."""
 
     def own_commands(self) -> dict[str, Any]:
-        return {name: BuiltinCommand(name, function, panel, app) for name, function, panel in COMMANDS}
+        commands: dict[str, Any] = {
+            name: BuiltinCommand(name, function, panel, app) for name, function, panel in COMMANDS
+        }
+        commands.update((name, BuiltinGroup(name, sub_app, panel, app)) for name, sub_app, panel in GROUPS)
+        return commands
 
 
 app = typer.Typer(
@@ -66,11 +77,6 @@ def _root(
         from gryt import startup
 
         startup.resume()
-
-
-app.add_typer(plugins_cli.app, name="plugins", rich_help_panel="Plugins")
-app.add_typer(runs.app, name="runs", rich_help_panel="History")
-app.add_typer(version.app, name="version", rich_help_panel="Project")
 
 
 def main() -> None:
