@@ -179,7 +179,7 @@ class BuiltinGroup(TyperCommand):
             rich_markup_mode=self.app.rich_markup_mode,
         )
         single.add_typer(self.sub_app, name=self.name, rich_help_panel=self.panel)
-        return typer.main.get_command(single).commands[self.name]
+        return typer.main.get_group(single).commands[self.name]
 
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
         """Build the real group and let it parse the arguments; its context then runs it."""
