@@ -178,8 +178,9 @@ class BuiltinGroup(TyperCommand):
             pretty_exceptions_short=self.app.pretty_exceptions_short,
             rich_markup_mode=self.app.rich_markup_mode,
         )
-        single.add_typer(self.sub_app, name=self.name, rich_help_panel=self.panel)
-        return typer.main.get_group(single).commands[self.name]
+        name = str(self.name)
+        single.add_typer(self.sub_app, name=name, rich_help_panel=self.panel)
+        return typer.main.get_group(single).commands[name]
 
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
         """Build the real group and let it parse the arguments; its context then runs it."""
