@@ -24,9 +24,18 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
-from _harness import ROOT, VENV_BIN, Sample, finish, header, interleave, parse_args, ratio_line
+from _harness import (
+    ROOT,
+    VENV_BIN,
+    Sample,
+    finish,
+    first_party_sources,
+    header,
+    interleave,
+    parse_args,
+    ratio_line,
+)
 
-FIRST_PARTY_SOURCES = ("gryt-core/src", "gryt-auth-fly/src", "gryt-auth-docker/src", "gryt-validators/src")
 SYNTHETIC = 51
 """Synthetic plugins; with gryt-core's built-ins and the three first-party plugins, 55 plugins."""
 
@@ -156,7 +165,7 @@ def main() -> None:
         site = tmp / "site"
         site.mkdir()
         write_synthetic_plugins(site, count)
-        for folder in (site, *(Path(ROOT, src) for src in FIRST_PARTY_SOURCES)):
+        for folder in (str(site), *first_party_sources()):
             compileall.compile_dir(folder, quiet=1)
         app = tmp / "minimal_typer.py"
         app.write_text(MINIMAL_TYPER)

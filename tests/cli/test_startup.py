@@ -111,6 +111,8 @@ def test_shell_completion_of_commands_and_pipeline_names(tmp_path: Path) -> None
     assert complete("gryt ru", 1) == ["run", "runs"]
     assert complete("gryt run re", 2) == ["release", "review"]
     assert complete("gryt validate b", 2) == ["build"]
+    assert complete("gryt runs ", 2) == ["list", "show"]  # a sub-app stand-in completes as its group
+    assert complete("gryt version b", 2) == ["bump"]
 
 
 GC_DRIVER = """

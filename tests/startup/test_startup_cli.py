@@ -140,3 +140,23 @@ def test_builtin_commands_are_listed_as_typer_builds_them() -> None:
         for attribute in ("help", "short_help", "rich_help_panel", "hidden", "deprecated", "epilog"):
             assert getattr(stand_in, attribute) == getattr(real, attribute), (name, attribute)
         assert stand_in.get_short_help_str(60) == real.get_short_help_str(60)
+
+
+def test_builtin_groups_are_listed_as_typer_builds_them() -> None:
+    import typer.main
+
+    from gryt.cli import COMMANDS, GROUPS, app
+    from gryt.cli.lazy import BuiltinGroup
+
+    root = typer.main.get_command(app)
+    names = [name for name, _, _ in GROUPS]
+    assert list(root.commands)[len(COMMANDS) :] == names  # type: ignore[attr-defined]
+    for name, sub_app, _ in GROUPS:
+        stand_in = root.commands[name]  # type: ignore[attr-defined]
+        assert isinstance(stand_in, BuiltinGroup)
+        real = stand_in.real_command()
+        assert real.name == name
+        assert sorted(real.commands) == sorted(c.name or "" for c in sub_app.registered_commands)
+        for attribute in ("help", "short_help", "rich_help_panel", "hidden", "deprecated", "epilog"):
+            assert getattr(stand_in, attribute) == getattr(real, attribute), (name, attribute)
+        assert stand_in.get_short_help_str(60) == real.get_short_help_str(60)

@@ -12,7 +12,6 @@ import base64
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -66,6 +65,8 @@ def load_config(path: Path) -> dict[str, Any]:
 
 def write_config(path: Path, data: Mapping[str, Any]) -> None:
     """Write `data` atomically with mode 0600 (a reader never sees a half-written credential file)."""
+    import tempfile  # here, not at module level: importing the plugin stays cheap for every gryt command
+
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".config.", suffix=".tmp", dir=path.parent)
     try:
@@ -109,6 +110,8 @@ class RunScopedConfig:
             if not helpers:
                 config.pop("credHelpers")
         _auths(config).setdefault(registry_key, {})
+        import tempfile  # here, not at module level: importing the plugin stays cheap for every gryt command
+
         scoped = cls(Path(tempfile.mkdtemp(prefix="gryt-docker-")))
         try:
             write_config(scoped.config_file, config)

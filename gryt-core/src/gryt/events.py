@@ -23,12 +23,16 @@ if TYPE_CHECKING:
     from gryt.context import RunContext
 
 
+_CONTAINERS = (dict, list, tuple)
+
+
 def _copy(value: Any) -> Any:
-    """A deep copy of result-shaped data (dicts, lists, tuples of plain values)."""
+    """A deep copy of result-shaped data (dicts, lists, tuples of plain values); plain values inside are
+    taken as they are, without a call each (a step result holds mostly plain values)."""
     if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
+        return {k: _copy(v) if isinstance(v, _CONTAINERS) else v for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return type(value)(_copy(v) for v in value)
+        return type(value)(_copy(v) if isinstance(v, _CONTAINERS) else v for v in value)
     return value
 
 

@@ -11,7 +11,7 @@ other encodings are not masked.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import re
 import threading
 import urllib.parse
@@ -36,10 +36,11 @@ def _raw(value: str) -> bytes:
 
 def _base64_forms(raw: bytes) -> set[str]:
     """The base64 text that encodes `raw` wherever it sits in a longer byte string: for each of the three
-    alignments, the characters that depend on `raw` alone (plus the whole padded encoding of `raw`)."""
-    forms = {base64.b64encode(raw).decode("ascii")}
+    alignments, the characters that depend on `raw` alone (plus the whole padded encoding of `raw`).
+    `binascii` is what `base64.b64encode` calls; the `base64` module would add `struct` to every start-up."""
+    forms = {binascii.b2a_base64(raw, newline=False).decode("ascii")}
     for offset in range(3):
-        encoded = base64.b64encode(b"\0" * offset + raw).decode("ascii").rstrip("=")
+        encoded = binascii.b2a_base64(b"\0" * offset + raw, newline=False).decode("ascii").rstrip("=")
         if (offset + len(raw)) % 3:
             encoded = encoded[:-1]  # the last character also holds bits of whatever follows
         forms.add(encoded[(offset * 4 + 2) // 3 :])  # the first ones hold bits of what precedes

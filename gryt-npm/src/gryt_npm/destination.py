@@ -7,7 +7,6 @@ import json
 import os
 import shlex
 import shutil
-import tempfile
 import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
@@ -131,6 +130,8 @@ class NpmDestination(Destination):
             return self._refused(artifacts, problems)
         if token:  # npm expands ${VAR} from its environment: give it the value gryt reads
             env[str(self.config["token_env_var"])] = token
+        import tempfile  # here, not at module level: importing the plugin stays cheap for every gryt command
+
         try:
             workdir = Path(tempfile.mkdtemp(prefix="gryt-npm-"))
         except OSError as exc:

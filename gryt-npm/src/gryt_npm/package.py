@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +50,8 @@ def read_package(path: Path) -> NpmPackage:
 
 
 def _manifest_from_tarball(path: Path) -> dict[str, Any]:
+    import tarfile  # here, not at module level: importing the plugin stays cheap for every gryt command
+
     try:
         with tarfile.open(path, "r:gz") as archive:
             for member in archive:

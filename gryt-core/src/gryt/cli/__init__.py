@@ -13,7 +13,7 @@ from typer.core import TyperCommand
 from gryt import __version__
 from gryt.cli import cache, db, env_validate, failed, init, new, plan, report, run, runs, validate, version
 from gryt.cli import plugins as plugins_cli
-from gryt.cli.lazy import BuiltinCommand, PluginCommandGroup
+from gryt.cli.lazy import BuiltinCommand, BuiltinGroup, PluginCommandGroup
 from gryt.errors import GrytError
 
 COMMANDS = (
@@ -31,16 +31,27 @@ at module level, and Typer builds each one only when it is used."""
 COMMAND_CLASSES = {"run": failed.RunCommand}
 """The commands that parse their arguments in their own way (`gryt run --failed` takes an optional value)."""
 
+GROUPS = (
+    ("plugins", plugins_cli.app, "Plugins"),
+    ("db", db.app, "History"),
+    ("runs", runs.app, "History"),
+    ("cache", cache.app, "History"),
+    ("version", version.app, "Project"),
+)
+"""gryt-core's own sub-apps (name, Typer app, help panel), listed after the commands; built when used."""
+
 
 class RootGroup(PluginCommandGroup):
-    """`gryt`: the commands above, then the Typer sub-apps (`plugins`, `runs`, `cache`, `version`), then
-    plugins."""
+    """`gryt`: the commands above, then the sub-apps (`plugins`, `db`, `runs`, `cache`, `version`), then
+    plugin commands."""
 
     def own_commands(self) -> dict[str, Any]:
-        return {
+        commands: dict[str, Any] = {
             name: BuiltinCommand(name, function, panel, app, COMMAND_CLASSES.get(name, TyperCommand))
             for name, function, panel in COMMANDS
         }
+        commands.update((name, BuiltinGroup(name, sub_app, panel, app)) for name, sub_app, panel in GROUPS)
+        return commands
 
 
 app = typer.Typer(
@@ -74,13 +85,6 @@ def _root(
         from gryt import startup
 
         startup.resume()
-
-
-app.add_typer(plugins_cli.app, name="plugins", rich_help_panel="Plugins")
-app.add_typer(db.app, name="db", rich_help_panel="History")
-app.add_typer(runs.app, name="runs", rich_help_panel="History")
-app.add_typer(cache.app, name="cache", rich_help_panel="History")
-app.add_typer(version.app, name="version", rich_help_panel="Project")
 
 
 def main() -> None:

@@ -2,7 +2,8 @@
 
 `gryt --help` lists plugin commands (`gryt.commands` entry points) from distribution metadata alone; a
 command's module is imported only when that command runs (or its own help or completion is asked for).
-gryt's own commands are listed by `BuiltinCommand` stand-ins and built by Typer when used. The root
+gryt's own commands and sub-apps are listed by `BuiltinCommand` and `BuiltinGroup` stand-ins and built
+by Typer when used. The root
 Typer app uses a `PluginCommandGroup` as its click group class.
 """
 
@@ -181,6 +182,39 @@ class NamespaceGroup(TyperGroup):
         command = LazyCommand(entry)
         command.name = cmd_name
         return command
+
+
+class BuiltinGroup(TyperCommand):
+    """Stands in for one of gryt's own Typer sub-apps (`gryt runs`, ...) in `gryt --help` and completion;
+    Typer builds the group and all its commands only when it is used, not for every other command."""
+
+    def __init__(self, name: str, sub_app: typer.Typer, panel: str, app: typer.Typer) -> None:
+        super().__init__(
+            name,
+            help=sub_app.info.help if isinstance(sub_app.info.help, str) else None,
+            rich_help_panel=panel,
+            rich_markup_mode=app.rich_markup_mode,
+            add_help_option=False,
+            context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+        )
+        self.sub_app = sub_app
+        self.panel = panel
+        self.app = app
+
+    def real_command(self) -> Any:
+        """The group Typer builds for `app.add_typer(sub_app, name=name, rich_help_panel=panel)`."""
+        single = typer.Typer(
+            add_completion=False,
+            pretty_exceptions_short=self.app.pretty_exceptions_short,
+            rich_markup_mode=self.app.rich_markup_mode,
+        )
+        name = str(self.name)
+        single.add_typer(self.sub_app, name=name, rich_help_panel=self.panel)
+        return typer.main.get_group(single).commands[name]
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        """Build the real group and let it parse the arguments; its context then runs it."""
+        return self.real_command().make_context(info_name, args, parent=parent, **extra)
 
 
 class PluginCommandGroup(TyperGroup):
