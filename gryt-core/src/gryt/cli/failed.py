@@ -4,7 +4,6 @@ runners an earlier run left to do (which ones is `gryt.rerun`'s)."""
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
 from typer.core import TyperCommand
@@ -50,18 +49,26 @@ def narrow_to_failed(pipeline: Any, given: str) -> str:
     running when every runner passed, else ""."""
     from gryt.cli.runs import resolve_run_id
     from gryt.errors import ConfigError
-    from gryt.history import get_run, list_runs
+    from gryt.history import as_history
     from gryt.rerun import nothing_to_rerun, plan_rerun
 
-    data = pipeline.data
+    history = pipeline.history
+    if history is None:
+        from gryt.project import display_path
+
+        history = as_history(pipeline.data)
+        if history is None:
+            raise ConfigError("--failed: this run has no history to read the earlier run from")
+        if pipeline.data.path is not None:
+            history.label = display_path(pipeline.data.path)
     if given == LAST:
-        newest = list_runs(data, limit=1, pipeline=pipeline.name)
+        newest = history.list_runs(1, pipeline.name)
         if not newest:
             raise ConfigError(f"--failed: no run of pipeline {pipeline.name!r} yet; nothing to rerun")
         run_id = str(newest[0]["run_id"])
     else:
-        run_id = resolve_run_id(data, given, data.path or Path(":memory:"))
-    run = get_run(data, run_id)
+        run_id = resolve_run_id(history, given)
+    run = history.get_run(run_id)
     if run is None:  # deleted since it was found
         raise ConfigError(f"--failed: no run {given!r}; see `gryt runs list`")
     rerun = plan_rerun(run, pipeline.describe())
