@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import queue
-import socket
 import threading
 import time
 import uuid
@@ -246,7 +245,7 @@ class Recorder:
             "status": RUNNING,
             "config_json": dict(config or {}),
             "pid": os.getpid(),
-            "host": socket.gethostname(),
+            "host": os.uname().nodename,
             "continues_run_id": continues,
         }
         try:

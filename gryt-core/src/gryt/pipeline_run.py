@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +38,8 @@ from gryt.typeinfo import type_name
 from gryt.validators import run_validators
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     from gryt.auth import Auth
     from gryt.context import RunContext
     from gryt.pipeline import Pipeline
@@ -347,6 +348,8 @@ class PipelineRun:
         limit = self.pipeline.max_parallel or max(1, len(self.runners))
         control = control_for(self.ctx.cancel)
         running: dict[Future[RunnerResults], Runner] = {}
+        from concurrent.futures import ThreadPoolExecutor  # sequential runs do without it (and `logging`)
+
         with ThreadPoolExecutor(max_workers=limit, thread_name_prefix="gryt-runner") as pool:
             while schedule or running:
                 try:
@@ -386,6 +389,8 @@ class PipelineRun:
             if schedule:  # needs can no longer be met (cannot happen after the cycle check)
                 self._skip_rest()
             return False
+        from concurrent.futures import FIRST_COMPLETED, wait
+
         done: set[Future[RunnerResults]] = set()
         while not done:
             # Wait in slices: a signal the kernel delivers to a worker thread only runs its Python

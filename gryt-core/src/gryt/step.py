@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from abc import ABC, abstractmethod
@@ -121,6 +120,8 @@ def log_name(runner_id: str | None, step_id: str) -> str:
     if all(_PLAIN.fullmatch(part) for part in ids):
         return ".".join(ids)
     key = repr((runner_id, step_id)).encode("utf-8", "surrogatepass")
+    import hashlib  # loads OpenSSL (~3 ms at start-up): only ids that are not plain need it
+
     digest = hashlib.blake2s(key, digest_size=6).hexdigest()
     return ".".join(safe_file_part(part)[:_KEPT] for part in ids) + f"~{digest}"
 

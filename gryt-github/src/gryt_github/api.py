@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import urllib.request
 
 API_VERSION = "2022-11-28"
 """The REST API version every request asks for (`X-GitHub-Api-Version`)."""
@@ -103,6 +104,8 @@ class GithubApi:
             content_type = "application/json"
         if content_type is not None:
             headers["Content-Type"] = content_type
+        import urllib.request  # http.client, email, ssl: ~15 ms that every `gryt` command would pay
+
         url = self.url(path)
         label = f"{method} {urllib.parse.urlsplit(url).path}"
         attempt = 1
@@ -128,6 +131,9 @@ class GithubApi:
             attempt += 1
 
     def _send(self, request: urllib.request.Request, label: str) -> Response:
+        import urllib.error
+        import urllib.request
+
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as resp:
                 return Response(resp.status, _headers(resp.headers), _decode(resp.read()))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -47,7 +46,7 @@ def run_view(row: Mapping[str, Any]) -> dict[str, Any]:
     for key in ("issues", "destinations", "warnings"):
         view[key] = decode(view.pop(f"{key}_json", None))
     abandoned = False
-    if view.get("status") == RUNNING and view.get("pid") and view.get("host") == socket.gethostname():
+    if view.get("status") == RUNNING and view.get("pid") and view.get("host") == os.uname().nodename:
         abandoned = not _pid_alive(int(view["pid"]))
     view["abandoned"] = abandoned
     return view
