@@ -20,6 +20,7 @@ SOURCES = [
     "gryt-pypi/src",
     "gryt-oci/src",
     "gryt-npm/src",
+    "gryt-python/src",
 ]
 
 

@@ -22,6 +22,7 @@ PACKAGES = (
     "gryt-pypi",
     "gryt-oci",
     "gryt-npm",
+    "gryt-python",
 )
 INSTALL_DOCS = (
     "README.md",

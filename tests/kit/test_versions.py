@@ -30,6 +30,7 @@ PROJECTS = {
     "gryt-pypi": ("gryt-pypi", "gryt_pypi"),
     "gryt-oci": ("gryt-oci", "gryt_oci"),
     "gryt-npm": ("gryt-npm", "gryt_npm"),
+    "gryt-python": ("gryt-python", "gryt_python"),
     "gryt-webhook": ("examples/plugins/gryt-webhook", "gryt_webhook"),
 }
 """Distribution -> (project folder, import package)."""
@@ -41,6 +42,7 @@ INSTALLED = (
     "gryt-pypi",
     "gryt-oci",
     "gryt-npm",
+    "gryt-python",
 )
 """The distributions `make` installs (editable) into the test venv; the webhook example is not installed."""
 

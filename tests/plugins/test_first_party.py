@@ -13,6 +13,7 @@ FIRST_PARTY_DISTRIBUTIONS = {
     "gryt-pypi",
     "gryt-oci",
     "gryt-npm",
+    "gryt-python",
 }
 
 

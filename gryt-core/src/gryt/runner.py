@@ -294,6 +294,8 @@ class Runner:
             )
             if message not in events.warnings:
                 events.warn(message)
+        for warning in result.get("warnings") or []:  # a step's own, e.g. an environment it had to rebuild
+            events.warn(f"step {self.id}/{step.id}: {ctx.masker.mask(str(warning))}")
         masked = ctx.masker.mask_obj(result)
         if masked is not result:
             result.clear()

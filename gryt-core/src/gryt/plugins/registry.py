@@ -38,6 +38,8 @@ FIRST_PARTY: tuple[FirstPartyType, ...] = (
     FirstPartyType("gryt-oci", "destinations", "oci", "OciArtifactDestination"),
     FirstPartyType("gryt-oci", "destinations", "oci-image", "OciImageDestination"),
     FirstPartyType("gryt-npm", "destinations", "npm", "NpmDestination"),
+    FirstPartyType("gryt-python", "steps", "python", "PythonStep"),
+    FirstPartyType("gryt-python", "steps", "pytest", "PytestStep"),
 )
 """Every type of the first-party distributions (a test checks it against what they register)."""
 
