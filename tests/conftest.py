@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from _servers.pypi import devpi_server, pypi_server  # noqa: F401
 from _servers.registry import basic_registry, bearer_registry  # noqa: F401
+from _servers.simple_index import private_index  # noqa: F401
 from _servers.verdaccio import npm_registry  # noqa: F401
 from _venv import SharedBuilds
 

@@ -16,7 +16,7 @@ from gryt_python.backends import find_uv
 from gryt_python.interpreters import Interpreter, find_interpreter
 
 VERSIONS = ("3.10", "3.11", "3.12", "3.13")
-WHEELS = ("pytest", "exceptiongroup", "tomli", "ruff")
+WHEELS = ("pytest", "exceptiongroup", "tomli", "ruff", "iniconfig")
 """Downloaded once per session (exceptiongroup and tomli: pytest's dependencies on 3.10)."""
 GRYT = str(Path(sys.executable).parent / "gryt")
 
@@ -95,20 +95,21 @@ def write_project(root: Path, *, failing: bool = False) -> Path:
     (root / "tests").mkdir()
     (root / ".gryt" / "pipelines").mkdir(parents=True)
     (root / "pyproject.toml").write_text(
-        '[project]\nname = "calc"\nversion = "0.1"\n\n[tool.pytest.ini_options]\npythonpath = ["src"]\n'
+        '[project]\nname = "calc"\nversion = "0.1"\n\n[tool.pytest.ini_options]\npythonpath = ["src"]\n\n'
+        '[tool.ruff.lint]\nselect = ["E", "F", "I"]\n'
     )
     (root / "src" / "calc" / "__init__.py").write_text("def add(a, b):\n    return a + b\n")
     tests = [
-        "import sys\n\nimport pytest\n\nfrom calc import add\n\n",
-        "def test_add():\n    assert add(1, 2) == 3\n\n",
-        "class TestMore:\n    def test_zero(self):\n        assert add(0, 0) == 0\n\n",
-        "@pytest.mark.skip(reason='later')\ndef test_later():\n    pass\n\n",
+        "import sys\n\nimport pytest\n\nfrom calc import add\n\n\n",
+        "def test_add():\n    assert add(1, 2) == 3\n\n\n",
+        "class TestMore:\n    def test_zero(self):\n        assert add(0, 0) == 0\n\n\n",
+        "@pytest.mark.skip(reason='later')\ndef test_later():\n    pass\n\n\n",
         "def test_version():\n    print(sys.version)\n",
     ]
     if failing:
         tests += [
-            "\n\ndef test_wrong():\n    assert add(2, 2) == 5\n\n",
-            "@pytest.fixture\ndef broken():\n    raise RuntimeError('fixture broke')\n\n",
+            "\n\ndef test_wrong():\n    assert add(2, 2) == 5\n\n\n",
+            "@pytest.fixture\ndef broken():\n    raise RuntimeError('fixture broke')\n\n\n",
             "def test_broken(broken):\n    pass\n",
         ]
     (root / "tests" / "test_calc.py").write_text("".join(tests))

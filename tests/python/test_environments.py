@@ -60,17 +60,17 @@ def test_builds_then_reuses(
     if backend == "uv":
         request.getfixturevalue("uv_available")
     store = Store(tmp_path / "envs")
-    spec = make_spec(version, backend, ("pytest",))
+    spec = make_spec(version, backend, ("iniconfig",))
     built = ensure(store, spec, wheelhouse)
     assert not built.reused and built.warning is None
     assert built.folder.name == f"py{version}-{spec.key()}"
     assert (
-        python_says(built.folder, "import sys, pytest; print(sys.version.split()[0], pytest.__name__)")
-        == f"{spec.version} pytest"
+        python_says(built.folder, "import sys, iniconfig; print(sys.version.split()[0], iniconfig.__name__)")
+        == f"{spec.version} iniconfig"
     )
     assert python_says(built.folder, "import sys; print(sys.prefix != sys.base_prefix)") == "True"
     stamp = json.loads((built.folder / STAMP).read_text())
-    assert (stamp["backend"], stamp["version"], stamp["install"]) == (backend, spec.version, ["pytest"])
+    assert (stamp["backend"], stamp["version"], stamp["install"]) == (backend, spec.version, ["iniconfig"])
     has_pip = python_says(
         built.folder, "import importlib.util; print(importlib.util.find_spec('pip') is not None)"
     )
@@ -146,7 +146,7 @@ RACER = textwrap.dedent(
     from gryt_python.environments import EnvSpec, Store
 
     root, go, wheelhouse, python, version = sys.argv[1:6]
-    spec = EnvSpec(python, version, "uv", ("pytest",), (), ())
+    spec = EnvSpec(python, version, "uv", ("iniconfig",), (), ())
     while not Path(go).exists():
         time.sleep(0.005)
     env = {**os.environ, "UV_NO_INDEX": "1", "UV_FIND_LINKS": wheelhouse, "UV_NO_CONFIG": "1"}
@@ -185,4 +185,4 @@ def test_two_processes_creating_one_environment_share_it(
     assert sorted(o["reused"] for o in outcomes) == [False, True]
     assert all(o["warning"] is None for o in outcomes)
     assert [p.name for p in Store(root).entries()] == [Path(outcomes[0]["folder"]).name]
-    assert python_says(Path(outcomes[0]["folder"]), "import pytest; print('ok')") == "ok"
+    assert python_says(Path(outcomes[0]["folder"]), "import iniconfig; print('ok')") == "ok"

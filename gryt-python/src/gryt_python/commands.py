@@ -53,7 +53,11 @@ def list_(json_output: Annotated[bool, typer.Option("--json", help="Print JSON."
     """List the environments: name, status, Python, backend, size, last use and what was installed."""
     rows = [_describe(folder) for folder in _store().entries()]
     if json_output:
-        typer.echo(json.dumps(rows, indent=2))
+        from gryt.cli.sinks import document
+
+        out = document()  # the real stdout: under --json, gryt sends everything else to stderr
+        out.write(json.dumps(rows, indent=2) + "\n")
+        out.flush()
         return
     if not rows:
         typer.echo("no environments")

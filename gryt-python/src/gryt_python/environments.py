@@ -168,6 +168,7 @@ class Store:
         was rebuilt by this same run (another step that shares it) or a concurrent one, and is kept.
         """
         folder = self.root / spec.folder_name()
+        self._hide()
         if not recreate and is_complete(folder):
             touch_used(folder)
             return Prepared(folder, spec, True, 0.0)
@@ -223,6 +224,15 @@ class Store:
         touch_used(folder)
         partial.replace(folder / STAMP)
         return Prepared(folder, spec, False, round(time.monotonic() - began, 6), warning)
+
+    def _hide(self) -> None:
+        """Keep the environments out of git (`.gitignore`) and of linters and searches (`.ignore`): a
+        `ruff check .` in the project must not check the installed packages."""
+        for name in (".gitignore", ".ignore"):
+            marker = self.root / name
+            if not marker.exists():
+                self.root.mkdir(parents=True, exist_ok=True)
+                marker.write_text("*\n", encoding="utf-8")
 
     def entries(self) -> list[Path]:
         """Every environment folder, sorted by name."""
