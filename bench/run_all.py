@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHES = ["step_overhead", "parallel", "output", "history", "startup", "peers"]
+BENCHES = ["step_overhead", "parallel", "output", "history", "startup", "peers", "envs"]
 
 
 def main() -> None:

@@ -52,6 +52,7 @@ DOC_FILES = (
     "docs/pypi.md",
     "docs/oci.md",
     "docs/npm.md",
+    "docs/python.md",
     "docs/data.md",
     "docs/versioning.md",
     "gryt-validators/README.md",
@@ -60,6 +61,7 @@ DOC_FILES = (
     "gryt-pypi/README.md",
     "gryt-oci/README.md",
     "gryt-npm/README.md",
+    "gryt-python/README.md",
 )
 PIPELINE_KEYS = {"pipeline", "runtime", "validators", "auth", "runners", "destinations", "hooks", "artifacts"}
 STUBS = ("pytest", "ruff", "python")

@@ -27,6 +27,8 @@ from gryt_python import backends
 
 ENVS_DIR = Path(".gryt") / "envs"
 STAMP = "gryt-env.json"
+INTERPRETERS_CACHE = "interpreters.json"
+LOCKS = ".locks"
 USED = "last-used"
 RECREATE_VARIABLE = "GRYT_RECREATE_ENVS"
 """Set to 1 (`true`, `yes`) to rebuild every environment a run uses, once per run."""
@@ -172,7 +174,7 @@ class Store:
         if not recreate and is_complete(folder):
             touch_used(folder)
             return Prepared(folder, spec, True, 0.0)
-        with locked(self.root / f"{folder.name}.lock", cancel):
+        with locked(self.root / LOCKS / f"{folder.name}.lock", cancel):
             fresh = is_complete(folder) and (folder / STAMP).stat().st_mtime >= started
             if is_complete(folder) and (not recreate or fresh):
                 touch_used(folder)
@@ -235,16 +237,16 @@ class Store:
                 marker.write_text("*\n", encoding="utf-8")
 
     def entries(self) -> list[Path]:
-        """Every environment folder, sorted by name."""
+        """Every environment folder, sorted by name (`.locks` is not one)."""
         if not self.root.is_dir():
             return []
-        return sorted(p for p in self.root.iterdir() if p.is_dir())
+        return sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
 
     def remove(self, folder: Path) -> bool:
         """Delete an environment unless a run holds its lock (builds it right now); True when removed.
 
         The lock file stays: a run waiting on it must find the same file when its turn comes."""
-        lock = self.root / f"{folder.name}.lock"
+        lock = self.root / LOCKS / f"{folder.name}.lock"
         with locked(lock, wait=False) as got:
             if not got:
                 return False

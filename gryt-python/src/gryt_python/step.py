@@ -13,7 +13,7 @@ from gryt.config import MAX_SECONDS, ConfigKey
 from gryt.errors import ConfigError
 from gryt.status import ERROR, INTERRUPTED
 from gryt.step import CommandStep, empty_result
-from gryt_python import backends, credentials, environments
+from gryt_python import backends, credentials, environments, interpreters
 from gryt_python.interpreters import find_interpreter
 
 if TYPE_CHECKING:
@@ -148,6 +148,8 @@ class PythonStep(CommandStep):
     def prepare(self, context: RunContext) -> environments.Prepared | dict[str, Any]:
         """The ready environment, or the step's error result when it cannot be had."""
         cwd = Path(self.working_directory(context) or Path.cwd())
+        store = environments.Store(Path.cwd() / environments.ENVS_DIR)
+        interpreters.CACHE_FILE = store.root / environments.INTERPRETERS_CACHE
         try:
             interpreter = find_interpreter(self.config["python"], self.id)
             backend = backends.resolve_backend(self.config["backend"], self.id)
@@ -166,7 +168,6 @@ class PythonStep(CommandStep):
             )
             env = {**os.environ, **context.env}
             env.pop("VIRTUAL_ENV", None)
-            store = environments.Store(Path.cwd() / environments.ENVS_DIR)
             with credentials.private_arguments(spec.install) as args:
                 return store.ensure(
                     spec,
