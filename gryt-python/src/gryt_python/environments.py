@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from gryt.command import CommandResult
+from gryt.masking import Masker
 from gryt_python import backends
 
 ENVS_DIR = Path(".gryt") / "envs"
@@ -161,7 +162,7 @@ class Store:
         started: float,
         timeout: float,
         env: Mapping[str, str],
-        masker: Any,
+        masker: Masker,
         cancel: threading.Event | None = None,
     ) -> Prepared:
         """The environment for `spec`, reused when complete (unless `recreate`), else built under its lock.
@@ -195,13 +196,15 @@ class Store:
         *,
         timeout: float,
         env: Mapping[str, str],
-        masker: Any,
+        masker: Masker,
         warning: str | None,
     ) -> Prepared:
         began = time.monotonic()
         if folder.exists():
             shutil.rmtree(folder)
         out = backends.create(spec.backend, spec.python, folder, timeout=timeout, env=env, masker=masker)
+        if out.interrupted:
+            raise Interrupted
         if not out.ok:
             raise BuildError(f"creating the environment failed: {_reason(out)}", out.stdout, out.stderr)
         if install_args:
@@ -209,6 +212,8 @@ class Store:
             out = backends.install(
                 spec.backend, folder, install_args, cwd=cwd, timeout=left, env=env, masker=masker
             )
+            if out.interrupted:
+                raise Interrupted
             if not out.ok:
                 raise BuildError(
                     f"installing into the environment failed: {_reason(out)}", out.stdout, out.stderr

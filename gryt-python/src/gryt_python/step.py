@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from gryt.command import cancel_on
 from gryt.config import MAX_SECONDS, ConfigKey
 from gryt.errors import ConfigError
 from gryt.status import ERROR, INTERRUPTED
@@ -166,9 +167,9 @@ class PythonStep(CommandStep):
                 tuple(files),
                 environments.file_digests(files, cwd, self.id),
             )
-            env = {**os.environ, **context.env}
+            env = {**os.environ, **context.env, **self.config["env"]}
             env.pop("VIRTUAL_ENV", None)
-            with credentials.private_arguments(spec.install) as args:
+            with cancel_on(context.cancel), credentials.private_arguments(spec.install) as args:
                 return store.ensure(
                     spec,
                     install_args=args,
