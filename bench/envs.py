@@ -11,7 +11,6 @@ session, once, cold in gryt (uv) and nox, warm in gryt and tox."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -151,10 +150,15 @@ def main() -> None:
         gryt = os.path.join(VENV_BIN, "gryt")
         caches = {"gryt": project / ".gryt" / "envs", "nox": project / ".nox", "tox": project / ".tox"}
 
+        trash = tmp / "trash"
+        trash.mkdir()
+
         def command(*argv: str, clean: Path | None = None) -> Callable[[], None]:
             def run() -> None:
-                if clean is not None:
-                    shutil.rmtree(clean, ignore_errors=True)
+                if (
+                    clean is not None and clean.exists()
+                ):  # moved away, not deleted: deleting is slow and untimed
+                    clean.rename(trash / str(len(list(trash.iterdir()))))
                 done = subprocess.run(argv, cwd=project, env=env, capture_output=True, text=True, check=False)
                 if done.returncode != 0:
                     raise SystemExit(
