@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PACKAGES := gryt-core gryt-validators gryt-auth-docker gryt-auth-fly gryt-pypi gryt-oci gryt-npm gryt-gitlab gryt-github gryt-postgres
+PACKAGES := gryt-core gryt-validators gryt-auth-docker gryt-auth-fly gryt-pypi gryt-oci gryt-npm gryt-gitlab gryt-github gryt-postgres gryt-python
 PYTEST_ARGS ?=
 # `make test-py310` runs the suite again on Python 3.10, the oldest supported, in .venv310 (made like .venv).
 # The interpreter is PYTHON310 if set, else the first that works of python3.10 on PATH (a pyenv shim can be

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHES = ["step_overhead", "parallel", "output", "history", "startup", "peers", "report", "cache"]
+BENCHES = ["step_overhead", "parallel", "output", "history", "startup", "peers", "report", "cache", "envs"]
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from _servers.github import github_server  # noqa: F401
 from _servers.postgres import postgres_server  # noqa: F401
 from _servers.pypi import devpi_server, pypi_server  # noqa: F401
 from _servers.registry import basic_registry, bearer_registry  # noqa: F401
+from _servers.simple_index import private_index  # noqa: F401
 from _servers.verdaccio import npm_registry  # noqa: F401
 from _venv import SharedBuilds
 

@@ -23,6 +23,7 @@ SOURCES = [
     "gryt-gitlab/src",
     "gryt-github/src",
     "gryt-postgres/src",
+    "gryt-python/src",
 ]
 
 

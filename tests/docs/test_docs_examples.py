@@ -54,6 +54,7 @@ DOC_FILES = (
     "docs/pypi.md",
     "docs/oci.md",
     "docs/npm.md",
+    "docs/python.md",
     "docs/data.md",
     "docs/versioning.md",
     "docs/ci.md",
@@ -67,6 +68,7 @@ DOC_FILES = (
     "gryt-npm/README.md",
     "docs/postgres.md",
     "gryt-postgres/README.md",
+    "gryt-python/README.md",
 )
 PIPELINE_KEYS = {"pipeline", "runtime", "validators", "auth", "runners", "destinations", "hooks", "artifacts"}
 STUBS = ("pytest", "ruff", "python")

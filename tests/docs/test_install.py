@@ -25,6 +25,7 @@ PACKAGES = (
     "gryt-gitlab",
     "gryt-github",
     "gryt-postgres",
+    "gryt-python",
 )
 INSTALL_DOCS = (
     "README.md",

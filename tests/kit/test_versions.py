@@ -33,6 +33,7 @@ PROJECTS = {
     "gryt-gitlab": ("gryt-gitlab", "gryt_gitlab"),
     "gryt-github": ("gryt-github", "gryt_github"),
     "gryt-postgres": ("gryt-postgres", "gryt_postgres"),
+    "gryt-python": ("gryt-python", "gryt_python"),
     "gryt-webhook": ("examples/plugins/gryt-webhook", "gryt_webhook"),
 }
 """Distribution -> (project folder, import package)."""
@@ -47,6 +48,7 @@ INSTALLED = (
     "gryt-gitlab",
     "gryt-github",
     "gryt-postgres",
+    "gryt-python",
 )
 """The distributions `make` installs (editable) into the test venv; the webhook example is not installed."""
 

@@ -16,6 +16,7 @@ FIRST_PARTY_DISTRIBUTIONS = {
     "gryt-gitlab",
     "gryt-github",
     "gryt-postgres",
+    "gryt-python",
 }
 
 

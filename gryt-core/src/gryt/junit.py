@@ -1,5 +1,5 @@
-"""JUnit XML for CI UIs: a testsuite per runner (a testcase per step), plus environment issues, auth steps
-and destinations, each with failure/skipped and its output. An allowed failure is `skipped`, its message
+"""JUnit XML for CI UIs: a testsuite per runner (a testcase per step) and per step that reported its tests,
+plus environment issues, auth steps and destinations, each with failure/skipped and its output. An allowed failure is `skipped`, its message
 starting `allowed failure:`."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from gryt.status import CACHED, PASSED, SKIPPED, SUCCESS
+from gryt.testcounts import CaseOutcome, tally_of
 
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 OUTPUT_LIMIT = 64 * 1024
@@ -56,11 +57,19 @@ def _delivery_case(destination_id: str, outcome: Mapping[str, Any], items: Any) 
     return destination_id, case
 
 
+def _test_case(case: CaseOutcome) -> Case:
+    """A test a step reported (`gryt.testcounts`) as a case of the step's own suite."""
+    status = case.get("status", "error")
+    outcome = {"status": {"passed": SUCCESS, "skipped": SKIPPED}.get(status, status)}
+    return case.get("id", "?"), {**outcome, "duration": case.get("duration"), "error": case.get("message")}
+
+
 def build_junit(result: Mapping[str, Any], pipeline_name: str = "gryt") -> ET.Element:
     """The `<testsuites>` element for a pipeline result (as `Pipeline.execute()` returns it, masked).
 
     Suites, in run order: `environment` (one failing case per issue), `auth` (one case per auth step),
-    one per runner (a case per step), `deliver` (a case per destination; `skipped` when it did not run).
+    one per runner (a case per step) followed by one per step that reported test cases (`RUNNER/STEP`, a case
+    per test, see `gryt.testcounts`), `deliver` (a case per destination; `skipped` when it did not run).
     """
     suites = ET.Element("testsuites", name=_clean(pipeline_name))
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
@@ -77,6 +86,10 @@ def build_junit(result: Mapping[str, Any], pipeline_name: str = "gryt") -> ET.El
             for sid, raw in (steps or {}).items()
         ]
         groups.append((str(runner_id), cases))
+        for step_id, raw in (steps or {}).items():
+            tally = tally_of(raw) if isinstance(raw, Mapping) else None
+            if tally is not None and tally.get("cases"):
+                groups.append((f"{runner_id}/{step_id}", [_test_case(c) for c in tally.get("cases", [])]))
     delivery = result.get("delivery") or {}
     if delivery:
         items = result.get("destinations") or {}

@@ -316,7 +316,7 @@ class Pipeline:
         `config_json` (written first) and everything after it are masked with them: the values of the
         variables named in `secrets`, in gryt's environment and in the `env` of any step, destination or
         the runtime, and what each auth step and destination declares up front (`known_secrets()`, e.g.
-        the token in its `token_env_var`)."""
+        the token in its `token_env_var`); steps may declare theirs the same way (a password in a URL)."""
         tables: list[Any] = [os.environ, getattr(self.runtime, "env", None)]
         tables += [getattr(step, "config", {}).get("env") for runner in self.runners for step in runner.steps]
         tables += [getattr(destination, "config", {}).get("env") for destination in self.destinations]
@@ -325,7 +325,8 @@ class Pipeline:
                 for name in self.secrets:
                     value = env.get(name)
                     masker.add(value if isinstance(value, str) else None)
-        for declarer in [*self.auth_steps, *self.destinations]:
+        steps = [step for runner in self.runners for step in runner.steps]
+        for declarer in [*self.auth_steps, *self.destinations, *steps]:
             known = getattr(declarer, "known_secrets", None)
             for value in known() if callable(known) else ():
                 masker.add(value)

@@ -297,6 +297,8 @@ class Runner:
                 events.warn(message)
         if ctx.cache is not None:
             ctx.cache.record(self.id, step, result)
+        for warning in result.get("warnings") or []:  # a step's own, e.g. an environment it had to rebuild
+            events.warn(f"step {self.id}/{step.id}: {ctx.masker.mask(str(warning))}")
         masked = ctx.masker.mask_obj(result)
         if masked is not result:
             result.clear()

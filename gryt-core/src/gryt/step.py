@@ -7,7 +7,7 @@ import re
 from abc import ABC, abstractmethod
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from gryt.allow_failure import AllowFailure, AllowFailureSpec, parse_allow_failure
 from gryt.conditions import Condition, parse_condition
@@ -88,6 +88,11 @@ class Step(Registrable, ABC):
         """False means the step is skipped (recorded as `skipped`)."""
         return True
 
+    def known_secrets(self) -> list[str]:
+        """Secrets in this step's config (a password in a URL): masked from the start of the run, before
+        its configuration is recorded. Default: none."""
+        return []
+
 
 MAX_RETRIES = 100
 RETRY_DELAY_CAP = 60.0
@@ -158,7 +163,7 @@ class CommandStep(Step):
 
     name = "command"
     summary = "Run a command; retries, timeout, env, cwd"
-    config_keys = (
+    config_keys: ClassVar[tuple[ConfigKey, ...]] = (
         ConfigKey(
             "cmd",
             (list, str),

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+import sys
+from typing import Annotated, Any
 
 import typer
 
@@ -37,14 +38,46 @@ PRESETS: dict[str, list[tuple[str, list[str]]]] = {
 DEFAULT_STEPS: list[tuple[str, list[str]]] = [("hello", ["echo", "Hello from {name}"])]
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
+PYTHON_STEPS: list[tuple[str, dict[str, Any]]] = [
+    (
+        "python-lint",
+        {
+            "type": "python",
+            "python": "${{ matrix.python }}",
+            "install": ["ruff"],
+            "cmd": ["ruff", "check", "."],
+        },
+    ),
+    ("python-test", {"type": "pytest", "python": "${{ matrix.python }}", "install": ["-e", ".", "pytest"]}),
+]
+"""The `python` preset when the step types `python` and `pytest` are installed (gryt-python): each step in a
+managed environment, on a matrix of Python versions."""
+TYPED_CLASSES = {"python": "PythonStep", "pytest": "PytestStep"}
 
-def _runners(name: str, tokens: list[str]) -> list[tuple[str, list[tuple[str, list[str]]]]]:
-    """(runner id, [(step id, cmd)]) per token, or one `main` runner with an echo step."""
+Step = tuple[str, dict[str, Any]]
+LINE_LENGTH = 120
+"""The line length of the generated .py pipelines (ruff format's, as this project uses it)."""
+
+
+def _python_types_installed() -> bool:
+    """Whether the plugin registry has the step types `python` and `pytest` (gryt-python, not disabled)."""
+    from gryt.plugins import get_manager
+
+    return {"python", "pytest"} <= set(get_manager(warn=False).registry.names("steps"))
+
+
+def _runners(name: str, tokens: list[str]) -> list[tuple[str, dict[str, Any], list[Step]]]:
+    """(runner id, runner keys, [(step id, step keys)]) per token, or one `main` runner with an echo step."""
     chosen = [(t, PRESETS[t]) for t in tokens] if tokens else [("main", DEFAULT_STEPS)]
-    return [
-        (runner, [(step, [arg.replace("{name}", name) for arg in cmd]) for step, cmd in steps])
-        for runner, steps in chosen
-    ]
+    runners: list[tuple[str, dict[str, Any], list[Step]]] = []
+    for runner, steps in chosen:
+        if runner == "python" and _python_types_installed():
+            version = "{}.{}".format(*sys.version_info[:2])
+            runners.append((runner, {"matrix": {"python": [version]}}, PYTHON_STEPS))
+            continue
+        commands = [(step, {"cmd": [arg.replace("{name}", name) for arg in cmd]}) for step, cmd in steps]
+        runners.append((runner, {}, commands))
+    return runners
 
 
 def render_toml(name: str, tokens: list[str]) -> str:
@@ -56,9 +89,15 @@ def render_toml(name: str, tokens: list[str]) -> str:
         f"name = {json.dumps(name)}",
         "parallel = false",
     ]
-    for runner, steps in _runners(name, tokens):
-        lines += ["", "[[runners]]", f"id = {json.dumps(runner)}", "steps = ["]
-        lines += [f"  {{ id = {json.dumps(step)}, cmd = {json.dumps(cmd)} }}," for step, cmd in steps]
+    for runner, keys, steps in _runners(name, tokens):
+        lines += ["", "[[runners]]", f"id = {json.dumps(runner)}"]
+        if "matrix" in keys:
+            matrix = ", ".join(f"{k} = {json.dumps(v)}" for k, v in keys["matrix"].items())
+            lines.append(f"matrix = {{ {matrix} }}")
+        lines.append("steps = [")
+        for step, values in steps:
+            inline = ", ".join(f"{key} = {json.dumps(value)}" for key, value in values.items())
+            lines.append(f"  {{ id = {json.dumps(step)}, {inline} }},")
         lines.append("]")
     return "\n".join(lines) + "\n"
 
@@ -68,18 +107,28 @@ def render_python(name: str, tokens: list[str]) -> str:
     import json
 
     runners = []
-    for runner, steps in _runners(name, tokens):
-        body = "".join(
-            f'                CommandStep({json.dumps(step)}, {{"cmd": {json.dumps(cmd)}}}),\n'
-            for step, cmd in steps
-        )
+    used: set[str] = set()
+    for runner, keys, steps in _runners(name, tokens):
+        body = ""
+        for step, values in steps:
+            config = {k: v for k, v in values.items() if k != "type"}
+            cls = TYPED_CLASSES.get(values.get("type", ""), "CommandStep")
+            used.add(cls)
+            line = f"                {cls}({json.dumps(step)}, {json.dumps(config)}),\n"
+            if len(line) > LINE_LENGTH + 1:  # as ruff format splits it
+                line = f"                {cls}(\n{' ' * 20}{json.dumps(step)},\n{' ' * 20}{json.dumps(config)},\n{' ' * 16}),\n"
+            body += line
+        extra = "".join(f"            {key}={json.dumps(value)},\n" for key, value in keys.items())
         runners.append(
-            f"        Runner(\n            [\n{body}            ],\n            id={json.dumps(runner)},\n        ),\n"
+            f"        Runner(\n            [\n{body}            ],\n            id={json.dumps(runner)},\n{extra}        ),\n"
         )
+    imports = f"from gryt import {', '.join(sorted({'Pipeline', 'Runner'} | (used & {'CommandStep'})))}\n"
+    if used - {"CommandStep"}:
+        imports += f"from gryt_python import {', '.join(sorted(used - {'CommandStep'}))}\n"
     return (
         f'"""Pipeline {json.dumps(name)}: run it with `gryt run {name}`."""\n\n'
         "from __future__ import annotations\n\n"
-        "from gryt import CommandStep, Pipeline, Runner\n\n\n"
+        f"{imports}\n\n"
         "def build() -> Pipeline:\n"
         "    runners = [\n"
         f"{''.join(runners)}"

@@ -15,6 +15,7 @@ from typing import IO, Any
 from gryt.cli._common import format_duration
 from gryt.hook import Hook
 from gryt.status import CACHED, ERROR, PASSED, SKIPPED, SUCCESS
+from gryt.testcounts import counts_suffix, describe, failing_of, tally_of
 
 SUMMARISED_SCOPES = ("auth:", "destination:")
 """Error scopes whose failure the end-of-run summary reports: the views do not print them a second time."""
@@ -117,6 +118,8 @@ class _Tracker(Hook):
 def _step_line(step: Any, result: dict[str, Any]) -> str:
     status = str(result.get("status"))
     parts = [f"{status} (allowed)" if result.get("allowed") is True else status]
+    if tally_of(result) is not None:
+        parts.append(counts_suffix(result).strip())
     if status not in (*PASSED, SKIPPED) and result.get("returncode") is not None:
         parts.append(f"exit {result.get('returncode')}")
     if result.get("timed_out"):
@@ -384,7 +387,9 @@ def render_summary(result: dict[str, Any], console: Any, elapsed: float, failure
             table.add_row(
                 plain(rid),
                 plain(sid),
-                styled(str(step.get("status")), allowed=step.get("allowed") is True),
+                Text.assemble(
+                    styled(str(step.get("status")), allowed=step.get("allowed") is True), counts_suffix(step)
+                ),
                 format_duration(step.get("duration")) if step.get("status") != SKIPPED else "-",
                 str(attempts) if attempts is not None else "-",
             )
@@ -420,6 +425,8 @@ def render_summary(result: dict[str, Any], console: Any, elapsed: float, failure
             if text:
                 body.append(f"--- {stream} (last {failures.tail} lines) ---\n", style="dim")
                 body.append(text + "\n")
+        for line in failing_of(step):
+            body.append(line + "\n")
         log = log_line(failures, rid, sid)
         if log is not None:
             body.append(log + "\n", style="dim")
@@ -454,13 +461,19 @@ def render_plain_summary(result: dict[str, Any], stream: IO[str], elapsed: float
     """Off a terminal: each failed step's tail and log, issues, auth failures, then one outcome line."""
     from gryt.project import display_path
 
-    lines: list[str] = []
+    lines = [
+        f"{rid}/{sid} tests: {describe(tally)}"
+        for rid, steps in (result.get("runners") or {}).items()
+        for sid, step in (steps or {}).items()
+        if (tally := tally_of(step)) is not None
+    ]
     for rid, sid, step in failed_steps(result):
         for name in ("stderr", "stdout"):
             text = tail(step.get(name), failures.tail)
             if text:
                 lines.append(f"--- {rid}/{sid} {name} (last {failures.tail} lines) ---")
                 lines.extend(text.splitlines())
+        lines.extend(f"{rid}/{sid} {line}" for line in failing_of(step))
         log = log_line(failures, rid, sid)
         if log is not None:
             lines.append(f"{rid}/{sid} {log}")

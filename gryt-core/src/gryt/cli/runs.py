@@ -17,6 +17,7 @@ from gryt.cli._common import (
     reporting,
 )
 from gryt.status import AUTH_FAILED, CACHED, ERROR, INTERRUPTED, INVALID_ENV, RUNNING, SKIPPED, SUCCESS
+from gryt.testcounts import counts_suffix
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -305,7 +306,7 @@ def _step_row(runner_id: str, step: dict[str, Any]) -> list[Text | str]:
     return [
         plain(runner_id),
         plain(step_id),
-        styled(str(step.get("status")), allowed=output.get("allowed") is True),
+        styled(str(step.get("status")), allowed=output.get("allowed") is True).append(counts_suffix(output)),
         format_duration(step.get("duration")),
         str(step.get("attempts") if step.get("attempts") is not None else "-"),
         str(returncode) if returncode is not None else "-",

@@ -41,6 +41,8 @@ FIRST_PARTY: tuple[FirstPartyType, ...] = (
     FirstPartyType("gryt-npm", "destinations", "npm", "NpmDestination"),
     FirstPartyType("gryt-github", "destinations", "github-release", "GithubReleaseDestination"),
     FirstPartyType("gryt-postgres", "histories", "postgresql", "PostgresHistory"),
+    FirstPartyType("gryt-python", "steps", "python", "PythonStep"),
+    FirstPartyType("gryt-python", "steps", "pytest", "PytestStep"),
 )
 """Every type of the first-party distributions (a test checks it against what they register)."""
 
