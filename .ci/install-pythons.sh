@@ -2,8 +2,8 @@
 # Makes sure at least two CPython versions among 3.10-3.13 are installed, for the gryt-python tests (one
 # environment per Python version; a version that is missing is skipped with a reason). Looks where
 # gryt-python looks: python3.X on PATH, pyenv's versions folder and uv's managed interpreters. With fewer
-# than two, installs 3.11 and 3.12 as uv-managed interpreters (uv from the package index, for this user).
-# Does nothing when two are present.
+# than two, installs Debian's python3 with venv support (the second one the tests need then has to come
+# from pyenv: interpreter downloads from elsewhere are not allowed here). Does nothing when two are present.
 set -euo pipefail
 
 pyenv_root="${PYENV_ROOT:-$HOME/.pyenv}"
@@ -21,8 +21,11 @@ if [ "$found" -ge 2 ]; then
   exit 0
 fi
 
-if ! command -v uv >/dev/null 2>&1; then
-  python3 -m pip install --quiet --user uv
-  export PATH="$HOME/.local/bin:$PATH"
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  sudo=(sudo -n)
 fi
-uv python install 3.11 3.12
+${sudo[@]+"${sudo[@]}"} apt-get update -qq
+${sudo[@]+"${sudo[@]}"} apt-get install -y -qq --no-install-recommends python3 python3-venv
+echo "install-pythons: found $found of CPython 3.10-3.13 before installing Debian's python3; the gryt-python" \
+  "tests skip the versions that are missing" >&2
