@@ -68,7 +68,7 @@ def test_regenerating_is_stable_and_check_finds_a_stale_file(ci_project: Path) -
     missing = run_gryt("ci", "gitlab", "ci", "--check", cwd=ci_project)
     assert (missing.code, missing.stderr) == (
         1,
-        "gryt: .gitlab-ci.yml is missing; run `gryt ci gitlab` and commit it\n",
+        "gryt: .gitlab-ci.yml is missing: run `gryt ci gitlab` and commit it\n",
     )
     assert run_gryt("ci", "gitlab", cwd=ci_project).code == 0  # the only pipeline: no argument needed
     first = path.read_bytes()

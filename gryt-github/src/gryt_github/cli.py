@@ -41,24 +41,13 @@ def github(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """Write a GitHub Actions workflow running the pipeline: one job per runner, then merge and deliver."""
-    from gryt.cli._common import reporting
+    from gryt.commands import reporting, write_generated
+    from gryt.project import display_path
 
     with reporting(debug):
         target, text = generate(pipeline, output, python=python, pip_args=pip_args)
-        current = target.read_bytes() if target.is_file() else None
-        if check:
-            if current != text.encode("utf-8"):
-                state = "missing" if current is None else "out of date"
-                typer.echo(f"gryt: {target} is {state}: run `gryt ci github` to regenerate it", err=True)
-                raise typer.Exit(1)
-            typer.echo(f"{target} is up to date")
-            return
-        if current == text.encode("utf-8"):
-            typer.echo(f"{target} is up to date")
-            return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(text.encode("utf-8"))
-        typer.echo(f"wrote {target}")
+        if write_generated(target, text, check=check, command="gryt ci github"):
+            typer.echo(f"wrote {display_path(target)}")
 
 
 def generate(spec: str | None, output: Path | None, *, python: str, pip_args: str) -> tuple[Path, str]:
@@ -66,10 +55,8 @@ def generate(spec: str | None, output: Path | None, *, python: str, pip_args: st
     import shlex
     from importlib import metadata
 
-    from gryt.cli._common import open_project
-    from gryt.cli.plan import build_plan
+    from gryt.commands import open_project, plan
     from gryt.errors import ConfigError
-    from gryt.loader import available_pipelines
     from gryt_github import __version__
     from gryt_github.workflow import Options, distributions, render
 
@@ -81,17 +68,12 @@ def generate(spec: str | None, output: Path | None, *, python: str, pip_args: st
         raise ConfigError(f"--pip-args: {exc}") from None
     project = open_project()
     root = project.root.resolve()
-    if spec is None:
-        names = available_pipelines(project)
-        if len(names) != 1:
-            raise ConfigError(f"PIPELINE: give the pipeline; available: {', '.join(names) or 'none'}")
-        spec = str(project.pipelines_dir / names[0])
-    plan = build_plan(spec)
-    path = (root / str(plan["file"])).resolve()
+    document = plan(spec)
+    path = (root / str(document["file"])).resolve()
     pipeline_file = _relative(path, root, "the pipeline")
     in_folder = path.parent == project.pipelines_dir.resolve()
     versions = {}
-    for name in distributions(plan):
+    for name in distributions(document):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -109,7 +91,7 @@ def generate(spec: str | None, output: Path | None, *, python: str, pip_args: st
         ),
     )
     target = output if output is not None else root / DEFAULT_OUTPUT
-    return target, render(plan, options)
+    return target, render(document, options)
 
 
 def _relative(path: Path, root: Path, what: str) -> str:

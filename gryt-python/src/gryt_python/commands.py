@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -53,11 +52,9 @@ def list_(json_output: Annotated[bool, typer.Option("--json", help="Print JSON."
     """List the environments: name, status, Python, backend, size, last use and what was installed."""
     rows = [_describe(folder) for folder in _store().entries()]
     if json_output:
-        from gryt.cli.sinks import document
+        from gryt.commands import print_json
 
-        out = document()  # the real stdout: under --json, gryt sends everything else to stderr
-        out.write(json.dumps(rows, indent=2) + "\n")
-        out.flush()
+        print_json(rows)
         return
     if not rows:
         typer.echo("no environments")

@@ -45,7 +45,7 @@ def build_plan(spec: str | None, *, brief: bool = False) -> dict[str, Any]:
         names = available_pipelines(project)
         if len(names) != 1:
             listed = ", ".join(names) or "none"
-            raise ConfigError(f"PIPELINE: give the pipeline to plan; available: {listed}")
+            raise ConfigError(f"PIPELINE: give the pipeline; available: {listed}")
         spec = str(project.pipelines_dir / names[0])
     path = resolve_pipeline_path(spec, project)
     with in_folder(project.root):
