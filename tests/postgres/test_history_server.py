@@ -55,9 +55,19 @@ def test_two_ci_machines_record_into_one_history_and_a_third_lists_both(
     # neither the pipeline's secret nor the server's password reaches the tables or any output
     rows = dump(postgres_server, database)
     assert "compiling with ***" in rows and "tested with ***" in rows
+    # the report of a run and a pipeline's trend are drawn from the server too
+    report = third.gryt("report", "last")
+    trend = third.gryt("report", "--trend", "ci")
+    assert (report.code, trend.code) == (0, 0), report.stderr + trend.stderr
+    pages = sorted((third.root / ".gryt" / "reports").glob("*.html"))
+    assert [page.name.startswith("trend-") for page in pages] == [False, True]
+    html = pages[0].read_text()
+    assert all(f">{step}<" in html or f"{step}</" in html for step in ("compile", "test", "zip"))
+    assert runs[0]["run_id"] in html
     for secret in (TOKEN, postgres_server.password):
         assert secret not in rows
         assert all(secret not in out for out in [*outputs, listed.stdout, shown.stdout, text.stdout])
+        assert all(secret not in page.read_text() for page in pages)
 
 
 @pytest.mark.slow
