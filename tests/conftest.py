@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,11 @@ from _servers.registry import basic_registry, bearer_registry  # noqa: F401
 from _servers.simple_index import private_index  # noqa: F401
 from _servers.verdaccio import npm_registry  # noqa: F401
 from _venv import SharedBuilds
+
+# A suite started in the background (`cmd &` in a script) inherits SIGINT ignored, and so would every
+# gryt it starts: the Ctrl-C tests need the default disposition in their children (exec resets a handler).
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 _SHARED = pytest.StashKey[Path]()
 _WORKER_INPUT = "gryt_shared_builds"
