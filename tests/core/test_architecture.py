@@ -10,21 +10,10 @@ import ast
 from pathlib import Path
 
 import pytest
+from _distributions import DISTRIBUTIONS, source_folder
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = [
-    "gryt-core/src/gryt",
-    "gryt-validators/src",
-    "gryt-auth-fly/src",
-    "gryt-auth-docker/src",
-    "gryt-pypi/src",
-    "gryt-oci/src",
-    "gryt-npm/src",
-    "gryt-gitlab/src",
-    "gryt-github/src",
-    "gryt-postgres/src",
-    "gryt-python/src",
-]
+SOURCES = [source_folder(name) for name in DISTRIBUTIONS]
 
 
 def module_files(src: Path) -> dict[str, Path]:

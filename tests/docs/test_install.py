@@ -12,21 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from _distributions import DISTRIBUTIONS
 
 REPO = Path(__file__).resolve().parents[2]
-PACKAGES = (
-    "gryt-core",
-    "gryt-validators",
-    "gryt-auth-docker",
-    "gryt-auth-fly",
-    "gryt-pypi",
-    "gryt-oci",
-    "gryt-npm",
-    "gryt-gitlab",
-    "gryt-github",
-    "gryt-postgres",
-    "gryt-python",
-)
+PACKAGES = DISTRIBUTIONS
 INSTALL_DOCS = (
     "README.md",
     "docs/validators.md",
@@ -105,3 +94,9 @@ def test_make_dist_builds_and_checks_every_distribution() -> None:
     assert planned[-1].endswith("twine check --strict dist/*")
     assert "make dist" in (REPO / "README.md").read_text(encoding="utf-8")
     assert "\nmake dist\n" in (REPO / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_every_distribution_of_the_repository_is_in_the_makefile() -> None:
+    """A new `gryt-*` project is installed, tested, linted and built only once the Makefile lists it."""
+    projects = {path.parent.name for path in REPO.glob("gryt-*/pyproject.toml")}
+    assert projects == set(PACKAGES)

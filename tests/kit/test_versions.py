@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from _distributions import DISTRIBUTIONS, import_name
 from build.util import project_wheel_metadata
 
 from gryt import plugins
@@ -23,33 +24,11 @@ else:  # pragma: no cover - Python 3.10 only
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECTS = {
-    "gryt-core": ("gryt-core", "gryt"),
-    "gryt-validators": ("gryt-validators", "gryt_validators"),
-    "gryt-auth-docker": ("gryt-auth-docker", "gryt_auth_docker"),
-    "gryt-auth-fly": ("gryt-auth-fly", "gryt_auth_fly"),
-    "gryt-pypi": ("gryt-pypi", "gryt_pypi"),
-    "gryt-oci": ("gryt-oci", "gryt_oci"),
-    "gryt-npm": ("gryt-npm", "gryt_npm"),
-    "gryt-gitlab": ("gryt-gitlab", "gryt_gitlab"),
-    "gryt-github": ("gryt-github", "gryt_github"),
-    "gryt-postgres": ("gryt-postgres", "gryt_postgres"),
-    "gryt-python": ("gryt-python", "gryt_python"),
+    **{name: (name, import_name(name)) for name in DISTRIBUTIONS},
     "gryt-webhook": ("examples/plugins/gryt-webhook", "gryt_webhook"),
 }
 """Distribution -> (project folder, import package)."""
-INSTALLED = (
-    "gryt-core",
-    "gryt-validators",
-    "gryt-auth-docker",
-    "gryt-auth-fly",
-    "gryt-pypi",
-    "gryt-oci",
-    "gryt-npm",
-    "gryt-gitlab",
-    "gryt-github",
-    "gryt-postgres",
-    "gryt-python",
-)
+INSTALLED = DISTRIBUTIONS
 """The distributions `make` installs (editable) into the test venv; the webhook example is not installed."""
 
 

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
+from _distributions import PLUGIN_DISTRIBUTIONS
+
 from gryt.plugins import PluginManager
 from gryt.plugins.kinds import KINDS
 from gryt.plugins.registry import FIRST_PARTY
 
-FIRST_PARTY_DISTRIBUTIONS = {
-    "gryt-auth-fly",
-    "gryt-auth-docker",
-    "gryt-validators",
-    "gryt-pypi",
-    "gryt-oci",
-    "gryt-npm",
-    "gryt-gitlab",
-    "gryt-github",
-    "gryt-postgres",
-    "gryt-python",
-}
+FIRST_PARTY_DISTRIBUTIONS = set(PLUGIN_DISTRIBUTIONS)
 
 
 def test_first_party_table_matches_what_the_distributions_register() -> None:
