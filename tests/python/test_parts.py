@@ -4,6 +4,7 @@ in install arguments, reading a real pytest JUnit report, and core's `tests` con
 from __future__ import annotations
 
 import io
+import json
 import os
 import stat
 import subprocess
@@ -41,6 +42,39 @@ def test_finds_each_installed_python(version: str) -> None:
         check=False,
     )
     assert done.stdout.strip() == str(tuple(int(p) for p in version.split(".")))
+
+
+def test_steps_that_start_together_all_find_uv(tmp_path: Path) -> None:
+    """Eight threads ask for uv at once in a fresh process (no uv on PATH, so the `uv` package's finder,
+    which reads `sysconfig`, is used): each gets the same answer, none raises (a half-initialised
+    `sysconfig` made steps of a parallel matrix fail with a TypeError)."""
+    script = (
+        "import json, threading\n"
+        "from gryt_python.backends import find_uv\n"
+        "barrier, found = threading.Barrier(8), []\n"
+        "def ask():\n"
+        "    barrier.wait()\n"
+        "    try:\n"
+        "        found.append(find_uv())\n"
+        "    except Exception as exc:\n"
+        "        found.append(repr(exc))\n"
+        "threads = [threading.Thread(target=ask) for _ in range(8)]\n"
+        "for t in threads: t.start()\n"
+        "for t in threads: t.join()\n"
+        "print(json.dumps(sorted(set(map(str, found)))))\n"
+    )
+    for _ in range(5):
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "PATH": str(tmp_path)},
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        answers = json.loads(done.stdout)
+        assert len(answers) == 1 and "Error" not in answers[0], answers
 
 
 def test_a_missing_version_lists_what_was_found() -> None:

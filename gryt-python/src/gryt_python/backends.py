@@ -11,6 +11,7 @@ import importlib.util
 import os
 import shutil
 import sys
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -19,21 +20,26 @@ from gryt.errors import ConfigError
 from gryt.masking import Masker
 
 BACKENDS = ("auto", "uv", "venv")
+_find_uv_lock = threading.Lock()
 
 
 def find_uv() -> str | None:
-    """The `uv` program: on PATH, else the one the `uv` package (`gryt-python[uv]`) installed."""
+    """The `uv` program: on PATH, else the one the `uv` package (`gryt-python[uv]`) installed.
+
+    One thread at a time: `find_uv_bin` reads `sysconfig`, whose first use is not thread-safe (steps that
+    start together got a half-filled configuration, a TypeError)."""
     found = shutil.which("uv")
     if found is not None:
         return found
-    try:
-        from uv import find_uv_bin
-    except ImportError:
-        return None
-    try:
-        return str(find_uv_bin())
-    except FileNotFoundError:
-        return None
+    with _find_uv_lock:
+        try:
+            from uv import find_uv_bin
+        except ImportError:
+            return None
+        try:
+            return str(find_uv_bin())
+        except FileNotFoundError:
+            return None
 
 
 def resolve_backend(name: str, where: str) -> str:

@@ -74,7 +74,7 @@ def _remember(key: str, found: Interpreter) -> None:
     if CACHE_FILE is None:
         return
     entries = {**_read_cache(), key: [found.path, found.implementation, found.version]}
-    partial = CACHE_FILE.with_name(f"{CACHE_FILE.name}.{os.getpid()}.partial")
+    partial = CACHE_FILE.with_name(f"{CACHE_FILE.name}.{os.getpid()}.{threading.get_ident()}.partial")
     with contextlib.suppress(OSError):  # only a cache: the next run asks the interpreter again
         CACHE_FILE.parent.mkdir(parents=True, exist_ok=True)
         partial.write_text(json.dumps(entries, indent=1), encoding="utf-8")
