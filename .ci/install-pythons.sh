@@ -5,6 +5,7 @@
 # than two, installs Debian's python3 with venv support (the second one the tests need then has to come
 # from pyenv: interpreter downloads from elsewhere are not allowed here). Does nothing when two are present.
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 pyenv_root="${PYENV_ROOT:-$HOME/.pyenv}"
 uv_root="${UV_PYTHON_INSTALL_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/uv/python}"
@@ -21,11 +22,6 @@ if [ "$found" -ge 2 ]; then
   exit 0
 fi
 
-sudo=()
-if [ "$(id -u)" -ne 0 ]; then
-  sudo=(sudo -n)
-fi
-${sudo[@]+"${sudo[@]}"} apt-get update -qq
-${sudo[@]+"${sudo[@]}"} apt-get install -y -qq --no-install-recommends python3 python3-venv
+apt_install install-pythons python3 python3-venv
 echo "install-pythons: found $found of CPython 3.10-3.13 before installing Debian's python3; the gryt-python" \
   "tests skip the versions that are missing" >&2

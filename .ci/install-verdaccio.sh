@@ -7,20 +7,12 @@
 # apt-get when npm is missing. Does nothing when that version is already installed there.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
+source "$(dirname "$0")/lib.sh"
 
 source_dir="$(cd "$(dirname "$0")" && pwd)/verdaccio"
 
 if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
-  sudo=()
-  if [ "$(id -u)" -ne 0 ]; then
-    if ! command -v sudo >/dev/null 2>&1; then
-      echo "install-verdaccio: need root or sudo to install nodejs and npm" >&2
-      exit 1
-    fi
-    sudo=(sudo -n)
-  fi
-  ${sudo[@]+"${sudo[@]}"} apt-get update -qq
-  ${sudo[@]+"${sudo[@]}"} apt-get install -y -qq --no-install-recommends nodejs npm
+  apt_install install-verdaccio nodejs npm
 fi
 
 version="$(node -p 'require(process.argv[1]).dependencies.verdaccio' "$source_dir/package.json")"
