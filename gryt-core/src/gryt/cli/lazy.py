@@ -3,8 +3,7 @@
 `gryt --help` lists plugin commands (`gryt.commands` entry points) from distribution metadata alone; a
 command's module is imported only when that command runs (or its own help or completion is asked for).
 gryt's own commands and sub-apps are listed by `BuiltinCommand` and `BuiltinGroup` stand-ins and built
-by Typer when used. The root
-Typer app uses a `PluginCommandGroup` as its click group class.
+by Typer when used. The root Typer app uses a `PluginCommandGroup` as its click group class.
 """
 
 from __future__ import annotations
@@ -87,45 +86,75 @@ def load_command(entry: CommandEntry) -> Any:
     raise PluginError(f"{origin}: {entry.value} is {type(obj).__name__}, not a Typer app or a click command")
 
 
+_RAW_ARGUMENTS: dict[str, Any] = {"ignore_unknown_options": True, "allow_extra_args": True}
+"""Context settings of a command that hands its arguments on untouched to the command behind it."""
+
+
 class PassThroughCommand(TyperCommand):
     """Runs a click command built on another click (not Typer's) with the raw arguments."""
 
     def __init__(self, name: str, target: Any) -> None:
-        super().__init__(
-            name,
-            add_help_option=False,
-            context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-        )
+        super().__init__(name, add_help_option=False, context_settings=_RAW_ARGUMENTS)
         self.target = target
 
     def invoke(self, ctx: Any) -> Any:
         return self.target.main(args=list(ctx.args), prog_name=ctx.command_path, standalone_mode=True)
 
 
-class LazyCommand(TyperCommand):
-    """Stands in for a plugin command in listings; becomes the real command when it is run."""
+class StandIn(TyperCommand):
+    """Stands in for a command in `gryt --help` and completion with its name, help and panel; the real
+    command (`real_command()`) is built only when it runs or shows its own help, and parses the arguments."""
 
-    def __init__(self, entry: CommandEntry) -> None:
+    def __init__(self, name: str, help: str | None, panel: str, **extra: Any) -> None:
         super().__init__(
-            entry.name,
-            help=f"Plugin command from {entry.distribution} {entry.version}.",
-            rich_help_panel=PANEL,
+            name,
+            help=help,
+            rich_help_panel=panel,
             add_help_option=False,
-            context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+            context_settings=_RAW_ARGUMENTS,
+            **extra,
         )
-        self.entry = entry
+        self.panel = panel
+
+    def real_command(self) -> Any:
+        raise NotImplementedError
 
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
-        """Load the real command and let it parse the arguments; its context then runs it."""
-        real = load_command(self.entry)
-        return real.make_context(info_name, args, parent=parent, **extra)
+        """Build the real command and let it parse the arguments; its context then runs it."""
+        return self.real_command().make_context(info_name, args, parent=parent, **extra)
 
 
-class BuiltinCommand(TyperCommand):
-    """Stands in for one of gryt's own commands in `gryt --help` and completion, with the help text
-    Typer would give it (the function's docstring); Typer builds the real command, reading every
-    parameter annotation, only when the command runs or shows its own help. `command_class` is the
-    TyperCommand subclass to build it with, for a command that parses its arguments in its own way."""
+class LazyCommand(StandIn):
+    """A plugin command (`gryt.commands` entry point): its module is imported when it runs."""
+
+    def __init__(self, entry: CommandEntry) -> None:
+        super().__init__(entry.name, f"Plugin command from {entry.distribution} {entry.version}.", PANEL)
+        self.entry = entry
+
+    def real_command(self) -> Any:
+        return load_command(self.entry)
+
+
+class _BuiltIn(StandIn):
+    """One of gryt's own commands or sub-apps, built by Typer as the root `app` would build it."""
+
+    def __init__(self, name: str, help: str | None, panel: str, app: typer.Typer) -> None:
+        super().__init__(name, help, panel, rich_markup_mode=app.rich_markup_mode)
+        self.app = app
+
+    def single_app(self) -> typer.Typer:
+        """An app of this one command, with the root app's settings."""
+        return typer.Typer(
+            add_completion=False,
+            pretty_exceptions_short=self.app.pretty_exceptions_short,
+            rich_markup_mode=self.app.rich_markup_mode,
+        )
+
+
+class BuiltinCommand(_BuiltIn):
+    """One of gryt's own commands, with the help text Typer would give it (the function's docstring);
+    Typer reads its parameter annotations only when it is built. `command_class` is the TyperCommand
+    subclass to build it with, for a command that parses its arguments in its own way."""
 
     def __init__(
         self,
@@ -135,32 +164,32 @@ class BuiltinCommand(TyperCommand):
         app: typer.Typer,
         command_class: type[TyperCommand] = TyperCommand,
     ) -> None:
-        super().__init__(
-            name,
-            help=inspect.getdoc(function),
-            rich_help_panel=panel,
-            rich_markup_mode=app.rich_markup_mode,
-            add_help_option=False,
-            context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-        )
+        super().__init__(name, inspect.getdoc(function), panel, app)
         self.function = function
-        self.panel = panel
-        self.app = app
         self.command_class = command_class
 
     def real_command(self) -> Any:
         """The command Typer builds for `app.command(name, cls=command_class, rich_help_panel=panel)(function)`."""
-        single = typer.Typer(
-            add_completion=False,
-            pretty_exceptions_short=self.app.pretty_exceptions_short,
-            rich_markup_mode=self.app.rich_markup_mode,
-        )
+        single = self.single_app()
         single.command(self.name, cls=self.command_class, rich_help_panel=self.panel)(self.function)
         return typer.main.get_command(single)
 
-    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
-        """Build the real command and let it parse the arguments; its context then runs it."""
-        return self.real_command().make_context(info_name, args, parent=parent, **extra)
+
+class BuiltinGroup(_BuiltIn):
+    """One of gryt's own Typer sub-apps (`gryt runs`, ...): the group and all its commands are built only
+    when it is used, not for every other command."""
+
+    def __init__(self, name: str, sub_app: typer.Typer, panel: str, app: typer.Typer) -> None:
+        help = sub_app.info.help if isinstance(sub_app.info.help, str) else None
+        super().__init__(name, help, panel, app)
+        self.sub_app = sub_app
+
+    def real_command(self) -> Any:
+        """The group Typer builds for `app.add_typer(sub_app, name=name, rich_help_panel=panel)`."""
+        single = self.single_app()
+        name = str(self.name)
+        single.add_typer(self.sub_app, name=name, rich_help_panel=self.panel)
+        return typer.main.get_group(single).commands[name]
 
 
 class NamespaceGroup(TyperGroup):
@@ -182,39 +211,6 @@ class NamespaceGroup(TyperGroup):
         command = LazyCommand(entry)
         command.name = cmd_name
         return command
-
-
-class BuiltinGroup(TyperCommand):
-    """Stands in for one of gryt's own Typer sub-apps (`gryt runs`, ...) in `gryt --help` and completion;
-    Typer builds the group and all its commands only when it is used, not for every other command."""
-
-    def __init__(self, name: str, sub_app: typer.Typer, panel: str, app: typer.Typer) -> None:
-        super().__init__(
-            name,
-            help=sub_app.info.help if isinstance(sub_app.info.help, str) else None,
-            rich_help_panel=panel,
-            rich_markup_mode=app.rich_markup_mode,
-            add_help_option=False,
-            context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-        )
-        self.sub_app = sub_app
-        self.panel = panel
-        self.app = app
-
-    def real_command(self) -> Any:
-        """The group Typer builds for `app.add_typer(sub_app, name=name, rich_help_panel=panel)`."""
-        single = typer.Typer(
-            add_completion=False,
-            pretty_exceptions_short=self.app.pretty_exceptions_short,
-            rich_markup_mode=self.app.rich_markup_mode,
-        )
-        name = str(self.name)
-        single.add_typer(self.sub_app, name=name, rich_help_panel=self.panel)
-        return typer.main.get_group(single).commands[name]
-
-    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
-        """Build the real group and let it parse the arguments; its context then runs it."""
-        return self.real_command().make_context(info_name, args, parent=parent, **extra)
 
 
 class PluginCommandGroup(TyperGroup):
