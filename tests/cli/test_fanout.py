@@ -111,6 +111,18 @@ def test_fanned_out_run_merges_into_the_history_of_a_single_machine_run(cli: Any
     assert logs and all(p.parent == merged.parent / "logs" / "ci-7" and p.is_file() for p in logs)
 
 
+def test_merging_a_file_again_is_unchanged_and_keeps_the_measured_duration(cli: Any, project: Path) -> None:
+    pipeline(project, "ci.toml", PIPELINE)
+    job = project / "jobs" / "single.db"
+    assert cli("run", "ci", "--run-id", "once", "--db", str(job), cwd=project).code == 0
+    merged = project / "merged.db"
+    assert cli("db", "merge", "--db", str(merged), str(job), cwd=project).code == 0
+    again = cli("db", "merge", "--db", str(merged), str(job), cwd=project)
+    assert again.code == 0, again.stderr
+    assert "0 run(s) added, 0 updated, 1 unchanged" in again.stdout
+    assert dump(merged)["pipelines"] == dump(job)["pipelines"]
+
+
 def test_deliver_only_refuses_a_failed_or_incomplete_run(cli: Any, project: Path) -> None:
     pipeline(project, "ci.toml", PIPELINE.replace("echo test ${{ matrix.py }}", "exit 3"))
     db = project / "jobs" / "lint.db"
