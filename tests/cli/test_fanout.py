@@ -10,6 +10,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from _schema import database_at
+
 from .conftest import pipeline
 
 PIPELINE = """
@@ -216,13 +218,8 @@ def test_merge_is_one_transaction(cli: Any, project: Path) -> None:
 
 
 def test_merge_reads_an_older_schema_without_changing_the_file(cli: Any, project: Path) -> None:
-    from gryt.schema import MIGRATIONS, _apply
-
     old = project / "old.db"
-    conn = sqlite3.connect(old, isolation_level=None)
-    _apply(conn, MIGRATIONS[:3])
-    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-    conn.execute("INSERT INTO schema_version VALUES (3)")
+    conn = database_at(old, 3)
     conn.execute(
         "INSERT INTO pipelines (pipeline_id, name, start_timestamp, end_timestamp, status)"
         " VALUES ('old-1', 'ci', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.000Z', 'success')"
