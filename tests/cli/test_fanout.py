@@ -10,6 +10,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from _schema import database_at
+
 from .conftest import pipeline
 
 PIPELINE = """
@@ -111,6 +113,18 @@ def test_fanned_out_run_merges_into_the_history_of_a_single_machine_run(cli: Any
     assert logs and all(p.parent == merged.parent / "logs" / "ci-7" and p.is_file() for p in logs)
 
 
+def test_merging_a_file_again_is_unchanged_and_keeps_the_measured_duration(cli: Any, project: Path) -> None:
+    pipeline(project, "ci.toml", PIPELINE)
+    job = project / "jobs" / "single.db"
+    assert cli("run", "ci", "--run-id", "once", "--db", str(job), cwd=project).code == 0
+    merged = project / "merged.db"
+    assert cli("db", "merge", "--db", str(merged), str(job), cwd=project).code == 0
+    again = cli("db", "merge", "--db", str(merged), str(job), cwd=project)
+    assert again.code == 0, again.stderr
+    assert "0 run(s) added, 0 updated, 1 unchanged" in again.stdout
+    assert dump(merged)["pipelines"] == dump(job)["pipelines"]
+
+
 def test_deliver_only_refuses_a_failed_or_incomplete_run(cli: Any, project: Path) -> None:
     pipeline(project, "ci.toml", PIPELINE.replace("echo test ${{ matrix.py }}", "exit 3"))
     db = project / "jobs" / "lint.db"
@@ -204,13 +218,8 @@ def test_merge_is_one_transaction(cli: Any, project: Path) -> None:
 
 
 def test_merge_reads_an_older_schema_without_changing_the_file(cli: Any, project: Path) -> None:
-    from gryt.schema import MIGRATIONS, _apply
-
     old = project / "old.db"
-    conn = sqlite3.connect(old, isolation_level=None)
-    _apply(conn, MIGRATIONS[:3])
-    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-    conn.execute("INSERT INTO schema_version VALUES (3)")
+    conn = database_at(old, 3)
     conn.execute(
         "INSERT INTO pipelines (pipeline_id, name, start_timestamp, end_timestamp, status)"
         " VALUES ('old-1', 'ci', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.000Z', 'success')"

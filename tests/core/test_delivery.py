@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _schema import database_at
 
 from gryt import hookimpl
 from gryt.auth import Auth
@@ -22,7 +22,7 @@ from gryt.hook import Hook, PrintHook
 from gryt.junit import build_junit
 from gryt.pipeline import Pipeline
 from gryt.runner import Runner
-from gryt.schema import MIGRATIONS, SCHEMA_VERSION, schema_version
+from gryt.schema import SCHEMA_VERSION, schema_version
 from gryt.step import CommandStep
 from gryt.testing import gryt_plugins  # noqa: F401 - fixture
 
@@ -214,15 +214,7 @@ def test_auth_failure_skips_delivery_and_fails_in_junit(tmp_path: Path) -> None:
 
 def test_history_rows_and_the_v4_migration(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-    for migration in MIGRATIONS[:3]:
-        if callable(migration):
-            migration(conn)
-        else:
-            for statement in migration:
-                conn.execute(statement)
-    conn.execute("INSERT INTO schema_version VALUES (3)")
+    conn = database_at(path, 3)
     conn.execute("INSERT INTO pipelines (pipeline_id, name, status) VALUES ('old', 'ci', 'success')")
     conn.close()
     root = tmp_path / "proj"

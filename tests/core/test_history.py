@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
+from _schema import database_at
 
 from gryt.data import SqliteData
 from gryt.history import Recorder, get_run, list_runs
@@ -93,15 +94,7 @@ def test_migration_from_version_4_adds_continues_run_id(tmp_path: Path) -> None:
     """A version-4 database file (as the gryt before `--failed` wrote it) keeps its runs readable and
     gains `pipelines.continues_run_id`, NULL for the runs it had."""
     path = tmp_path / "v4.db"
-    conn = sqlite3.connect(path, isolation_level=None)
-    for migration in MIGRATIONS[:4]:
-        if callable(migration):
-            migration(conn)
-        else:
-            for statement in migration:
-                conn.execute(statement)
-    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-    conn.execute("INSERT INTO schema_version VALUES (4)")
+    conn = database_at(path, 4)
     conn.execute(
         "INSERT INTO pipelines (pipeline_id, name, start_timestamp, status, config_json)"
         " VALUES ('v4-run', 'ci', '2026-01-01T00:00:00.000Z', 'error', '{\"runners\": []}')"
@@ -117,13 +110,7 @@ def test_migration_from_version_4_adds_continues_run_id(tmp_path: Path) -> None:
 
 
 def test_fresh_database_schema_equals_the_migrated_one(tmp_path: Path) -> None:
-    migrated = sqlite3.connect(tmp_path / "migrated.db", isolation_level=None)
-    for migration in MIGRATIONS:
-        if callable(migration):
-            migration(migrated)
-        else:
-            for statement in migration:
-                migrated.execute(statement)
+    migrated = database_at(tmp_path / "migrated.db", len(MIGRATIONS))
     SqliteData(tmp_path / "fresh.db").close()
     fresh = sqlite3.connect(tmp_path / "fresh.db")
     query = "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name != 'schema_version' ORDER BY name"

@@ -1,12 +1,13 @@
 """PostgresHistory in-process: the same recorded run reads back identically from SQLite and PostgreSQL
-(`gryt runs list/show --json`), a batch sent twice lands once, and the schema's version."""
+(`gryt runs list/show --json`), both schemas have the same columns, a batch sent twice lands once, and the
+schema's version."""
 
 from __future__ import annotations
 
 import itertools
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from _servers.postgres import PostgresServer
@@ -16,6 +17,7 @@ from gryt.data import SqliteData
 from gryt.histories import History, Write
 from gryt.histories.sqlite import SqliteHistory
 from gryt.history import Recorder
+from gryt.schema import HISTORY_TABLES, ensure_schema
 from gryt_postgres.history import PostgresHistory
 from gryt_postgres.schema import SCHEMA_VERSION
 
@@ -52,16 +54,6 @@ def record(store: History, monkeypatch: pytest.MonkeyPatch) -> None:
     store.close()
 
 
-LATER_COLUMNS = {"continues_run_id"}
-"""Columns the PostgreSQL schema has from its first version and the SQLite schema gains in version 5."""
-
-
-def runs_of(document: Any) -> list[dict[str, Any]]:
-    """The runs of a `runs list` / `runs show` document, without LATER_COLUMNS when SQLite lacks them."""
-    runs = document if isinstance(document, list) else [document]
-    return [{k: v for k, v in run.items() if k not in LATER_COLUMNS} for run in runs]
-
-
 def test_runs_list_and_show_json_are_equal_on_both_backends(
     machine: Callable[..., Machine],
     postgres_server: PostgresServer,
@@ -80,7 +72,7 @@ def test_runs_list_and_show_json_are_equal_on_both_backends(
         from_file = local.gryt(*args, "--db", str(sqlite_file))
         assert from_server.code == 0 == from_file.code, from_server.stderr + from_file.stderr
         if "--json" in args:
-            assert runs_of(from_server.json()) == runs_of(from_file.json())
+            assert from_server.json() == from_file.json()
         else:
             assert from_server.stdout == from_file.stdout
     shown = remote.gryt("runs", "show", RUN_ID, "--json").json()
@@ -90,6 +82,35 @@ def test_runs_list_and_show_json_are_equal_on_both_backends(
     ]  # never started: no start time, first
     assert shown["runners"][0]["needs"] == ["build"] and shown["steps"][1]["timed_out"] is True
     assert shown["warnings"] == ["slow disk"] and shown["auth"][0]["output"] == {"status": "authenticated"}
+
+
+def test_the_postgresql_schema_has_the_columns_of_the_sqlite_one(
+    postgres_server: PostgresServer, database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each schema is written out for its database (types, serials, collations differ): a column added to
+    one and not the other fails here."""
+    monkeypatch.setenv("PGPASSWORD", postgres_server.password)
+    store = PostgresHistory.connect(database)
+    try:
+        rows = store._query(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'"
+            " ORDER BY table_name, ordinal_position"
+        )
+    finally:
+        store.close()
+    remote: dict[str, list[str]] = {}
+    for row in rows:
+        if row["column_name"] not in PostgresHistory.hidden:
+            remote.setdefault(str(row["table_name"]), []).append(str(row["column_name"]))
+    latest = {"steps_output", "auth_output"}  # SQLite's latest-result tables, kept by its triggers
+    assert set(remote) == set(HISTORY_TABLES) - latest | {"history_batches", "schema_version"}
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        ensure_schema(conn)
+        for table in set(HISTORY_TABLES) - latest:
+            assert remote[table] == [row[1] for row in conn.execute(f"PRAGMA table_info({table})")], table
+    finally:
+        conn.close()
 
 
 def test_a_batch_sent_twice_is_applied_once(

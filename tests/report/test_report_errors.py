@@ -75,3 +75,15 @@ def test_last_needs_two_runs_at_least(monkeypatch: pytest.MonkeyPatch, history: 
     code, stderr = _report(monkeypatch, history, "--trend", "ci", "--last", "1")
     assert code == 2
     assert "--last" in stderr
+
+
+def test_a_missing_configured_database_is_warned_about_once(
+    monkeypatch: pytest.MonkeyPatch, history: Path
+) -> None:
+    (history / ".gryt" / "config.toml").write_text('db = "elsewhere/x.db"\n')
+    code, stderr = _report(monkeypatch, history, "20261129T100000-aaaa1111")
+    assert code == 0
+    assert stderr.strip().splitlines() == [
+        "gryt: warning: elsewhere/x.db: no database there; reading .gryt/gryt.db"
+    ]
+    assert (history / ".gryt" / "reports" / "20261129T100000-aaaa1111.html").is_file()

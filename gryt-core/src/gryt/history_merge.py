@@ -185,7 +185,8 @@ def _merge_run_row(data: Data, run_id: str, row: Mapping[str, Any]) -> str:
 
 def combine_run_rows(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> dict[str, Any]:
     """Two parts' `pipelines` rows of one run as one: earliest start, latest end, worst status (and its
-    error), the runners each selected together, issues, warnings and deliveries of both."""
+    error), the runners each selected together, issues, warnings and deliveries of both. The duration is
+    that of the part spanning the whole run, else the time between the merged start and end."""
     merged = dict(mine)
     starts = [s for s in (mine.get("start_timestamp"), theirs.get("start_timestamp")) if s]
     ends = [e for e in (mine.get("end_timestamp"), theirs.get("end_timestamp")) if e]
@@ -196,7 +197,13 @@ def combine_run_rows(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> dict
     merged["error"] = worst.get("error") or mine.get("error") or theirs.get("error")
     if merged["status"] == "success":
         merged["error"] = None
-    if merged["start_timestamp"] and merged["end_timestamp"]:
+    span = (merged["start_timestamp"], merged["end_timestamp"])
+    same = [
+        part for part in (mine, theirs) if (part.get("start_timestamp"), part.get("end_timestamp")) == span
+    ]
+    if same:  # one part spans the whole run: its measured duration, finer than the timestamps' milliseconds
+        merged["duration"] = same[0].get("duration")
+    elif merged["start_timestamp"] and merged["end_timestamp"]:
         merged["duration"] = _seconds_between(merged["start_timestamp"], merged["end_timestamp"])
     merged["config_json"] = _combine_config(mine.get("config_json"), theirs.get("config_json"))
     for column in ("issues_json", "warnings_json"):

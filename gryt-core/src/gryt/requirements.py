@@ -79,8 +79,6 @@ def environment(pipeline: Any) -> list[dict[str, Any]]:
             elif str(key).endswith("_env") and isinstance(value, Mapping):
                 for variable in value.values():
                     note(variable, True, where)
-    secrets = set(pipeline.secrets)
     for entry in found.values():
-        entry["secret"] = entry["secret"] or entry["name"] in secrets
         entry["used_by"].sort()
     return [found[name] for name in sorted(found)]

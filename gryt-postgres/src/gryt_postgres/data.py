@@ -1,6 +1,7 @@
 """`PostgresData`: the history database seen through gryt's `Data` API, for code written against it
 (`gryt db merge` writes the runs it merges this way). Queries use SQLite's `?` placeholders and `IS ?`
-(matching NULL too); both are translated to PostgreSQL's."""
+(matching NULL too); both are translated to PostgreSQL's. `statement` and `parameters` turn a history
+`Write` into SQL: `PostgresHistory.write` and this store's inserts share them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from gryt.data import Data, check_identifier, encode_value
+from gryt.histories import Write
 
 if TYPE_CHECKING:
     import psycopg
@@ -30,21 +32,13 @@ class PostgresData(Data):
         self.conn = conn
 
     def insert(self, table: str, row: Mapping[str, Any]) -> None:
-        columns = [check_identifier(column, "column name") for column in row]
-        sql = f"INSERT INTO {check_identifier(table, 'table name')} ({', '.join(columns)})"
-        self.conn.execute(
-            f"{sql} VALUES ({', '.join(['%s'] * len(columns))})", [encode_value(v) for v in row.values()]
-        )
+        self._apply(Write("insert", table, row))
 
     def upsert(self, table: str, row: Mapping[str, Any], key: Sequence[str]) -> None:
-        columns = [check_identifier(column, "column name") for column in row]
-        keys = [check_identifier(column, "column name") for column in key]
-        sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in keys)
-        sql = (
-            f"INSERT INTO {check_identifier(table, 'table name')} ({', '.join(columns)})"
-            f" VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
-        )
-        self.conn.execute(sql, [encode_value(v) for v in row.values()])
+        self._apply(Write("upsert", table, row, tuple(key)))
+
+    def _apply(self, write: Write) -> None:
+        self.conn.execute(statement(write), parameters(write))
 
     def update(self, table: str, values: Mapping[str, Any], where: Mapping[str, Any]) -> int:
         if not values:
@@ -79,3 +73,32 @@ class PostgresData(Data):
 
     def close(self) -> None:
         """Nothing to release: the connection belongs to the `PostgresHistory` that made this store."""
+
+
+def statement(write: Write) -> str:
+    """The SQL of `write` with `%s` placeholders, columns in the row's order; names checked."""
+    table = check_identifier(write.table, "table name")
+    columns = [check_identifier(column, "column name") for column in write.row]
+    if write.action == "update":
+        keys = set(write.key)
+        assignments = ", ".join(f"{column} = %s" for column in columns if column not in keys)
+        where = " AND ".join(f"{check_identifier(column, 'column name')} = %s" for column in write.key)
+        return f"UPDATE {table} SET {assignments} WHERE {where}"
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
+    if write.action == "upsert":
+        key = [check_identifier(column, "column name") for column in write.key]
+        updated = write.update if write.update is not None else [c for c in columns if c not in key]
+        sets = ", ".join(f"{check_identifier(c, 'column name')} = EXCLUDED.{c}" for c in updated)
+        sql += f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets}"
+    return sql
+
+
+def parameters(write: Write) -> list[Any]:
+    """The values `statement(write)` binds, encoded as the SQLite history stores them."""
+    row = write.row
+    if write.action == "update":
+        keys = set(write.key)
+        return [encode_value(v) for c, v in row.items() if c not in keys] + [
+            encode_value(row[c]) for c in write.key
+        ]
+    return [encode_value(value) for value in row.values()]

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
-from gryt.data import check_identifier, encode_value
 from gryt.errors import ConfigError
 from gryt.histories import Unreachable, Write
 from gryt.histories.sql import SqlHistory
+from gryt_postgres.data import parameters, statement
 from gryt_postgres.schema import SCHEMA_VERSION, ensure_schema, missing_rights, stored_version
 
 if TYPE_CHECKING:
@@ -112,8 +112,7 @@ class PostgresHistory(SqlHistory):
                     return
             for _, group in groupby(batch, key=lambda w: (w.action, w.table, tuple(w.row), w.key, w.update)):
                 writes = list(group)
-                sql = _statement(writes[0])
-                cur.executemany(sql, [_params(write) for write in writes])
+                cur.executemany(statement(writes[0]), [parameters(write) for write in writes])
 
     def is_lost(self, exc: Exception) -> bool:
         import psycopg
@@ -137,32 +136,3 @@ class PostgresHistory(SqlHistory):
 
     def close(self) -> None:
         self.conn.close()
-
-
-def _statement(write: Write) -> str:
-    """The SQL of `write` with `%s` placeholders, columns in the row's order; names checked."""
-    table = check_identifier(write.table, "table name")
-    columns = [check_identifier(column, "column name") for column in write.row]
-    if write.action == "update":
-        keys = set(write.key)
-        assignments = ", ".join(f"{column} = %s" for column in columns if column not in keys)
-        where = " AND ".join(f"{check_identifier(column, 'column name')} = %s" for column in write.key)
-        return f"UPDATE {table} SET {assignments} WHERE {where}"
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
-    if write.action == "upsert":
-        key = [check_identifier(column, "column name") for column in write.key]
-        updated = write.update if write.update is not None else [c for c in columns if c not in key]
-        sets = ", ".join(f"{check_identifier(c, 'column name')} = EXCLUDED.{c}" for c in updated)
-        sql += f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets}"
-    return sql
-
-
-def _params(write: Write) -> list[Any]:
-    """The values `_statement(write)` binds, encoded as the SQLite history stores them."""
-    row = write.row
-    if write.action == "update":
-        keys = set(write.key)
-        return [encode_value(v) for c, v in row.items() if c not in keys] + [
-            encode_value(row[c]) for c in write.key
-        ]
-    return [encode_value(value) for value in row.values()]

@@ -24,18 +24,9 @@ from gryt.cli.db_sync import sync
 
 def _decode_row(row: dict[str, Any]) -> dict[str, Any]:
     """Columns named `*_json` are decoded so the output is one JSON document, not JSON in strings."""
-    import json
+    from gryt.histories.sql import decode
 
-    out: dict[str, Any] = {}
-    for key, value in row.items():
-        if key.endswith("_json") and isinstance(value, str):
-            try:
-                out[key] = json.loads(value)
-            except (ValueError, RecursionError):  # not JSON, or nested too deeply to decode: as stored
-                out[key] = value
-        else:
-            out[key] = value
-    return out
+    return {key: decode(value) if key.endswith("_json") else value for key, value in row.items()}
 
 
 app = typer.Typer(

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from gryt.cli._common import history_database, is_memory, open_project, read_history, reporting
+from gryt.cli._common import database_path, is_memory, open_project, read_history, reporting
 
 DEFAULT_LAST = 20
 MAX_LAST = 500
@@ -66,12 +66,15 @@ def report(
 
         if (run_id is None) == (trend is None):
             raise ConfigError("give a RUN id (or `last`), or --trend PIPELINE, but not both")
+        from gryt.histories.sqlite import SqliteHistory
+
         project = open_project(lenient=True)
-        path = history_database(project, db)
         history = read_history(project, db)
         if history is None:
             raise ConfigError("no runs recorded yet: run a pipeline first")
-        folder = (project.root / ".gryt" if is_memory(path) else path.parent) / "reports"
+        # beside the SQLite database read (`read_history` picked it, warning once), else the project's
+        path = history.data.path if isinstance(history, SqliteHistory) else database_path(project, db)
+        folder = (project.root / ".gryt" if path is None or is_memory(path) else path.parent) / "reports"
         try:
             if trend is not None:
                 runs = history.step_trend(trend, last)

@@ -7,7 +7,7 @@ from typing import Any
 from gryt.report.gantt import gantt
 from gryt.report.page import document, legend, status_badge, table
 from gryt.report.svg import esc, seconds
-from gryt.report.timeline import Delivery, Failure, RunReport
+from gryt.report.timeline import Delivery, Failure, RunReport, number
 
 COUNT_ORDER = ("success", "cached", "error", "allowed", "interrupted", "skipped")
 
@@ -18,7 +18,7 @@ def _header(report: RunReport) -> str:
     facts = [
         f"run <code>{esc(run.get('run_id'))}</code>",
         f"started {esc(_when(run.get('start_timestamp')))}",
-        f"took {esc(seconds(_float(run.get('duration'))))}",
+        f"took {esc(seconds(number(run.get('duration'))))}",
     ]
     if run.get("host"):
         facts.append(f"on {esc(run.get('host'))}")
@@ -51,10 +51,6 @@ def _when(stamp: Any) -> str:
     if not isinstance(stamp, str) or "T" not in stamp:
         return str(stamp or "-")
     return stamp.replace("T", " ").split(".")[0].removesuffix("Z") + " UTC"
-
-
-def _float(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _notes(report: RunReport) -> str:

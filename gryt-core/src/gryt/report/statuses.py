@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from gryt.status import AUTH_FAILED, ERROR, INTERRUPTED, INVALID_ENV, RUNNING, SKIPPED, SUCCESS
+from gryt.status import AUTH_FAILED, CACHED, ERROR, INTERRUPTED, INVALID_ENV, RUNNING, SKIPPED, SUCCESS
 
 
 class Look(NamedTuple):
@@ -19,9 +19,8 @@ class Look(NamedTuple):
     word: str
 
 
-CACHED = "cached"
-"""A step whose result was reused from an earlier run: success, drawn distinctly."""
 ABANDONED = "abandoned"
+"""A `running` run whose process is gone (the history's `abandoned`)."""
 
 _LOOKS = {
     SUCCESS: Look("ok", "\u2713", SUCCESS),

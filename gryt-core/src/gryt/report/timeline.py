@@ -92,7 +92,8 @@ def _epoch(stamp: Any) -> float | None:
         return None
 
 
-def _number(value: Any) -> float | None:
+def number(value: Any) -> float | None:
+    """`value` as a float when it is a number (not a bool), else None: a stored duration read safely."""
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
@@ -139,7 +140,7 @@ def _step_bar(clock: _Clock, lane: str, step: Mapping[str, Any]) -> Bar:
         status=str(step.get("status") or ""),
         start=clock.at(step.get("start_timestamp")),
         end=clock.at(step.get("end_timestamp")),
-        duration=_number(step.get("duration")),
+        duration=number(step.get("duration")),
         allowed=output.get("allowed") is True,
         detail=detail,
     )
@@ -178,7 +179,7 @@ def _runner_lanes(clock: _Clock, run: Mapping[str, Any]) -> tuple[list[Lane], li
             status=str(runner.get("status") or ""),
             start=clock.at(runner.get("start_timestamp")),
             end=clock.at(runner.get("end_timestamp")),
-            duration=_number(runner.get("duration")),
+            duration=number(runner.get("duration")),
             needs=[str(n) for n in needs] if isinstance(needs, list) else [],
         )
     failures: list[Failure] = []
@@ -214,7 +215,7 @@ def _auth_lane(clock: _Clock, run: Mapping[str, Any]) -> Lane | None:
             status=str(attempt.get("status") or ""),
             start=clock.at(attempt.get("start_timestamp")),
             end=clock.at(attempt.get("end_timestamp")),
-            duration=_number(attempt.get("duration")),
+            duration=number(attempt.get("duration")),
             detail=str(_output(attempt).get("error") or ""),
         )
         for attempt in attempts
@@ -239,7 +240,7 @@ def _deliveries(clock: _Clock, run: Mapping[str, Any]) -> tuple[Lane | None, lis
         )
         label = f"{destination}: {artifact.rsplit('/', 1)[-1]}" if artifact else destination
         start, end = clock.at(row.get("start_timestamp")), clock.at(row.get("end_timestamp"))
-        bars.append(Bar("deliver", label, status, start, end, _number(row.get("duration")), detail=error))
+        bars.append(Bar("deliver", label, status, start, end, number(row.get("duration")), detail=error))
     return (_group_lane("deliver", bars) if bars else None), deliveries
 
 
@@ -265,7 +266,7 @@ def gather(run: dict[str, Any]) -> RunReport:
     deliver, deliveries = _deliveries(clock, run)
     lanes = [lane for lane in (auth, *runners, deliver) if lane is not None]
     clock.at(run.get("end_timestamp"))
-    span = max(clock.latest, _number(run.get("duration")) or 0.0)
+    span = max(clock.latest, number(run.get("duration")) or 0.0)
     counts: dict[str, int] = {}
     for lane in runners:
         for bar in lane.bars:

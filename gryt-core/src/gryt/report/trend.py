@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from statistics import median
 from typing import Any
 
-from gryt.report.statuses import ABANDONED
+from gryt.report.timeline import number, run_status
 from gryt.status import ERROR, SKIPPED
 
 
@@ -72,22 +72,17 @@ class Trend:
     steps: list[Series]
 
 
-def _duration(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
 def gather(pipeline: str, runs: Sequence[Mapping[str, Any]]) -> Trend:
     """The trend of `runs` (at least one, oldest first, each with `steps` as `step_trend()` returns them)."""
     points: list[RunPoint] = []
     series: dict[str, Series] = {}
     for index, run in enumerate(runs):
-        status = ABANDONED if run.get("abandoned") else str(run.get("status") or "")
         points.append(
             RunPoint(
                 str(run.get("run_id")),
-                status,
+                run_status(run),
                 str(run.get("start_timestamp") or ""),
-                _duration(run.get("duration")),
+                number(run.get("duration")),
             )
         )
         for step in run.get("steps") or []:
@@ -97,7 +92,7 @@ def gather(pipeline: str, runs: Sequence[Mapping[str, Any]]) -> Trend:
             missing = index + 1 - len(line.durations)
             line.durations.extend([None] * missing)
             line.statuses.extend([None] * missing)
-            line.durations[index] = _duration(step.get("duration"))
+            line.durations[index] = number(step.get("duration"))
             line.statuses[index] = str(step.get("status") or "")
     for line in series.values():
         missing = len(points) - len(line.durations)
