@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,18 +14,6 @@ from gryt.cache.engine import CacheMode, StepCache
 from gryt.cache.local import LocalCache
 
 Run = Callable[..., dict[str, Any]]
-GRYT = str(Path(sys.executable).parent / "gryt")
-
-
-def base_env(home: Path) -> dict[str, str]:
-    """A small, predictable environment for a `gryt` subprocess (as in tests/cli)."""
-    return {
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(home),
-        "NO_COLOR": "1",
-        "LANG": "C.UTF-8",
-        "COLUMNS": "160",
-    }
 
 
 def old(path: Path) -> None:
