@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -19,13 +20,25 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
 
 
-def first_party_sources() -> list[str]:
-    """The source folders of every first-party distribution (`gryt-*/src`), which the editable .venv imports.
+def first_party_sources(root: str | Path = ROOT) -> list[str]:
+    """The source folders of every first-party distribution (`gryt-*/src`) of the tree at `root` (this one,
+    which the editable .venv imports, unless told).
 
     Benchmarks byte-compile them before timing, as an installer does: with PYTHONDONTWRITEBYTECODE set, an
     editable gryt would otherwise be compiled from source on every run, which no installed gryt does.
     """
-    return sorted(str(path) for path in Path(ROOT).glob("gryt-*/src"))
+    return sorted(str(path) for path in Path(root).glob("gryt-*/src"))
+
+
+def tools_venv(name: str, *tools: str) -> Path:
+    """The bin folder of venv ROOT/`name` holding the peer `tools` (PyPI names, also their commands),
+    created on first use and reused by later benchmark runs."""
+    venv = Path(ROOT) / name
+    bin_dir = venv / "bin"
+    if not all((bin_dir / tool).exists() for tool in tools):
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(bin_dir / "pip"), "install", "--quiet", *tools], check=True)
+    return bin_dir
 
 
 @dataclass

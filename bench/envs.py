@@ -18,20 +18,10 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
-from _harness import ROOT, VENV_BIN, finish, header, interleave, parse_args, ratio_line
+from _harness import ROOT, VENV_BIN, finish, header, interleave, parse_args, ratio_line, tools_venv
 
-PEERS_VENV = Path(ROOT) / ".venv-envs-peers"
 WHEELS = Path(ROOT) / ".bench-wheels"
 PYTHONS = ("3.11", "3.12")
-
-
-def peers_bin() -> Path:
-    """A venv with nox and tox, created once and reused."""
-    bin_dir = PEERS_VENV / "bin"
-    if not (bin_dir / "nox").exists() or not (bin_dir / "tox").exists():
-        subprocess.run([sys.executable, "-m", "venv", str(PEERS_VENV)], check=True)
-        subprocess.run([str(bin_dir / "pip"), "install", "--quiet", "nox", "tox"], check=True)
-    return bin_dir
 
 
 def wheelhouse() -> Path:
@@ -130,7 +120,7 @@ def write_project(root: Path, smoke: bool) -> None:
 
 def main() -> None:
     args = parse_args(__doc__ or "")
-    bin_dir = peers_bin()
+    bin_dir = tools_venv(".venv-envs-peers", "nox", "tox")
     wheels = wheelhouse()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)

@@ -25,18 +25,21 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
-from _harness import ROOT, VENV_BIN, finish, first_party_sources, header, interleave, parse_args, ratio_line
-
-PEERS_VENV = Path(ROOT) / ".venv-peers"
+from _harness import (
+    VENV_BIN,
+    finish,
+    first_party_sources,
+    header,
+    interleave,
+    parse_args,
+    ratio_line,
+    tools_venv,
+)
 
 
 def peers_bin() -> Path:
-    """A venv with nox and doit, created once and reused."""
-    bin_dir = PEERS_VENV / "bin"
-    if not (bin_dir / "nox").exists() or not (bin_dir / "doit").exists():
-        subprocess.run([sys.executable, "-m", "venv", str(PEERS_VENV)], check=True)
-        subprocess.run([str(bin_dir / "pip"), "install", "--quiet", "nox", "doit"], check=True)
-    return bin_dir
+    """A venv with nox and doit, created once and reused (.venv-peers)."""
+    return tools_venv(".venv-peers", "nox", "doit")
 
 
 def write_projects(tmp: Path, n: int) -> None:
@@ -86,7 +89,7 @@ def main() -> None:
     bin_dir = peers_bin()
     for source in first_party_sources():
         compileall.compile_dir(source, quiet=1)
-    before_sources = sorted(str(path) for path in before.glob("gryt-*/src")) if before is not None else []
+    before_sources = first_party_sources(before) if before is not None else []
     for source in before_sources:
         compileall.compile_dir(source, quiet=1)
     cpu: dict[str, list[float]] = {}

@@ -7,7 +7,11 @@ from pathlib import Path
 
 
 def find_bytes(root: Path, needles: list[bytes]) -> list[str]:
-    """`path: needle...` for every regular file under `root` holding one of `needles` (links not followed)."""
+    """`path: needle...` for every regular file under `root` holding one of `needles` (links not followed).
+
+    A missing `root` is an error, not an empty answer: a search of the wrong folder must not pass."""
+    if not root.is_dir():
+        raise AssertionError(f"{root} is not a folder: nothing to search for a leak")
     hits = []
     for dirpath, _dirs, names in os.walk(root):
         for name in names:

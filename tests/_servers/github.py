@@ -22,10 +22,12 @@ import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
+
+from _servers.loopback import serving
 
 
 @dataclass
@@ -306,17 +308,7 @@ def _validation(resource: str, code: str, field_name: str) -> dict[str, Any]:
 def github_server() -> Iterator[GithubServer]:
     """The fake GitHub API and uploads hosts on 127.0.0.1, for the whole session."""
     server = GithubServer(token="ghs_gryttok" + secrets.token_hex(16))
-    httpds = {
-        host: ThreadingHTTPServer(("127.0.0.1", 0), _handler(server, host)) for host in ("api", "uploads")
-    }
-    server.api_url = f"http://127.0.0.1:{httpds['api'].server_address[1]}"
-    server.uploads_url = f"http://127.0.0.1:{httpds['uploads'].server_address[1]}"
-    threads = [threading.Thread(target=h.serve_forever, daemon=True) for h in httpds.values()]
-    for thread in threads:
-        thread.start()
-    try:
+    with serving(_handler(server, "api")) as api, serving(_handler(server, "uploads")) as uploads:
+        server.api_url = f"http://127.0.0.1:{api.server_address[1]}"
+        server.uploads_url = f"http://127.0.0.1:{uploads.server_address[1]}"
         yield server
-    finally:
-        for httpd in httpds.values():
-            httpd.shutdown()
-            httpd.server_close()

@@ -30,11 +30,13 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from _servers.loopback import serving
 
 USERNAME = "alice"
 SERVICE = "gryt-test-registry"
@@ -322,22 +324,12 @@ def bearer_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Regist
 
     token = make_token()
     state = TokenServer(key=key, kid=libtrust_key_id(key.public_key()), credentials={USERNAME: token})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _token_handler(state))
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/token"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    auth = {
-        "token": {"realm": state.url, "service": SERVICE, "issuer": ISSUER, "rootcertbundle": str(bundle)}
-    }
-    try:
+    with serving(_token_handler(state)) as server:
+        state.url = f"http://127.0.0.1:{server.server_address[1]}/token"
+        auth = {
+            "token": {"realm": state.url, "service": SERVICE, "issuer": ISSUER, "rootcertbundle": str(bundle)}
+        }
         registry = _start_registry(root, auth, USERNAME, token)
-    except BaseException:
-        server.shutdown()
-        server.server_close()
-        raise
-    registry.token_server = state
-    yield registry
-    _stop(registry)
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+        registry.token_server = state
+        yield registry
+        _stop(registry)

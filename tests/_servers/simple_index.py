@@ -12,13 +12,14 @@ import base64
 import html
 import re
 import secrets
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
+
+from _servers.loopback import serving
 
 USER = "ci"
 
@@ -97,13 +98,7 @@ def _handler(index: PrivateIndex) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture(scope="session")
 def private_index() -> Iterator[PrivateIndex]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    index = PrivateIndex(port=server.server_address[1])
-    server.RequestHandlerClass = _handler(index)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(BaseHTTPRequestHandler) as server:
+        index = PrivateIndex(port=server.server_address[1])
+        server.RequestHandlerClass = _handler(index)
         yield index
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gryt import CommandStep, Pipeline, Runner, SqliteData
+from gryt import CommandStep, Pipeline, Runner
 from gryt.cache.engine import CacheMode, StepCache
 from gryt.cache.local import LocalCache
+from gryt.testing import run_pipeline
 
 Run = Callable[..., dict[str, Any]]
-GRYT = str(Path(sys.executable).parent / "gryt")
-
-
-def base_env(home: Path) -> dict[str, str]:
-    """A small, predictable environment for a `gryt` subprocess (as in tests/cli)."""
-    return {
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(home),
-        "NO_COLOR": "1",
-        "LANG": "C.UTF-8",
-        "COLUMNS": "160",
-    }
 
 
 def old(path: Path) -> None:
@@ -57,18 +45,13 @@ def run(project: Path) -> Run:
         parallel: bool = False,
     ) -> dict[str, Any]:
         specs = runners if runners is not None else {"r": (steps or [], [])}
-        data = SqliteData(str(project / ".gryt" / "gryt.db"))
         built = [
             Runner([CommandStep(**kwargs) for kwargs in step_list], id=rid, needs=needs)
             for rid, (step_list, needs) in specs.items()
         ]
-        pipeline = Pipeline(built, data=data)
+        pipeline = Pipeline(built)
         pipeline.cache = StepCache(LocalCache(project), project, mode)
-        try:
-            result = pipeline.execute(parallel=parallel)
-        finally:
-            data.close()
-        return result
+        return run_pipeline(pipeline, parallel=parallel, db=project / ".gryt" / "gryt.db")
 
     return call
 

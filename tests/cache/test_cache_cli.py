@@ -8,9 +8,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from _gryt import GRYT, base_env
 from _leaks import find_bytes
-
-from .conftest import GRYT, base_env
 
 SECRET = "s3cr3t-cache-value-9f1e"
 PIPELINE = """

@@ -2,43 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from _gryt import Done, run_gryt
 from typer.testing import CliRunner
 
 from gryt.cli import app
-
-GRYT = str(Path(sys.executable).parent / "gryt")
-
-
-@dataclass
-class Done:
-    """What one gryt invocation produced."""
-
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def error_lines(self) -> list[str]:
-        return [line for line in self.stderr.splitlines() if line.strip()]
-
-
-def base_env(home: Path) -> dict[str, str]:
-    """A small, predictable environment: no colours, the venv's python and the system tools on PATH."""
-    return {
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(home),
-        "NO_COLOR": "1",
-        "LANG": "C.UTF-8",
-        "COLUMNS": "160",
-    }
 
 
 @pytest.fixture
@@ -48,16 +19,7 @@ def gryt(tmp_path: Path):
     def call(
         *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 60
     ) -> Done:
-        done = subprocess.run(
-            [GRYT, *args],
-            cwd=cwd or tmp_path,
-            env={**base_env(tmp_path), **(env or {})},
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        return Done(done.returncode, done.stdout, done.stderr)
+        return run_gryt(*args, cwd=cwd or tmp_path, env=env, home=tmp_path, timeout=timeout)
 
     return call
 

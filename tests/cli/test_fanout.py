@@ -7,9 +7,11 @@ import json
 import re
 import shutil
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from _gryt import Done
 from _schema import database_at
 
 from .conftest import pipeline
@@ -45,9 +47,11 @@ RUNNERS = ["lint", "test (py=a)", "test (py=b)", "build"]
 TIMES = re.compile(r' time="[^"]*"')
 
 
-def history(cli: Any, project: Path, run_id: str, db: Path) -> dict[str, Any]:
-    """What must be equal between a fanned-out and a single-machine run: runners, steps, statuses."""
-    done = cli("runs", "show", run_id, "--db", str(db), "--json", cwd=project)
+def history(gryt: Callable[..., Done], project: Path, run_id: str, db: Path) -> dict[str, Any]:
+    """What must be equal between a fanned-out and a single-machine run: runners, steps, statuses.
+
+    `gryt` runs gryt in-process (the `cli` fixture) or as a subprocess (`_gryt.run_gryt`, the CI tests)."""
+    done = gryt("runs", "show", run_id, "--db", str(db), "--json", cwd=project)
     assert done.code == 0, done.stderr
     run = json.loads(done.stdout)
     return {

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _gryt import GRYT, base_env
 
-from .conftest import GRYT, base_env, pipeline, write
+from .conftest import pipeline, write
 
 SECRET = "s3cr3t-value-never-shown"
 

@@ -30,6 +30,22 @@ def load(path: Path) -> dict[str, Any]:
     return data
 
 
+def check_jsonschema(project: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            str(Path(sys.executable).parent / "check-jsonschema"),
+            "--builtin-schema",
+            "vendor.github-workflows",
+            WORKFLOW,
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.text(), st.lists(st.text(max_size=5), max_size=3))
 def test_any_string_reads_back_as_written(text, items):
@@ -43,19 +59,7 @@ def test_generated_workflow_is_valid_and_mirrors_the_plan(github_server: GithubS
     first = gryt(project, "ci", "github")
     assert first.returncode == 0, first.stderr
     assert first.stdout == f"wrote {WORKFLOW}\n"
-    schema = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "check-jsonschema"),
-            "--builtin-schema",
-            "vendor.github-workflows",
-            WORKFLOW,
-        ],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    schema = check_jsonschema(project)
     assert schema.returncode == 0, schema.stdout + schema.stderr
 
     plan = json.loads(gryt(project, "plan", "ship", "--json").stdout)
@@ -101,22 +105,6 @@ def test_generated_workflow_is_valid_and_mirrors_the_plan(github_server: GithubS
     assert stale.returncode == 1
     assert stale.stderr == f"gryt: {WORKFLOW} is out of date: run `gryt ci github` and commit it\n"
     assert (project / WORKFLOW).read_bytes() == text
-
-
-def check_jsonschema(project: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            str(Path(sys.executable).parent / "check-jsonschema"),
-            "--builtin-schema",
-            "vendor.github-workflows",
-            WORKFLOW,
-        ],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_from_gryt_init_to_a_workflow_in_one_command(tmp_path: Path):

@@ -5,21 +5,17 @@ of the same pipeline (runners, steps, statuses), and so must its JUnit report.""
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import yaml
+from _gryt import base_env, run_gryt
 from _leaks import find_bytes
-from cli.conftest import base_env
+from cli.test_fanout import TIMES, history
 
-from .conftest import run_gryt
-
-TIMES = re.compile(r' time="[^"]*"')
 SPECIAL = ("variables", "default")
 PIPELINE_ID = "4711"
 SECRET = "tok-gitlab-5ecret-value"
@@ -59,20 +55,6 @@ def collect(spec: dict[str, Any], folder: Path, store: Path) -> None:
             else:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(found, target)
-
-
-def history(project: Path, run_id: str, db: Path) -> dict[str, Any]:
-    done = run_gryt("runs", "show", run_id, "--db", str(db), "--json", cwd=project)
-    assert done.code == 0, done.stderr
-    run = json.loads(done.stdout)
-    return {
-        "status": run["status"],
-        "runners": sorted((r["runner_id"], r["status"], tuple(r["needs"])) for r in run["runners"]),
-        "steps": sorted((s["runner_id"], s["step_id"], s["status"]) for s in run["steps"]),
-        "destinations": sorted(
-            (d["destination_id"], d["artifact"], d["status"]) for d in run["destination_runs"]
-        ),
-    }
 
 
 def run_pipeline(project: Path, tmp_path: Path) -> tuple[dict[str, int], dict[str, str], dict[str, Path]]:
@@ -120,8 +102,8 @@ def test_gitlab_jobs_on_separate_machines_merge_into_the_single_machine_history(
     assert alone.code == 0, alone.stdout
 
     run_id = f"gitlab-{PIPELINE_ID}"
-    merged = history(final, run_id, final / ".gryt-ci" / "gryt.db")
-    assert merged == history(single, "single", single / ".gryt" / "gryt.db")
+    merged = history(run_gryt, final, run_id, final / ".gryt-ci" / "gryt.db")
+    assert merged == history(run_gryt, single, "single", single / ".gryt" / "gryt.db")
     assert len(merged["runners"]) == 4 and merged["status"] == "success"
     junit = (stores["gryt-deliver"] / ".gryt-ci" / "junit.xml").read_text(encoding="utf-8")
     assert TIMES.sub("", junit) == TIMES.sub("", (single / "single.xml").read_text(encoding="utf-8"))
@@ -156,7 +138,7 @@ def test_a_failing_runner_job_fails_the_final_job_which_still_reports(
     assert not (final / "published").exists()
     junit = (stores["gryt-deliver"] / ".gryt-ci" / "junit.xml").read_text(encoding="utf-8")
     assert 'failures="2"' in junit.splitlines()[1]
-    merged = history(final, "gitlab-4711", final / ".gryt-ci" / "gryt.db")
+    merged = history(run_gryt, final, "gitlab-4711", final / ".gryt-ci" / "gryt.db")
     assert merged["status"] == "error"
     assert [r[:2] for r in merged["runners"]] == [
         ("lint", "success"),

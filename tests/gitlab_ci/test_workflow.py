@@ -10,12 +10,11 @@ import sys
 from pathlib import Path
 
 import yaml
+from _gryt import run_gryt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gryt_gitlab.yamltext import dump
-
-from .conftest import run_gryt
 
 CHECK_JSONSCHEMA = str(Path(sys.executable).parent / "check-jsonschema")
 SPECIAL = ("variables", "default", "gryt-deliver")

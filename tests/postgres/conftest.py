@@ -3,19 +3,14 @@ projects that record into it through `gryt` subprocesses."""
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
+from _gryt import GRYT, Done, base_env, run_gryt
 from _servers.postgres import PostgresServer
-
-GRYT = str(Path(sys.executable).parent / "gryt")
 
 PIPELINE = """
 [pipeline]
@@ -36,44 +31,31 @@ steps = [{ id = "zip", cmd = ["sh", "-c", "echo zipped"] }]
 
 
 @dataclass
-class Done:
-    code: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        return json.loads(self.stdout)
-
-
-@dataclass
 class Machine:
-    """A project folder standing for one CI machine, recording into `url` (or its SQLite db when None)."""
+    """A project folder standing for one CI machine, recording into `url` (or its SQLite db when None);
+    `env` is added to `_gryt.base_env`."""
 
     root: Path
     url: str | None
     env: dict[str, str]
 
-    def gryt(self, *args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Done:
-        full = {**self.env, **(env or {})}
+    def _env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        full = {**self.env, **(extra or {})}
         if self.url is not None:
             full["GRYT_HISTORY_URL"] = self.url
-        done = subprocess.run(
-            [GRYT, *args],
-            cwd=self.root,
-            env=full,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        return Done(done.returncode, done.stdout, done.stderr)
+        return full
+
+    def gryt(self, *args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Done:
+        return run_gryt(*args, cwd=self.root, env=self._env(env), timeout=timeout)
 
     def start(self, *args: str) -> subprocess.Popen[str]:
-        full = dict(self.env)
-        if self.url is not None:
-            full["GRYT_HISTORY_URL"] = self.url
         return subprocess.Popen(
-            [GRYT, *args], cwd=self.root, env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            [GRYT, *args],
+            cwd=self.root,
+            env={**base_env(self.root), **self._env()},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
 
 
@@ -91,15 +73,7 @@ def machine(tmp_path: Path, postgres_server: PostgresServer, database: str) -> C
         root = tmp_path / name
         (root / ".gryt" / "pipelines").mkdir(parents=True)
         (root / ".gryt" / "pipelines" / "ci.toml").write_text(pipeline)
-        env = {
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/local/bin:/usr/bin:/bin",
-            "HOME": str(root),
-            "NO_COLOR": "1",
-            "LANG": "C.UTF-8",
-            "COLUMNS": "160",
-            "PGPASSWORD": postgres_server.password,
-            "DEPLOY_TOKEN": "deploytok-7f3a9c1e5b",
-        }
+        env = {"PGPASSWORD": postgres_server.password, "DEPLOY_TOKEN": "deploytok-7f3a9c1e5b"}
         return Machine(root, url, env)
 
     return make

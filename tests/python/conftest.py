@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from _gryt import GRYT
 from _venv import SharedBuilds
 
 from gryt.errors import ConfigError
@@ -18,7 +19,6 @@ from gryt_python.interpreters import Interpreter, find_interpreter
 VERSIONS = ("3.10", "3.11", "3.12", "3.13")
 WHEELS = ("pytest", "exceptiongroup", "tomli", "ruff", "iniconfig")
 """Downloaded once per session (exceptiongroup and tomli: pytest's dependencies on 3.10)."""
-GRYT = str(Path(sys.executable).parent / "gryt")
 
 
 def interpreter(version: str) -> Interpreter:

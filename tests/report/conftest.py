@@ -1,13 +1,10 @@
-"""Fixtures for the `gryt report` tests: the browser, the real `gryt` executable, runs recorded directly
-into a SQLite history (for shapes a pipeline cannot produce quickly: 1,000 steps, `cached`, unknown
-statuses, many runs), and the rendered DOM as elements to assert on."""
+"""Fixtures for the `gryt report` tests: the browser, runs recorded directly into a SQLite history (for
+shapes a pipeline cannot produce quickly: 1,000 steps, `cached`, unknown statuses, many runs), and the
+rendered DOM as elements to assert on; `_gryt.run_gryt` runs the real `gryt`."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,44 +16,10 @@ from _chromium import Chromium, chromium_in
 from gryt.data import SqliteData
 from gryt.history import Recorder
 
-GRYT = str(Path(sys.executable).parent / "gryt")
-
 
 @pytest.fixture(scope="session")
 def chromium(tmp_path_factory: pytest.TempPathFactory) -> Chromium:
     return chromium_in(tmp_path_factory.mktemp("chromium"))
-
-
-@dataclass
-class Done:
-    code: int
-    stdout: str
-    stderr: str
-
-
-def run_gryt(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> Done:
-    """The real `gryt` executable in `cwd` with a small environment."""
-    base = {
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(cwd),
-        "NO_COLOR": "1",
-        "LANG": "C.UTF-8",
-    }
-    done = subprocess.run(
-        [GRYT, *args],
-        cwd=cwd,
-        env={**base, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    return Done(done.returncode, done.stdout, done.stderr)
-
-
-@pytest.fixture
-def gryt() -> Callable[..., Done]:
-    return run_gryt
 
 
 @dataclass

@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from _chromium import Chromium
+from _gryt import run_gryt
 
-from .conftest import StepSpec, elements, record_run, run_gryt
+from .conftest import StepSpec, elements, record_run
 
 RUNNERS, STEPS = 10, 100
 

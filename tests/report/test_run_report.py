@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 from _chromium import Chromium, read_png
+from _gryt import Done, run_gryt
 from _leaks import find_bytes
 
 from gryt.testing import GrytProject
 
-from .conftest import Done, StepSpec, elements, record_run, run_gryt, text_of
+from .conftest import StepSpec, elements, record_run, text_of
 
 INJECTED = "w<script>alert(1)</script>"
 PIPELINE = """\

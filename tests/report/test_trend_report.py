@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 from _chromium import Chromium
+from _gryt import run_gryt
 
-from .conftest import StepSpec, elements, record_run, run_gryt, text_of, words_of
+from .conftest import StepSpec, elements, record_run, text_of, words_of
 
 
 def _history(db: Path) -> None:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -123,6 +124,13 @@ def test_distributions_without_metadata_are_skipped_without_warnings(tmp_path: P
     assert not any("bare" in out or "nameless" in out for out in (listing, version, help_text))
 
 
+def assert_listed_as_built(name: str, stand_in: Any, real: Any) -> None:
+    """The `--help` listing of a lazy stand-in equals that of the command Typer builds."""
+    for attribute in ("help", "short_help", "rich_help_panel", "hidden", "deprecated", "epilog"):
+        assert getattr(stand_in, attribute) == getattr(real, attribute), (name, attribute)
+    assert stand_in.get_short_help_str(60) == real.get_short_help_str(60)
+
+
 def test_builtin_commands_are_listed_as_typer_builds_them() -> None:
     import typer.main
 
@@ -137,9 +145,7 @@ def test_builtin_commands_are_listed_as_typer_builds_them() -> None:
         assert isinstance(stand_in, BuiltinCommand)
         real = stand_in.real_command()
         assert real.name == name and real.params
-        for attribute in ("help", "short_help", "rich_help_panel", "hidden", "deprecated", "epilog"):
-            assert getattr(stand_in, attribute) == getattr(real, attribute), (name, attribute)
-        assert stand_in.get_short_help_str(60) == real.get_short_help_str(60)
+        assert_listed_as_built(name, stand_in, real)
 
 
 def test_builtin_groups_are_listed_as_typer_builds_them() -> None:
@@ -157,6 +163,4 @@ def test_builtin_groups_are_listed_as_typer_builds_them() -> None:
         real = stand_in.real_command()
         assert real.name == name
         assert sorted(real.commands) == sorted(c.name or "" for c in sub_app.registered_commands)
-        for attribute in ("help", "short_help", "rich_help_panel", "hidden", "deprecated", "epilog"):
-            assert getattr(stand_in, attribute) == getattr(real, attribute), (name, attribute)
-        assert stand_in.get_short_help_str(60) == real.get_short_help_str(60)
+        assert_listed_as_built(name, stand_in, real)
