@@ -137,18 +137,10 @@ class LocalCache(Cache):
         finally:
             tmp.unlink(missing_ok=True)
 
-    def _entries(self) -> list[tuple[Path, os.stat_result]]:
+    def _files(self, sub: str) -> list[tuple[Path, os.stat_result]]:
+        """The files of `entries/` or `blobs/` with their stat (one removed meanwhile is left out)."""
         found = []
-        for path in (self.folder / "entries").glob("*/*"):
-            try:
-                found.append((path, path.stat()))
-            except FileNotFoundError:
-                continue
-        return found
-
-    def _blobs(self) -> list[tuple[Path, os.stat_result]]:
-        found = []
-        for path in (self.folder / "blobs").glob("*/*"):
+        for path in (self.folder / sub).glob("*/*"):
             try:
                 found.append((path, path.stat()))
             except FileNotFoundError:
@@ -156,7 +148,7 @@ class LocalCache(Cache):
         return found
 
     def stats(self) -> dict[str, Any]:
-        entries, blobs = self._entries(), self._blobs()
+        entries, blobs = self._files("entries"), self._files("blobs")
         size = sum(st.st_size for _p, st in entries) + sum(st.st_size for _p, st in blobs)
         return {
             "type": self.name,
@@ -169,8 +161,8 @@ class LocalCache(Cache):
 
     def prune(self) -> dict[str, Any]:
         limit = self.max_size
-        entries = sorted(self._entries(), key=lambda item: item[1].st_mtime_ns)
-        blobs = self._blobs()
+        entries = sorted(self._files("entries"), key=lambda item: item[1].st_mtime_ns)
+        blobs = self._files("blobs")
         total = sum(st.st_size for _p, st in entries) + sum(st.st_size for _p, st in blobs)
         removed, freed = 0, 0
         while entries and total > limit:
