@@ -13,8 +13,6 @@ Credentials are those of the Docker config in gryt's environment (`docker login`
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import os
 import threading
@@ -129,10 +127,11 @@ class OciCache(Cache):
 
     def _push(self, entry: CacheEntry) -> None:
         from gryt_oci.artifact import EMPTY_CONFIG, EMPTY_MEDIA_TYPE
+        from gryt_oci.client import Blob
 
-        config = _memory_blob(EMPTY_CONFIG, EMPTY_MEDIA_TYPE)
-        described = _memory_blob(json.dumps(entry.manifest(), sort_keys=True).encode(), MANIFEST_LAYER)
-        log = _memory_blob(entry.log, LOG_LAYER)
+        config = Blob.of_bytes(EMPTY_CONFIG, EMPTY_MEDIA_TYPE)
+        described = Blob.of_bytes(json.dumps(entry.manifest(), sort_keys=True).encode(), MANIFEST_LAYER)
+        log = Blob.of_bytes(entry.log, LOG_LAYER)
         try:
             contents = [_file_blob(digest, entry.blobs[digest]) for digest in entry.digests]
         except (KeyError, OSError) as exc:
@@ -235,12 +234,6 @@ def _layers(body: bytes, key: str) -> list[Layer]:
             raise CorruptEntry(f"bad layer size {size!r}")
         layers.append(Layer(digest, size))
     return layers
-
-
-def _memory_blob(data: bytes, media_type: str) -> Blob:
-    from gryt_oci.client import Blob
-
-    return Blob("sha256:" + hashlib.sha256(data).hexdigest(), len(data), media_type, lambda: io.BytesIO(data))
 
 
 def _file_blob(digest: str, path: Path) -> Blob:
