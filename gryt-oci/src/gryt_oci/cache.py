@@ -25,7 +25,7 @@ from gryt.cache.base import Cache, CacheEntry, CorruptEntry
 from gryt.cache.local import LocalCache
 from gryt.config import ConfigKey
 from gryt.errors import CacheError
-from gryt_oci.base import CONNECTION_KEYS, OCI_MANIFEST, REPOSITORY_KEY
+from gryt_oci.base import CONNECTION_KEYS, OCI_MANIFEST, REPOSITORY_KEY, registry_client
 from gryt_oci.reference import parse_repository
 
 if TYPE_CHECKING:
@@ -157,27 +157,23 @@ class OciCache(Cache):
 
     def _connected(self) -> RegistryClient:
         """The client, logged in on first use; a failed login is remembered (one attempt per run)."""
-        from gryt_oci.client import RegistryClient
-        from gryt_oci.credentials import config_files, find_credentials
+        from gryt_oci.credentials import find_credentials
+
+        def connect() -> RegistryClient:
+            env = dict(os.environ)
+            timeout = float(self.options["timeout"])
+            credentials = find_credentials(self.repository, env, timeout=timeout)
+            client = registry_client(self.repository, credentials, self.options, env)
+            client.connect()
+            return client
 
         with self._lock:
             if self._failure is not None:
                 raise CacheError(self._failure)
             if self._client is not None:
                 return self._client
-            env = dict(os.environ)
-            timeout = float(self.options["timeout"])
             try:
-                credentials = _registry_call(lambda: find_credentials(self.repository, env, timeout=timeout))
-                client = RegistryClient(
-                    self.repository,
-                    credentials,
-                    insecure=bool(self.options["insecure"]),
-                    timeout=timeout,
-                    chunk_size=int(self.options["chunk_size"]),
-                    credential_files=" or ".join(str(p) for p in config_files(env)),
-                )
-                _registry_call(client.connect)
+                client = _registry_call(connect)
             except CacheError as exc:
                 self._failure = str(exc)
                 raise
