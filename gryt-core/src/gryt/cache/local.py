@@ -96,12 +96,7 @@ class LocalCache(Cache):
             raise CorruptEntry(f"cache entry {key[:12]} has no valid manifest") from None
         if not newline:
             raise CorruptEntry(f"cache entry {key[:12]} is cut short")
-        digests = {o.get("digest") for o in manifest.get("outputs", []) if isinstance(o, dict)}
-        blobs = {
-            d: self._blob_path(d)
-            for d in digests
-            if isinstance(d, str) and KEY.fullmatch(d) and self._blob_path(d).is_file()
-        }
+        blobs = {d: self._blob_path(d) for d in _digests(manifest) if self._blob_path(d).is_file()}
         entry = CacheEntry.from_manifest(manifest, log, blobs)
         if entry.key != key:
             raise CorruptEntry(f"cache entry {key[:12]} holds key {entry.key[:12]}")
@@ -195,9 +190,7 @@ class LocalCache(Cache):
                     manifest = json.loads(fh.readline())
             except (OSError, ValueError):
                 continue
-            for output in manifest.get("outputs", []) if isinstance(manifest, dict) else []:
-                if isinstance(output, dict) and isinstance(output.get("digest"), str):
-                    needed.add(output["digest"])
+            needed |= _digests(manifest)
         return needed
 
     def clear(self) -> dict[str, Any]:
@@ -209,3 +202,12 @@ class LocalCache(Cache):
         except OSError as exc:
             raise CacheError(f"cannot clear {self.folder}: {exc.strerror or exc}") from None
         return {"entries": stats["entries"], "bytes": stats["bytes"]}
+
+
+def _digests(manifest: Any) -> set[str]:
+    """The blob digests an entry's manifest names (none where it is malformed: `from_manifest` says why)."""
+    outputs = manifest.get("outputs") if isinstance(manifest, dict) else None
+    if not isinstance(outputs, list):
+        return set()
+    digests = (o.get("digest") for o in outputs if isinstance(o, dict))
+    return {d for d in digests if isinstance(d, str) and KEY.fullmatch(d)}
