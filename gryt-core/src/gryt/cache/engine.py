@@ -28,7 +28,7 @@ from gryt.cache.index import HashIndex
 from gryt.cache.key import step_key
 from gryt.cache.outputs import collect, restore
 from gryt.errors import CacheError, one_line
-from gryt.status import CACHED, SKIPPED, SUCCESS
+from gryt.status import CACHED, PASSED, SKIPPED, SUCCESS
 from gryt.step import step_log_path
 
 if TYPE_CHECKING:
@@ -153,7 +153,7 @@ class StepCache:
         pair = (runner_id, step.id)
         if status == SKIPPED:
             self.keys[pair] = _SKIPPED_KEY
-        elif status in (SUCCESS, CACHED):
+        elif status in PASSED:
             self.keys[pair] = self._computed.get(pair)
         else:
             self.keys[pair] = None
