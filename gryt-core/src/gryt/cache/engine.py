@@ -74,7 +74,6 @@ class StepCache:
         self.stored = 0
         """Entries this run stored (then `finish()` prunes the store)."""
         self._computed: dict[tuple[str, str], str] = {}
-        self._lock = threading.Lock()
         self._scratches: dict[int, Path] = {}
         """An empty folder per thread for `Cache.get`, emptied after each call, removed by `finish()`."""
 
@@ -101,8 +100,7 @@ class StepCache:
         key = None
         if upstream is not None:
             try:
-                with self._lock:
-                    key = step_key(step, spec, ctx, upstream, tree=self.tree, index=self.index)
+                key = step_key(step, spec, ctx, upstream, tree=self.tree, index=self.index)
             except OSError as exc:
                 reason = f"cannot hash its inputs: {exc.strerror or exc}"
         if key is None:
@@ -167,9 +165,8 @@ class StepCache:
             entry = self.store.get(key, scratch)
             if entry is None:
                 return None
-            with self._lock:
-                if restore(entry, self.root, self.index):
-                    self.tree.forget()
+            if restore(entry, self.root, self.index):
+                self.tree.forget()
         except Exception as exc:  # noqa: BLE001 - a store plugin's bug or a disk error: a miss, never a crash
             warn(f"step cache: {where}: {_reason(exc)}; running the step")
             return None
@@ -187,8 +184,7 @@ class StepCache:
         try:
             return call()
         finally:
-            with self._lock:
-                self.tree.forget()
+            self.tree.forget()
 
     def _scratch(self) -> Path:
         thread = threading.get_ident()
@@ -225,8 +221,7 @@ class StepCache:
         warn: Callable[[str], None],
     ) -> bool:
         try:
-            with self._lock:
-                outputs = collect(patterns, self.tree, self.index)
+            outputs = collect(patterns, self.tree, self.index)
             path = step_log_path(ctx, step.id)
             if path is not None and path.is_file():
                 log = path.read_bytes()
