@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from pathlib import Path
 from typing import Any
 
@@ -205,6 +206,37 @@ def test_warm_hashing_reads_no_file(tree: Path, run: Run, monkeypatch: pytest.Mo
         1,
         0,
     ]  # cold: 2 inputs and the output; then the output once (it was new)
+
+
+def test_hashing_a_step_s_inputs_does_not_hold_up_other_runners(
+    tree: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While runner a's inputs are hashed, runner b's steps still finish and start (no run-wide lock)."""
+    from gryt.cache import index
+
+    real = index.file_digest
+    waited: list[bool] = []
+
+    def slow(path: str | Path) -> str:
+        if not waited:
+            (tree / "hashing").touch()
+            deadline = time.monotonic() + 10
+            while not (tree / "released").exists() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            waited.append((tree / "released").exists())
+        return real(path)
+
+    monkeypatch.setattr(index, "file_digest", slow)
+    wait = "for i in $(seq 1000); do [ -f hashing ] && exit 0; sleep 0.01; done; exit 1"
+    second = {"id": "second", "config": {"cmd": ["touch", "released"]}}
+    runners: dict[str, tuple[list[dict[str, Any]], list[str]]] = {
+        "a": ([build_step()], []),
+        "b": ([{"id": "first", "config": {"cmd": wait, "shell": True}}, second], []),
+    }
+    result = run(runners=runners, parallel=True)
+    assert waited == [True]
+    assert statuses(result, "a") == {"build": "success"}
+    assert statuses(result, "b") == {"first": "success", "second": "success"}
 
 
 def test_files_changed_by_a_step_without_inputs_are_seen_by_later_runners(tree: Path, run: Run) -> None:

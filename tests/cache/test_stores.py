@@ -122,3 +122,17 @@ def test_a_store_written_against_the_base_class_alone(tmp_path: Path) -> None:
     (tmp_path / "out.txt").unlink()
     assert once()["status"] == "cached"
     assert (tmp_path / "out.txt").read_text() == "a"
+
+
+@pytest.mark.parametrize("manifest", [b"[1, 2]", b'{"format": 1, "outputs": 5}'])
+def test_a_malformed_manifest_is_a_corrupt_entry_and_does_not_stop_pruning(
+    tmp_path: Path, manifest: bytes
+) -> None:
+    store = LocalCache(tmp_path)
+    store.put(entry_with(tmp_path, b"content"))
+    path = next((tmp_path / ".gryt" / "cache" / "entries").glob("*/*"))
+    path.write_bytes(manifest + b"\nlog\n")
+    with pytest.raises(CorruptEntry):
+        store.get(KEY, tmp_path)
+    assert store.prune() == {"entries": 0, "bytes": 0}
+    assert store.has(KEY)

@@ -188,3 +188,13 @@ def test_terminal_check_without_rich_agrees_with_rich(monkeypatch: pytest.Monkey
     console = Console()
     assert (console.is_terminal and not console.is_dumb_terminal) is expected
     assert _is_terminal() is expected
+
+
+def test_a_run_without_inputs_loads_no_step_cache_code(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.gryt]\n")
+    (tmp_path / "p.toml").write_text(
+        '[pipeline]\nname = "p"\n[[runners]]\nid = "r"\nsteps = [{ id = "s", cmd = ["true"] }]\n'
+    )
+    loaded = modules_after(tmp_path, "run", "p.toml")
+    assert "gryt.runner" in loaded
+    assert {"gryt.cache.spec", "gryt.cache.engine", "gryt.cache.key", "gryt.cache.globs"} & loaded == set()

@@ -219,8 +219,8 @@ def test_plugin_is_valid_and_cheap_to_load() -> None:
 
     assert_valid_plugin(plugin)
     probe = (
-        "import sys, gryt_oci.plugin, gryt_oci.artifact, gryt_oci.image; "
-        "print(sorted(m for m in ('ssl', 'urllib.request', 'http.client', 'tarfile') if m in sys.modules))"
+        "import sys, gryt_oci.plugin, gryt_oci.artifact, gryt_oci.image, gryt_oci.cache; "
+        "print(sorted(m for m in ('ssl', 'urllib.request', 'http.client', 'tarfile', 'hashlib') if m in sys.modules))"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from gryt.allow_failure import parse_allow_failure
 from gryt.artifacts import ArtifactSpec, parse_entries
-from gryt.cache.spec import parse_cache_spec
 from gryt.conditions import parse_condition
 from gryt.config import ConfigKey, did_you_mean, resolve_config
 from gryt.errors import ConfigError, GrytError, one_line
@@ -223,8 +222,14 @@ class _Builder:
             built.allow_failure = self.checked(parse_allow_failure, table.get("allow_failure"), where)
         if "if" in common:
             built.condition = self.checked(parse_condition, table.get("if"), where)
-        if "inputs" in common:
-            cache = {name: table.get(name) for name in ("inputs", "outputs", "env_inputs")}
+        cache = {
+            name: table[name]
+            for name in ("inputs", "outputs", "env_inputs")
+            if name in common and name in table
+        }
+        if cache:  # a step without them loads no cache code
+            from gryt.cache.spec import parse_cache_spec
+
             built.cache_spec = self.checked(lambda _v, at: parse_cache_spec(**cache, where=at), None, where)
         return built
 

@@ -8,8 +8,6 @@ or failed push never leaves the tag on a partial artifact.
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -48,6 +46,8 @@ def media_type_for(path: Path) -> str:
 
 def file_digest(path: Path) -> tuple[str, int]:
     """The `sha256:` digest and size of a file, read in blocks."""
+    import hashlib  # not at module level: registering the plugin, on every `gryt` command, needs no hashing
+
     hasher = hashlib.sha256()
     size = 0
     with path.open("rb") as handle:
@@ -106,12 +106,7 @@ class OciArtifactDestination(RegistryDestination):
                 )
         except OSError as exc:
             return error_items(files, f"cannot read {exc.filename}: {exc.strerror or exc}", context)
-        config = Blob(
-            "sha256:" + hashlib.sha256(EMPTY_CONFIG).hexdigest(),
-            len(EMPTY_CONFIG),
-            EMPTY_MEDIA_TYPE,
-            _bytes(EMPTY_CONFIG),
-        )
+        config = Blob.of_bytes(EMPTY_CONFIG, EMPTY_MEDIA_TYPE)
         manifest: dict[str, Any] = {
             "schemaVersion": 2,
             "mediaType": OCI_MANIFEST,
@@ -165,7 +160,3 @@ def _problems(files: list[Path]) -> dict[Path, str]:
 
 def _opener(path: Path) -> Callable[[], IO[bytes]]:
     return lambda: path.open("rb")
-
-
-def _bytes(data: bytes) -> Callable[[], IO[bytes]]:
-    return lambda: io.BytesIO(data)

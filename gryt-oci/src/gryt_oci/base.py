@@ -4,6 +4,7 @@ secrets, the connected client, and results that name where the pushed content no
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,8 @@ from gryt_oci.reference import parse_repository
 if TYPE_CHECKING:
     from gryt.context import RunContext
     from gryt_oci.client import RegistryClient
+    from gryt_oci.credentials import Credentials
+    from gryt_oci.reference import Repository
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -71,8 +74,7 @@ class RegistryDestination(Destination):
         """Read the credentials (masked from now on), find the registry API and log in.
 
         Raises RegistryError or CredentialsError with a one-line message."""
-        from gryt_oci.client import RegistryClient
-        from gryt_oci.credentials import config_files, find_credentials
+        from gryt_oci.credentials import find_credentials
 
         env = {**os.environ, **context.env}
         timeout = float(self.config["timeout"])
@@ -81,16 +83,14 @@ class RegistryDestination(Destination):
             for value in credentials.secrets():
                 context.add_secret(value)
             self.note(f"credentials for {self.repository.registry} from {credentials.source}\n", context)
-        client = RegistryClient(
+        client = registry_client(
             self.repository,
             credentials,
-            insecure=bool(self.config["insecure"]),
-            timeout=timeout,
-            chunk_size=int(self.config["chunk_size"]),
+            self.config,
+            env,
             add_secret=context.add_secret,
             note=lambda line: self.note(line, context),
             cancel=context.cancel,
-            credential_files=" or ".join(str(p) for p in config_files(env)),
         )
         client.connect()
         return client
@@ -118,6 +118,29 @@ class RegistryDestination(Destination):
             "registry": repo.registry,
             **extra,
         }
+
+
+def registry_client(
+    repository: Repository,
+    credentials: Credentials | None,
+    options: Mapping[str, Any],
+    env: Mapping[str, str],
+    **hooks: Any,
+) -> RegistryClient:
+    """A client of `repository` set as the `CONNECTION_KEYS` values in `options` say (not yet connected);
+    `env` is where the credentials were looked up, `hooks` the client's `add_secret`, `note`, `cancel`."""
+    from gryt_oci.client import RegistryClient
+    from gryt_oci.credentials import config_files
+
+    return RegistryClient(
+        repository,
+        credentials,
+        insecure=bool(options["insecure"]),
+        timeout=float(options["timeout"]),
+        chunk_size=int(options["chunk_size"]),
+        credential_files=" or ".join(str(p) for p in config_files(env)),
+        **hooks,
+    )
 
 
 def error_items(artifacts: list[Path], message: str, context: RunContext) -> list[dict[str, Any]]:

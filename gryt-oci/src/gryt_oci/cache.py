@@ -13,8 +13,6 @@ Credentials are those of the Docker config in gryt's environment (`docker login`
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import os
 import threading
@@ -27,7 +25,7 @@ from gryt.cache.base import Cache, CacheEntry, CorruptEntry
 from gryt.cache.local import LocalCache
 from gryt.config import ConfigKey
 from gryt.errors import CacheError
-from gryt_oci.base import CONNECTION_KEYS, OCI_MANIFEST, REPOSITORY_KEY
+from gryt_oci.base import CONNECTION_KEYS, OCI_MANIFEST, REPOSITORY_KEY, registry_client
 from gryt_oci.reference import parse_repository
 
 if TYPE_CHECKING:
@@ -129,10 +127,11 @@ class OciCache(Cache):
 
     def _push(self, entry: CacheEntry) -> None:
         from gryt_oci.artifact import EMPTY_CONFIG, EMPTY_MEDIA_TYPE
+        from gryt_oci.client import Blob
 
-        config = _memory_blob(EMPTY_CONFIG, EMPTY_MEDIA_TYPE)
-        described = _memory_blob(json.dumps(entry.manifest(), sort_keys=True).encode(), MANIFEST_LAYER)
-        log = _memory_blob(entry.log, LOG_LAYER)
+        config = Blob.of_bytes(EMPTY_CONFIG, EMPTY_MEDIA_TYPE)
+        described = Blob.of_bytes(json.dumps(entry.manifest(), sort_keys=True).encode(), MANIFEST_LAYER)
+        log = Blob.of_bytes(entry.log, LOG_LAYER)
         try:
             contents = [_file_blob(digest, entry.blobs[digest]) for digest in entry.digests]
         except (KeyError, OSError) as exc:
@@ -158,27 +157,23 @@ class OciCache(Cache):
 
     def _connected(self) -> RegistryClient:
         """The client, logged in on first use; a failed login is remembered (one attempt per run)."""
-        from gryt_oci.client import RegistryClient
-        from gryt_oci.credentials import config_files, find_credentials
+        from gryt_oci.credentials import find_credentials
+
+        def connect() -> RegistryClient:
+            env = dict(os.environ)
+            timeout = float(self.options["timeout"])
+            credentials = find_credentials(self.repository, env, timeout=timeout)
+            client = registry_client(self.repository, credentials, self.options, env)
+            client.connect()
+            return client
 
         with self._lock:
             if self._failure is not None:
                 raise CacheError(self._failure)
             if self._client is not None:
                 return self._client
-            env = dict(os.environ)
-            timeout = float(self.options["timeout"])
             try:
-                credentials = _registry_call(lambda: find_credentials(self.repository, env, timeout=timeout))
-                client = RegistryClient(
-                    self.repository,
-                    credentials,
-                    insecure=bool(self.options["insecure"]),
-                    timeout=timeout,
-                    chunk_size=int(self.options["chunk_size"]),
-                    credential_files=" or ".join(str(p) for p in config_files(env)),
-                )
-                _registry_call(client.connect)
+                client = _registry_call(connect)
             except CacheError as exc:
                 self._failure = str(exc)
                 raise
@@ -235,12 +230,6 @@ def _layers(body: bytes, key: str) -> list[Layer]:
             raise CorruptEntry(f"bad layer size {size!r}")
         layers.append(Layer(digest, size))
     return layers
-
-
-def _memory_blob(data: bytes, media_type: str) -> Blob:
-    from gryt_oci.client import Blob
-
-    return Blob("sha256:" + hashlib.sha256(data).hexdigest(), len(data), media_type, lambda: io.BytesIO(data))
 
 
 def _file_blob(digest: str, path: Path) -> Blob:

@@ -15,6 +15,7 @@ Credentials travel only in `Authorization` headers, never in a URL, and are not 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import threading
 import urllib.error
@@ -55,6 +56,13 @@ class Blob:
         if annotations:
             out["annotations"] = annotations
         return out
+
+    @classmethod
+    def of_bytes(cls, data: bytes, media_type: str) -> Blob:
+        """Content held in memory (an empty config, a small layer), its digest computed here."""
+        return cls(
+            "sha256:" + hashlib.sha256(data).hexdigest(), len(data), media_type, lambda: io.BytesIO(data)
+        )
 
 
 class RegistryClient:

@@ -28,7 +28,7 @@ from gryt.cache.index import HashIndex
 from gryt.cache.key import step_key
 from gryt.cache.outputs import collect, restore
 from gryt.errors import CacheError, one_line
-from gryt.status import CACHED, SKIPPED, SUCCESS
+from gryt.status import CACHED, PASSED, SKIPPED, SUCCESS
 from gryt.step import step_log_path
 
 if TYPE_CHECKING:
@@ -53,6 +53,11 @@ def _empty(folder: Path) -> None:
                 Path(entry.path).unlink(missing_ok=True)
 
 
+def _reason(exc: Exception) -> str:
+    """Why a store call failed: a CacheError as the store worded it, anything else with its type."""
+    return str(exc) if isinstance(exc, CacheError) else one_line(exc)
+
+
 class StepCache:
     """The step cache of one run: the store, the mode, the file listing and hash index, and the keys."""
 
@@ -69,7 +74,6 @@ class StepCache:
         self.stored = 0
         """Entries this run stored (then `finish()` prunes the store)."""
         self._computed: dict[tuple[str, str], str] = {}
-        self._lock = threading.Lock()
         self._scratches: dict[int, Path] = {}
         """An empty folder per thread for `Cache.get`, emptied after each call, removed by `finish()`."""
 
@@ -90,24 +94,17 @@ class StepCache:
         """`call()` (the step's run) or its cached result; the result gets a `cache` table."""
         spec = getattr(step, "cache_spec", None)
         if spec is None:
-            try:
-                return call()
-            finally:
-                self._forget()  # it may have changed files later steps read
+            return self._call(call)
         where = f"{runner.id}/{step.id}"
         upstream, reason = self._upstream(runner, step)
         key = None
         if upstream is not None:
             try:
-                with self._lock:
-                    key = step_key(step, spec, ctx, upstream, tree=self.tree, index=self.index)
+                key = step_key(step, spec, ctx, upstream, tree=self.tree, index=self.index)
             except OSError as exc:
                 reason = f"cannot hash its inputs: {exc.strerror or exc}"
         if key is None:
-            try:
-                raw = call()
-            finally:
-                self._forget()
+            raw = self._call(call)
             if isinstance(raw, dict):
                 raw["cache"] = {"status": "uncached", "reason": reason}
             return raw
@@ -116,16 +113,13 @@ class StepCache:
             hit = self._lookup(key, step, ctx, where, warn)
             if hit is not None:
                 return hit
-        try:
-            raw = call()
-        finally:
-            self._forget()
+        raw = self._call(call)
         if not isinstance(raw, dict):
             return raw
         info: dict[str, Any] = {"status": "miss", "key": key}
         raw["cache"] = info
         stores = raw.get("status") == SUCCESS and self.mode != "read-only"
-        if stores and self._store(key, spec.outputs, step, ctx, raw, warn=warn):
+        if stores and self._store(key, spec.outputs, step, ctx, raw, where=where, warn=warn):
             info["status"] = "stored"
         return raw
 
@@ -157,7 +151,7 @@ class StepCache:
         pair = (runner_id, step.id)
         if status == SKIPPED:
             self.keys[pair] = _SKIPPED_KEY
-        elif status in (SUCCESS, CACHED):
+        elif status in PASSED:
             self.keys[pair] = self._computed.get(pair)
         else:
             self.keys[pair] = None
@@ -171,14 +165,10 @@ class StepCache:
             entry = self.store.get(key, scratch)
             if entry is None:
                 return None
-            with self._lock:
-                if restore(entry, self.root, self.index):
-                    self.tree.forget()
-        except CacheError as exc:
-            warn(f"step cache: {where}: {exc}; running the step")
-            return None
+            if restore(entry, self.root, self.index):
+                self.tree.forget()
         except Exception as exc:  # noqa: BLE001 - a store plugin's bug or a disk error: a miss, never a crash
-            warn(f"step cache: {where}: {one_line(exc)}; running the step")
+            warn(f"step cache: {where}: {_reason(exc)}; running the step")
             return None
         finally:
             _empty(scratch)
@@ -189,8 +179,11 @@ class StepCache:
         result["cache"] = {"status": "hit", "key": key, "original_duration": entry.result.get("duration")}
         return result
 
-    def _forget(self) -> None:
-        with self._lock:
+    def _call(self, call: Callable[[], Any]) -> Any:
+        """The step's run; then the file listing is dropped: the step may have changed what later steps read."""
+        try:
+            return call()
+        finally:
             self.tree.forget()
 
     def _scratch(self) -> Path:
@@ -224,12 +217,11 @@ class StepCache:
         ctx: RunContext,
         result: dict[str, Any],
         *,
+        where: str,
         warn: Callable[[str], None],
     ) -> bool:
-        where = f"{ctx.runner_id}/{step.id}"
         try:
-            with self._lock:
-                outputs = collect(patterns, self.tree, self.index)
+            outputs = collect(patterns, self.tree, self.index)
             path = step_log_path(ctx, step.id)
             if path is not None and path.is_file():
                 log = path.read_bytes()
@@ -247,11 +239,8 @@ class StepCache:
                 time.time(),
             )
             self.store.put(entry)
-        except CacheError as exc:
-            warn(f"step cache: {where}: not stored: {exc}")
-            return False
         except Exception as exc:  # noqa: BLE001 - a store plugin's bug or a disk error: not stored, never a crash
-            warn(f"step cache: {where}: not stored: {one_line(exc)}")
+            warn(f"step cache: {where}: not stored: {_reason(exc)}")
             return False
         self.stored += 1
         return True

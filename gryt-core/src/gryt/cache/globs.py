@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -82,30 +83,33 @@ class Tree:
     """The files below a project root, listed once per folder and kept until `forget()`.
 
     Regular files and symlinks are listed with their stat (a symlink's stat is its own); folders that
-    are symlinks are listed, never followed. Thread-safe enough for gryt: listing the same folder twice
-    at once only costs time.
+    are symlinks are listed, never followed. Thread-safe: a listing is made and a `forget()` done one
+    at a time, so no listing made before a `forget()` is kept after it.
     """
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self._listed: dict[str, dict[str, FileStat]] = {}
+        self._lock = threading.Lock()
 
     def forget(self) -> None:
         """Drop every listing: files may have changed (a step ran, outputs were restored)."""
-        self._listed = {}
+        with self._lock:
+            self._listed = {}
 
     def match(self, patterns: tuple[str, ...]) -> dict[str, FileStat]:
         """Every file matched by any of `patterns`, by relative POSIX path, sorted."""
         found: dict[str, FileStat] = {}
-        for pattern in patterns:
-            regex = compile_glob(pattern)
-            for path, file in self._below(literal_prefix(pattern)).items():
-                if path not in found and regex.fullmatch(path):
-                    found[path] = file
+        with self._lock:
+            for pattern in patterns:
+                regex = compile_glob(pattern)
+                for path, file in self._below(literal_prefix(pattern)).items():
+                    if path not in found and regex.fullmatch(path):
+                        found[path] = file
         return dict(sorted(found.items()))
 
     def _below(self, prefix: str) -> dict[str, FileStat]:
-        for listed, files in list(self._listed.items()):
+        for listed, files in self._listed.items():
             if listed in ("", prefix) or prefix.startswith(listed + "/"):
                 if listed == prefix:
                     return files

@@ -96,12 +96,7 @@ class LocalCache(Cache):
             raise CorruptEntry(f"cache entry {key[:12]} has no valid manifest") from None
         if not newline:
             raise CorruptEntry(f"cache entry {key[:12]} is cut short")
-        digests = {o.get("digest") for o in manifest.get("outputs", []) if isinstance(o, dict)}
-        blobs = {
-            d: self._blob_path(d)
-            for d in digests
-            if isinstance(d, str) and KEY.fullmatch(d) and self._blob_path(d).is_file()
-        }
+        blobs = {d: self._blob_path(d) for d in _digests(manifest) if self._blob_path(d).is_file()}
         entry = CacheEntry.from_manifest(manifest, log, blobs)
         if entry.key != key:
             raise CorruptEntry(f"cache entry {key[:12]} holds key {entry.key[:12]}")
@@ -137,18 +132,10 @@ class LocalCache(Cache):
         finally:
             tmp.unlink(missing_ok=True)
 
-    def _entries(self) -> list[tuple[Path, os.stat_result]]:
+    def _files(self, sub: str) -> list[tuple[Path, os.stat_result]]:
+        """The files of `entries/` or `blobs/` with their stat (one removed meanwhile is left out)."""
         found = []
-        for path in (self.folder / "entries").glob("*/*"):
-            try:
-                found.append((path, path.stat()))
-            except FileNotFoundError:
-                continue
-        return found
-
-    def _blobs(self) -> list[tuple[Path, os.stat_result]]:
-        found = []
-        for path in (self.folder / "blobs").glob("*/*"):
+        for path in (self.folder / sub).glob("*/*"):
             try:
                 found.append((path, path.stat()))
             except FileNotFoundError:
@@ -156,7 +143,7 @@ class LocalCache(Cache):
         return found
 
     def stats(self) -> dict[str, Any]:
-        entries, blobs = self._entries(), self._blobs()
+        entries, blobs = self._files("entries"), self._files("blobs")
         size = sum(st.st_size for _p, st in entries) + sum(st.st_size for _p, st in blobs)
         return {
             "type": self.name,
@@ -169,8 +156,8 @@ class LocalCache(Cache):
 
     def prune(self) -> dict[str, Any]:
         limit = self.max_size
-        entries = sorted(self._entries(), key=lambda item: item[1].st_mtime_ns)
-        blobs = self._blobs()
+        entries = sorted(self._files("entries"), key=lambda item: item[1].st_mtime_ns)
+        blobs = self._files("blobs")
         total = sum(st.st_size for _p, st in entries) + sum(st.st_size for _p, st in blobs)
         removed, freed = 0, 0
         while entries and total > limit:
@@ -203,9 +190,7 @@ class LocalCache(Cache):
                     manifest = json.loads(fh.readline())
             except (OSError, ValueError):
                 continue
-            for output in manifest.get("outputs", []) if isinstance(manifest, dict) else []:
-                if isinstance(output, dict) and isinstance(output.get("digest"), str):
-                    needed.add(output["digest"])
+            needed |= _digests(manifest)
         return needed
 
     def clear(self) -> dict[str, Any]:
@@ -217,3 +202,12 @@ class LocalCache(Cache):
         except OSError as exc:
             raise CacheError(f"cannot clear {self.folder}: {exc.strerror or exc}") from None
         return {"entries": stats["entries"], "bytes": stats["bytes"]}
+
+
+def _digests(manifest: Any) -> set[str]:
+    """The blob digests an entry's manifest names (none where it is malformed: `from_manifest` says why)."""
+    outputs = manifest.get("outputs") if isinstance(manifest, dict) else None
+    if not isinstance(outputs, list):
+        return set()
+    digests = (o.get("digest") for o in outputs if isinstance(o, dict))
+    return {d for d in digests if isinstance(d, str) and KEY.fullmatch(d)}

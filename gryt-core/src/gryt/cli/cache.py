@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from gryt.cli._common import open_project, print_json, reporting
+
+if TYPE_CHECKING:
+    from gryt.cache.base import Cache
 
 app = typer.Typer(
     name="cache",
@@ -19,15 +22,18 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JS
 
 
 def _size(count: Any) -> str:
+    """Bytes as `512 B`, `1.5 MB`, ... (powers of 1000, as `max_size` reads `MB`)."""
     value = float(count) if isinstance(count, (int, float)) else 0.0
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+    if value < 1000:
+        return f"{value:.0f} B"
+    for unit in ("KB", "MB"):
         value /= 1000
-    return f"{value:.1f} GB"
+        if value < 1000:
+            return f"{value:.1f} {unit}"
+    return f"{value / 1000:.1f} GB"
 
 
-def _store() -> Any:
+def _store() -> Cache:
     from gryt.cache.setup import open_store
 
     return open_store(open_project())
@@ -50,19 +56,19 @@ def stats(as_json: JsonOption = False) -> None:
 def prune(as_json: JsonOption = False) -> None:
     """Evict least-recently-used entries down to the size limit, then unneeded blobs."""
     with reporting():
-        removed = _store().prune()
-        if as_json:
-            print_json(removed)
-        else:
-            typer.echo(f"pruned {removed.get('entries', 0)} entries, {_size(removed.get('bytes'))} freed")
+        _removed("pruned", _store().prune(), as_json)
 
 
 @app.command("clear")
 def clear(as_json: JsonOption = False) -> None:
     """Remove every entry of the step cache."""
     with reporting():
-        removed = _store().clear()
-        if as_json:
-            print_json(removed)
-        else:
-            typer.echo(f"cleared {removed.get('entries', 0)} entries, {_size(removed.get('bytes'))} freed")
+        _removed("cleared", _store().clear(), as_json)
+
+
+def _removed(done: str, removed: dict[str, Any], as_json: bool) -> None:
+    """What `prune` or `clear` removed: entries and bytes freed."""
+    if as_json:
+        print_json(removed)
+    else:
+        typer.echo(f"{done} {removed.get('entries', 0)} entries, {_size(removed.get('bytes'))} freed")
