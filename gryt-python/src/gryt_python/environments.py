@@ -152,6 +152,11 @@ class Store:
     def __init__(self, root: Path) -> None:
         self.root = root
 
+    @property
+    def interpreters_cache(self) -> Path:
+        """The file keeping what each interpreter answered when asked its version (`interpreters.probe`)."""
+        return self.root / INTERPRETERS_CACHE
+
     def ensure(
         self,
         spec: EnvSpec,

@@ -14,7 +14,7 @@ from gryt.config import MAX_SECONDS, ConfigKey
 from gryt.errors import ConfigError
 from gryt.status import ERROR, INTERRUPTED
 from gryt.step import CommandStep, empty_result
-from gryt_python import backends, credentials, environments, interpreters
+from gryt_python import backends, credentials, environments
 from gryt_python.interpreters import find_interpreter
 
 if TYPE_CHECKING:
@@ -150,9 +150,8 @@ class PythonStep(CommandStep):
         """The ready environment, or the step's error result when it cannot be had."""
         cwd = Path(self.working_directory(context) or Path.cwd())
         store = environments.Store(Path.cwd() / environments.ENVS_DIR)
-        interpreters.CACHE_FILE = store.root / environments.INTERPRETERS_CACHE
         try:
-            interpreter = find_interpreter(self.config["python"], self.id)
+            interpreter = find_interpreter(self.config["python"], self.id, store.interpreters_cache)
             backend = backends.resolve_backend(self.config["backend"], self.id)
         except ConfigError as exc:
             return empty_result(ERROR, str(exc))
