@@ -10,10 +10,6 @@ import sys
 from pathlib import Path
 
 import yaml
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from gryt_gitlab.yamltext import dump
 
 from .conftest import run_gryt
 
@@ -98,20 +94,3 @@ def test_ci_namespace_lists_gitlab(ci_project: Path) -> None:
     assert "gitlab" in done.stdout and "gryt-gitlab" in done.stdout
     unknown = run_gryt("ci", "nothing", cwd=ci_project)
     assert unknown.code == 2
-
-
-scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text())
-keys = st.text(min_size=1)
-values = st.recursive(
-    scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=4),
-    max_leaves=12,
-)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.dictionaries(keys, values, min_size=1, max_size=5), st.lists(st.text(), max_size=3))
-def test_yaml_writer_round_trips_through_a_yaml_parser(
-    document: dict[str, object], header: list[str]
-) -> None:
-    assert yaml.safe_load(dump(document, header)) == document
