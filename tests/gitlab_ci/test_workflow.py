@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import yaml
+from cli.conftest import pipeline
 
 from .conftest import run_gryt
 
@@ -94,3 +95,24 @@ def test_ci_namespace_lists_gitlab(ci_project: Path) -> None:
     assert "gitlab" in done.stdout and "gryt-gitlab" in done.stdout
     unknown = run_gryt("ci", "nothing", cwd=ci_project)
     assert unknown.code == 2
+
+
+def test_every_distribution_is_pinned_when_the_pipeline_uses_no_core_type(tmp_path: Path) -> None:
+    """gryt-core is pinned to the version installed here even when no type of the pipeline comes from it
+    (only gryt-python's `python` step), as `gryt ci github` pins it."""
+    root = tmp_path / "project"
+    (root / ".gryt").mkdir(parents=True)
+    (root / ".gryt" / "config.toml").write_text("", encoding="utf-8")
+    pipeline(
+        root,
+        "py.toml",
+        '[[runners]]\nid = "t"\nsteps = [{ id = "v", type = "python", cmd = ["python", "-V"] }]\n',
+    )
+    done = run_gryt("ci", "gitlab", cwd=root)
+    assert done.code == 0, done.stderr
+    install = yaml.safe_load((root / ".gitlab-ci.yml").read_text(encoding="utf-8"))["default"][
+        "before_script"
+    ][0]
+    names = shlex.split(install)[4:]
+    assert sorted(n.split("==")[0] for n in names) == ["gryt-core", "gryt-gitlab", "gryt-python"]
+    assert all("==" in n for n in names), install
