@@ -118,12 +118,7 @@ class PythonStep(CommandStep):
         if isinstance(prepared, dict):
             return prepared
         self.env_folder = prepared.folder
-        written = self.config["cmd"]
-        self.config["cmd"] = self.command_for(prepared.folder)
-        try:
-            result = super().run()
-        finally:
-            self.config["cmd"] = written
+        result = super().run()
         result["python_env"] = {
             "path": _shown(prepared.folder),
             "python": prepared.spec.version,
@@ -135,6 +130,10 @@ class PythonStep(CommandStep):
         if prepared.warning:
             result["warnings"] = [prepared.warning]
         return result
+
+    def command(self, context: RunContext) -> list[str] | str:
+        """`cmd` in the prepared environment (`command_for`), once `run()` has prepared it."""
+        return super().command(context) if self.env_folder is None else self.command_for(self.env_folder)
 
     def command_for(self, folder: Path) -> list[str] | str:
         """The command run in the environment at `folder`: `cmd`, its program taken from the environment
