@@ -14,8 +14,9 @@ from _schema import database_at
 from gryt import hookimpl
 from gryt.auth import Auth
 from gryt.cli.progress import Failures, LiveProgress, render_summary
+from gryt.config import ConfigKey
 from gryt.data import SqliteData
-from gryt.destination import CommandDestination, DirectoryDestination
+from gryt.destination import CommandDestination, Destination, DirectoryDestination
 from gryt.errors import ConfigError
 from gryt.history import get_run
 from gryt.hook import Hook, PrintHook
@@ -334,3 +335,25 @@ def test_a_destination_names_its_secrets_before_any_step_prints_them(
     assert result["status"] == "success", result.get("error")
     assert result["runners"]["build"]["leak"]["stdout"] == "token=***\n"
     assert token.encode() not in db.read_bytes()
+
+
+class KeyedDestination(Destination):
+    """A destination taking its token by the name in `token_env_var`, declared in `secret_env_keys`."""
+
+    name = "keyed"
+    secret_env_keys = ("token_env_var",)
+    config_keys = (ConfigKey("token_env_var", str, "SHELF_TOKEN", "environment variable holding the token"),)
+
+    def publish(self, artifacts: list[Path]) -> list[dict[str, Any]]:
+        return []
+
+
+def test_secret_env_keys_are_known_secrets_and_read_by_env_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SHELF_TOKEN", raising=False)
+    shelf = KeyedDestination("shelf")
+    assert shelf.known_secrets() == []
+    assert shelf.env_secret("token_env_var") == ""
+    monkeypatch.setenv("SHELF_TOKEN", "  shelf-tok-8d1f3a\n")
+    assert shelf.known_secrets() == ["shelf-tok-8d1f3a"]
+    assert shelf.env_secret("token_env_var", {"SHELF_TOKEN": "other"}) == "other"
+    assert DirectoryDestination("plain", {"path": "out"}).known_secrets() == []

@@ -74,6 +74,17 @@ def test_environment_override_in_a_subclass_is_honoured() -> None:
     assert step.run()["stdout"] == "this-nohome\n"
 
 
+def test_command_override_in_a_subclass_runs_instead_of_cmd_which_stays_as_written() -> None:
+    class Wrapped(CommandStep):
+        def command(self, context: RunContext) -> list[str] | str:
+            return ["sh", "-c", "echo wrapped", *self.config["cmd"]]
+
+    step = Wrapped("w", {"cmd": ["echo", "written"], "retries": 1})
+    step.context = RunContext()
+    assert step.run()["stdout"] == "wrapped\n"
+    assert step.config["cmd"] == ["echo", "written"]
+
+
 MIXED = (
     "import sys, time\n"
     "w = sys.stdout.buffer.write\n"

@@ -14,11 +14,8 @@ from typing import Any
 import pytest
 import yaml
 from _servers.github import GithubServer
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from gryt_github.workflow import job_ids, permissions
-from gryt_github.yaml_text import dump
 
 from .conftest import gryt, write_project
 
@@ -44,13 +41,6 @@ def check_jsonschema(project: Path) -> subprocess.CompletedProcess[str]:
         timeout=120,
         check=False,
     )
-
-
-@settings(max_examples=150, deadline=None)
-@given(st.text(), st.lists(st.text(max_size=5), max_size=3))
-def test_any_string_reads_back_as_written(text, items):
-    document = {"key": text, "list": items, text or "k": {"nested": [text, {"a": text}]}, "on": True}
-    assert yaml.safe_load(dump(document)) == document
 
 
 def test_generated_workflow_is_valid_and_mirrors_the_plan(github_server: GithubServer, tmp_path: Path):

@@ -11,10 +11,7 @@ from pathlib import Path
 
 import yaml
 from _gryt import run_gryt
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from gryt_gitlab.yamltext import dump
+from cli.conftest import pipeline
 
 CHECK_JSONSCHEMA = str(Path(sys.executable).parent / "check-jsonschema")
 SPECIAL = ("variables", "default", "gryt-deliver")
@@ -99,18 +96,22 @@ def test_ci_namespace_lists_gitlab(ci_project: Path) -> None:
     assert unknown.code == 2
 
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text())
-keys = st.text(min_size=1)
-values = st.recursive(
-    scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=4),
-    max_leaves=12,
-)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.dictionaries(keys, values, min_size=1, max_size=5), st.lists(st.text(), max_size=3))
-def test_yaml_writer_round_trips_through_a_yaml_parser(
-    document: dict[str, object], header: list[str]
-) -> None:
-    assert yaml.safe_load(dump(document, header)) == document
+def test_every_distribution_is_pinned_when_the_pipeline_uses_no_core_type(tmp_path: Path) -> None:
+    """gryt-core is pinned to the version installed here even when no type of the pipeline comes from it
+    (only gryt-python's `python` step), as `gryt ci github` pins it."""
+    root = tmp_path / "project"
+    (root / ".gryt").mkdir(parents=True)
+    (root / ".gryt" / "config.toml").write_text("", encoding="utf-8")
+    pipeline(
+        root,
+        "py.toml",
+        '[[runners]]\nid = "t"\nsteps = [{ id = "v", type = "python", cmd = ["python", "-V"] }]\n',
+    )
+    done = run_gryt("ci", "gitlab", cwd=root)
+    assert done.code == 0, done.stderr
+    install = yaml.safe_load((root / ".gitlab-ci.yml").read_text(encoding="utf-8"))["default"][
+        "before_script"
+    ][0]
+    names = shlex.split(install)[4:]
+    assert sorted(n.split("==")[0] for n in names) == ["gryt-core", "gryt-gitlab", "gryt-python"]
+    assert all("==" in n for n in names), install

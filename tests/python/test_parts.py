@@ -113,6 +113,33 @@ def test_a_path_that_is_no_python_is_one_line(tmp_path: Path) -> None:
         find_interpreter("/no/such/python", "t")
 
 
+def test_interpreter_answers_are_kept_in_the_cache_file_given(tmp_path: Path) -> None:
+    """A fresh process asks gryt's Python once and keeps the answer in `cache`; the next process takes
+    the (here doctored) answer from the file instead of asking; without a file nothing is kept."""
+    cache = tmp_path / "interpreters.json"
+    own = ".".join(map(str, sys.version_info[:3]))
+    script = (
+        "import sys\nfrom pathlib import Path\n"
+        "from gryt_python.interpreters import find_interpreter\n"
+        "cache = Path(sys.argv[1]) if sys.argv[1] else None\n"
+        "print(find_interpreter(None, 't', cache).version)\n"
+    )
+
+    def version(cache_arg: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", script, cache_arg], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert version("") == own
+    assert not cache.exists()
+    assert version(str(cache)) == own
+    [(key, answer)] = json.loads(cache.read_text(encoding="utf-8")).items()
+    cache.write_text(json.dumps({key: [answer[0], answer[1], "9.9.9"]}), encoding="utf-8")
+    assert version(str(cache)) == "9.9.9"
+
+
 def test_credentials_in_urls_are_secrets_and_leave_argv() -> None:
     args = [
         "--no-index",

@@ -51,6 +51,7 @@ def test_the_python_matrix_example_reuses_every_environment(
         step = steps[f"test (python={version})/pytest"]
         assert step["tests"]["passed"] == 3 and step["tests"]["skipped"] == 1
         assert step["python_env"]["python"].startswith(version + ".")
+    assert (project / ".gryt" / "envs" / "interpreters.json").is_file()
 
     second = gryt(project, "run", "python-matrix", env=env)
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]

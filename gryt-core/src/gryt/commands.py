@@ -1,11 +1,13 @@
 """What a plugin's own `gryt` sub-command (a `gryt.commands` entry point) uses from core: gryt's one-line
-error reporting, the project, a pipeline's plan, JSON on the real stdout, and a generated file kept current.
+error reporting, the project, a pipeline's plan, JSON on the real stdout, a generated file kept current,
+and the distributions a generated CI job installs, pinned.
 
 Import it inside the command function: `gryt --help` lists plugin commands without importing them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ import typer
 
 from gryt.cli._common import open_project, print_json, reporting
 
-__all__ = ["open_project", "plan", "print_json", "reporting", "write_generated"]
+__all__ = ["open_project", "pinned", "plan", "print_json", "reporting", "write_generated"]
 
 
 def plan(pipeline: str | None) -> dict[str, Any]:
@@ -22,6 +24,20 @@ def plan(pipeline: str | None) -> dict[str, Any]:
     from gryt.cli.plan import build_plan
 
     return build_plan(pipeline)
+
+
+def pinned(distributions: Iterable[str]) -> list[str]:
+    """`NAME==VERSION` for each of `distributions` at the version installed here (NAME alone when it is
+    not installed), sorted by name: what a generated CI job installs to run as this machine does."""
+    from importlib import metadata
+
+    pins = []
+    for name in sorted(set(distributions)):
+        try:
+            pins.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            pins.append(name)
+    return pins
 
 
 def write_generated(target: Path, text: str, *, check: bool, command: str) -> bool:

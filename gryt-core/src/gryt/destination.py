@@ -8,7 +8,7 @@ import shutil
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from gryt.artifacts import ArtifactSpec, parse_entries
 from gryt.conditions import Condition, parse_condition
@@ -57,6 +57,10 @@ class Destination(Registrable, ABC):
     condition: Condition | None = None
     """The destination's `if`: when false it is recorded `skipped` (the loader sets it for any type)."""
 
+    secret_env_keys: ClassVar[tuple[str, ...]] = ()
+    """Config keys naming an environment variable that holds a credential (e.g. `token_env_var`): read
+    with `env_secret()`, and their values in gryt's environment are `known_secrets()` by default."""
+
     def __init__(
         self, id: str, config: dict[str, Any] | None = None, *, if_: str | Condition | None = None
     ) -> None:
@@ -76,9 +80,14 @@ class Destination(Registrable, ABC):
         """Publish each artifact; report failures in the dicts (`status: "error"`, `error`)."""
 
     def known_secrets(self) -> list[str]:
-        """The secrets this destination can name before the run (e.g. the value of its `token_env_var`):
-        the pipeline masks them from the start, so a step that prints one is masked too. Default: none."""
-        return []
+        """The secrets this destination can name before the run: the pipeline masks them from the start,
+        so a step that prints one is masked too. Default: the values of its `secret_env_keys`."""
+        return [value for key in self.secret_env_keys if (value := self.env_secret(key))]
+
+    def env_secret(self, key: str, env: Mapping[str, str] | None = None) -> str:
+        """The value, stripped, of the environment variable that config `key` names, in `env` (default:
+        gryt's environment); "" when it is unset."""
+        return (os.environ if env is None else env).get(str(self.config[key]), "").strip()
 
 
 def _error(artifact: Path, message: str) -> dict[str, Any]:

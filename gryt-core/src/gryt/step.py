@@ -265,6 +265,12 @@ class CommandStep(Step):
             return None
         return {**context.env, **self.config["env"]}
 
+    def command(self, context: RunContext) -> list[str] | str:
+        """The command the step runs: `cmd` (a subclass may run another, e.g. `cmd` inside an environment
+        it prepared)."""
+        cmd: list[str] | str = self.config["cmd"]
+        return cmd
+
     def working_directory(self, context: RunContext) -> str | None:
         """`cwd` of the step, resolved in the runtime's working directory when relative."""
         cwd: str | None = self.config["cwd"]
@@ -287,6 +293,7 @@ class CommandStep(Step):
         else:  # a subclass builds the whole environment itself
             env, env_extra = self.environment(context), None
         cwd = self.working_directory(context)
+        command = self.command(context)
         timeout = cfg["timeout"] or None
         path = _log_file(context, self.id)
         log = LazyLog(path) if path is not None else None
@@ -302,7 +309,7 @@ class CommandStep(Step):
                 if log is not None and attempts > 1:
                     log.write(f"\n[gryt: attempt {attempts} of {cfg['retries'] + 1}]\n")
                 out = run_command(
-                    cfg["cmd"],
+                    command,
                     shell=cfg["shell"],
                     env=env,
                     env_extra=env_extra,

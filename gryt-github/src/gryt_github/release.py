@@ -6,7 +6,6 @@ import mimetypes
 import os
 import re
 import urllib.parse
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -37,6 +36,7 @@ class GithubReleaseDestination(Destination):
 
     name: ClassVar[str] = "github-release"
     summary: ClassVar[str] = "Create or update a GitHub release and upload artifacts as its assets"
+    secret_env_keys: ClassVar[tuple[str, ...]] = ("token_env_var",)
     config_keys: ClassVar[tuple[ConfigKey, ...] | None] = (
         ConfigKey(
             "tag", str, None, "tag of the release (default: the pushed tag, GITHUB_REF_NAME)", non_empty=True
@@ -90,21 +90,13 @@ class GithubReleaseDestination(Destination):
         if self.config["api_url"] is not None:
             self.config["api_url"] = parse_api_url(self.config["api_url"], f"{id}.api_url")
 
-    def token(self, env: Mapping[str, str]) -> str:
-        """The token in `token_env_var` of `env` ("" when unset)."""
-        return env.get(str(self.config["token_env_var"]), "").strip()
-
-    def known_secrets(self) -> list[str]:
-        """The token in `token_env_var`, masked from the start of the run."""
-        return [token] if (token := self.token(os.environ)) else []
-
     def publish(self, artifacts: list[Path]) -> list[dict[str, Any]]:
         """Check everything, find or create the release, then upload each artifact in turn."""
         from gryt.context import RunContext
 
         context = self.context if self.context is not None else RunContext()
         env = {**os.environ, **context.env}
-        token = self.token(env)
+        token = self.env_secret("token_env_var", env)
         context.add_secret(token)
         repository = self.config["repository"] or env.get("GITHUB_REPOSITORY", "").strip()
         tag = self.config["tag"] or (

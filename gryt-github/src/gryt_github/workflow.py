@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gryt import yaml_text
 from gryt.errors import ConfigError
-from gryt_github import yaml_text
 
 CHECKOUT = "actions/checkout@v4"
 SETUP_PYTHON = "actions/setup-python@v5"
@@ -43,8 +43,9 @@ class Options:
     """The project's database relative to the repository root (`.gryt/gryt.db` by default)."""
     python: str = "3.12"
     pip_args: str = ""
-    versions: Mapping[str, str] | None = None
-    """Version of each distribution to pin (`pip install NAME==VERSION`); unpinned when absent."""
+    install: tuple[str, ...] = ()
+    """What every job installs (`gryt.commands.pinned(distributions(plan))`); empty: the plan's
+    distributions, unpinned."""
     header: str = ""
 
 
@@ -109,8 +110,7 @@ def permissions(plan: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _setup(options: Options, plan: Mapping[str, Any]) -> list[dict[str, Any]]:
-    versions = options.versions or {}
-    pins = [f"{d}=={versions[d]}" if d in versions else d for d in distributions(plan)]
+    pins = options.install or distributions(plan)
     install = ["python", "-m", "pip", "install", *shlex.split(options.pip_args), *pins]
     return [
         {"uses": CHECKOUT},

@@ -32,14 +32,15 @@ def gitlab(
     ] = False,
 ) -> None:
     """Write .gitlab-ci.yml: a job per runner with its needs, and a final merge and delivery job."""
-    from gryt.commands import open_project, plan, reporting, write_generated
+    from gryt.commands import open_project, pinned, plan, reporting, write_generated
     from gryt.project import display_path
-    from gryt_gitlab.workflow import build
-    from gryt_gitlab.yamltext import dump
+    from gryt.yaml_text import dump
+    from gryt_gitlab.workflow import build, distributions
 
     with reporting():
-        header, document = build(plan(pipeline))
-        text = dump(document, header)
+        document_plan = plan(pipeline)
+        header, document = build(document_plan, pinned(distributions(document_plan)))
+        text = dump(document, header=header, plain=False)
         target = output.expanduser().resolve() if output is not None else open_project().root / DEFAULT_OUTPUT
         if write_generated(target, text, check=check, command="gryt ci gitlab"):
             typer.echo(

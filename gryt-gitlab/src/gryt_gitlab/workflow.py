@@ -9,8 +9,6 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
-from gryt_gitlab import __version__
-
 IMAGE = "python:3.12"
 """The image every job runs in: a Python to install gryt into."""
 
@@ -44,13 +42,9 @@ def job_names(runner_ids: list[str]) -> dict[str, str]:
     return names
 
 
-def _install(plan: Mapping[str, Any]) -> str:
-    versions = {p["distribution"]: p["version"] for p in plan.get("plugins") or [] if p.get("distribution")}
-    pins = [
-        f"{d}=={versions[d]}" if versions.get(d) else d for d in plan.get("distributions") or ["gryt-core"]
-    ]
-    pins.append(f"gryt-gitlab=={__version__}")
-    return "python -m pip install " + " ".join(shlex.quote(p) for p in sorted(set(pins)))
+def distributions(plan: Mapping[str, Any]) -> list[str]:
+    """The distributions every job installs: what the plan needs, plus gryt-gitlab for the job-log markup."""
+    return sorted({*(plan.get("distributions") or []), "gryt-core", "gryt-gitlab"})
 
 
 def _artifact_paths(plan: Mapping[str, Any]) -> list[str]:
@@ -63,8 +57,9 @@ def _artifact_paths(plan: Mapping[str, Any]) -> list[str]:
     return paths
 
 
-def build(plan: Mapping[str, Any]) -> tuple[list[str], dict[str, Any]]:
-    """(comment lines, document) of the `.gitlab-ci.yml` for `plan`."""
+def build(plan: Mapping[str, Any], install: list[str]) -> tuple[list[str], dict[str, Any]]:
+    """(comment lines, document) of the `.gitlab-ci.yml` for `plan`, each job installing `install`
+    (`gryt.commands.pinned(distributions(plan))`)."""
     pipeline = shlex.quote(str(plan["file"]))
     runners = list(plan.get("runners") or [])
     names = job_names([r["id"] for r in runners])
@@ -81,7 +76,10 @@ def build(plan: Mapping[str, Any]) -> tuple[list[str], dict[str, Any]]:
         header.append(f"The pipeline also reads these variables: {', '.join(others)}")
     document: dict[str, Any] = {
         "variables": {"GRYT_RUN_ID": RUN_ID, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
-        "default": {"image": IMAGE, "before_script": [_install(plan)]},
+        "default": {
+            "image": IMAGE,
+            "before_script": [shlex.join(["python", "-m", "pip", "install", *install])],
+        },
     }
     carried = [".gryt-ci/", *_artifact_paths(plan)]
     for runner in runners:

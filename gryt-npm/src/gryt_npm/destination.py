@@ -8,7 +8,6 @@ import os
 import shlex
 import shutil
 import urllib.parse
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -70,6 +69,7 @@ class NpmDestination(Destination):
 
     name: ClassVar[str] = "npm"
     summary: ClassVar[str] = "Publish npm package folders or npm pack tarballs with npm publish"
+    secret_env_keys: ClassVar[tuple[str, ...]] = ("token_env_var",)
     config_keys: ClassVar[tuple[ConfigKey, ...] | None] = (
         ConfigKey(
             "registry",
@@ -108,21 +108,13 @@ class NpmDestination(Destination):
         self.registry, self.auth_key = parse_registry(str(self.config["registry"]), f"{id}.registry")
         self.timeout = float(self.config["timeout"] or DEFAULT_TIMEOUT)
 
-    def token(self, env: Mapping[str, str]) -> str:
-        """The token in `token_env_var` of `env` ("" when unset)."""
-        return env.get(str(self.config["token_env_var"]), "").strip()
-
-    def known_secrets(self) -> list[str]:
-        """The token in `token_env_var`, masked from the start of the run (before any step prints it)."""
-        return [token] if (token := self.token(os.environ)) else []
-
     def publish(self, artifacts: list[Path]) -> list[dict[str, Any]]:
         """Check every artifact and the token first, then publish each in turn; failures are error items."""
         from gryt.context import RunContext
 
         context = self.context if self.context is not None else RunContext()
         env = {**os.environ, **context.env}
-        token = self.token(env)
+        token = self.env_secret("token_env_var", env)
         context.add_secret(token)
         npm = shutil.which("npm", path=env.get("PATH"))
         packages, problems = self._check(artifacts, token, npm)

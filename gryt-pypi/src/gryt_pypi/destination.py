@@ -56,6 +56,7 @@ class PypiDestination(Destination):
 
     name: ClassVar[str] = "pypi"
     summary: ClassVar[str] = "Upload wheels and sdists to a package index with twine"
+    secret_env_keys: ClassVar[tuple[str, ...]] = ("token_env_var",)
     config_keys: ClassVar[tuple[ConfigKey, ...] | None] = (
         ConfigKey(
             "repository_url",
@@ -126,8 +127,7 @@ class PypiDestination(Destination):
         from urllib.parse import unquote, urlsplit
 
         password = urlsplit(str(self.config["repository_url"] or "")).password
-        token = os.environ.get(str(self.config["token_env_var"]), "").strip()
-        return [value for value in (token, unquote(password or "")) if value]
+        return [*super().known_secrets(), *([unquote(password)] if password else [])]
 
     def publish(self, artifacts: list[Path]) -> list[dict[str, Any]]:
         """Upload each wheel and sdist in turn: one result per artifact, failures included (never raises
@@ -198,7 +198,7 @@ class PypiDestination(Destination):
         context.add_secret(url_password)
         url = without_credentials(given)
         var = str(cfg["token_env_var"])
-        token = env.get(var, "").strip()
+        token = self.env_secret("token_env_var", env)
         context.add_secret(token)
         mode = cfg["trusted_publishing"]
         stored = url_password or section_password

@@ -16,11 +16,10 @@ _DAY = 86400.0
 
 
 def _store() -> Any:
-    from gryt.project import GRYT_DIR, find_root
-    from gryt_python.environments import Store
+    from gryt.project import find_root
+    from gryt_python.environments import ENVS_DIR, Store
 
-    root = find_root() or Path.cwd()
-    return Store(root / GRYT_DIR / "envs")
+    return Store((find_root() or Path.cwd()) / ENVS_DIR)
 
 
 def _describe(folder: Path) -> dict[str, Any]:

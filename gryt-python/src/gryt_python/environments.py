@@ -24,9 +24,10 @@ from typing import Any
 
 from gryt.command import CommandResult
 from gryt.masking import Masker
+from gryt.project import GRYT_DIR
 from gryt_python import backends
 
-ENVS_DIR = Path(".gryt") / "envs"
+ENVS_DIR = Path(GRYT_DIR) / "envs"
 STAMP = "gryt-env.json"
 INTERPRETERS_CACHE = "interpreters.json"
 LOCKS = ".locks"
@@ -151,6 +152,11 @@ class Store:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+
+    @property
+    def interpreters_cache(self) -> Path:
+        """The file keeping what each interpreter answered when asked its version (`interpreters.probe`)."""
+        return self.root / INTERPRETERS_CACHE
 
     def ensure(
         self,

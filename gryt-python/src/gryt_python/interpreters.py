@@ -42,8 +42,6 @@ class Interpreter:
 
 _probed: dict[str, Interpreter | None] = {}
 _lock = threading.Lock()
-CACHE_FILE: Path | None = None
-"""Where answers are kept between runs (the step sets it to `.gryt/envs/interpreters.json`); None: nowhere."""
 
 
 def _identity(path: str) -> str | None:
@@ -60,34 +58,33 @@ def _identity(path: str) -> str | None:
     return f"{real}|{info.st_size}|{info.st_mtime_ns}"
 
 
-def _read_cache() -> dict[str, list[str]]:
-    if CACHE_FILE is None:
+def _read_cache(cache: Path | None) -> dict[str, list[str]]:
+    if cache is None:
         return {}
     try:
-        value = json.loads(CACHE_FILE.read_text(encoding="utf-8"))
+        value = json.loads(cache.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return value if isinstance(value, dict) else {}
 
 
-def _remember(key: str, found: Interpreter) -> None:
-    if CACHE_FILE is None:
-        return
-    entries = {**_read_cache(), key: [found.path, found.implementation, found.version]}
-    partial = CACHE_FILE.with_name(f"{CACHE_FILE.name}.{os.getpid()}.{threading.get_ident()}.partial")
+def _remember(cache: Path, key: str, found: Interpreter) -> None:
+    entries = {**_read_cache(cache), key: [found.path, found.implementation, found.version]}
+    partial = cache.with_name(f"{cache.name}.{os.getpid()}.{threading.get_ident()}.partial")
     with contextlib.suppress(OSError):  # only a cache: the next run asks the interpreter again
-        CACHE_FILE.parent.mkdir(parents=True, exist_ok=True)
+        cache.parent.mkdir(parents=True, exist_ok=True)
         partial.write_text(json.dumps(entries, indent=1), encoding="utf-8")
-        partial.replace(CACHE_FILE)
+        partial.replace(cache)
 
 
-def probe(path: str) -> Interpreter | None:
-    """What `path` says it is, or None when it does not run; asked once per process and binary."""
+def probe(path: str, cache: Path | None = None) -> Interpreter | None:
+    """What `path` says it is, or None when it does not run; asked once per process and binary, and
+    once per binary while its answer is kept in the file `cache` (None: in no file)."""
     with _lock:
         if path in _probed:
             return _probed[path]
     key = _identity(path)
-    cached = _read_cache().get(key) if key is not None else None
+    cached = _read_cache(cache).get(key) if key is not None else None
     if isinstance(cached, list) and len(cached) == 3:
         found: Interpreter | None = Interpreter(*(str(part) for part in cached))
     else:
@@ -97,8 +94,8 @@ def probe(path: str) -> Interpreter | None:
         found = None
         if out.ok and len(parts) == 3:
             found = Interpreter(parts[2], _NAMES.get(parts[0], parts[0]), parts[1])
-            if key is not None:
-                _remember(key, found)
+            if key is not None and cache is not None:
+                _remember(cache, key, found)
     with _lock:
         _probed[path] = found
     return found
@@ -144,29 +141,29 @@ def _matches(version: str, wanted: str) -> bool:
     return (version + ".").startswith(wanted + ".")
 
 
-def find_interpreter(spec: str | None, where: str) -> Interpreter:
+def find_interpreter(spec: str | None, where: str, cache: Path | None = None) -> Interpreter:
     """The interpreter `spec` names: None is the Python gryt runs on; a path is used as is; a version
     ("3", "3.11", "3.11.7") is the first that answers with a matching version. ConfigError (one line,
-    listing what was found) when there is none."""
+    listing what was found) when there is none. Answers are kept in the file `cache` (see `probe`)."""
     if spec is None:
-        return _require(probe(sys.executable), sys.executable, where)
+        return _require(probe(sys.executable, cache), sys.executable, where)
     text = spec.strip()
     if not _VERSION.match(text):
         path = str(Path(text).expanduser())
         if os.sep not in path:
             path = shutil.which(path) or path
-        return _require(probe(path), text, where)
+        return _require(probe(path, cache), text, where)
     seen: list[str] = []
     for version, path in candidates():
         if not _matches(version, text) or path in seen:
             continue
         seen.append(path)
-        found = probe(path)
+        found = probe(path, cache)
         if found is not None and _matches(found.version, text):
             return found
     listed = []
     for version, path in candidates():
-        found = probe(path) if _matches(version, text) else None
+        found = probe(path, cache) if _matches(version, text) else None
         listed.append(f"{found.version if found else version} ({path})")
     shown = ", ".join(dict.fromkeys(listed)) or "none"
     raise ConfigError(

@@ -14,7 +14,7 @@ from gryt.config import MAX_SECONDS, ConfigKey
 from gryt.errors import ConfigError
 from gryt.status import ERROR, INTERRUPTED
 from gryt.step import CommandStep, empty_result
-from gryt_python import backends, credentials, environments, interpreters
+from gryt_python import backends, credentials, environments
 from gryt_python.interpreters import find_interpreter
 
 if TYPE_CHECKING:
@@ -118,12 +118,7 @@ class PythonStep(CommandStep):
         if isinstance(prepared, dict):
             return prepared
         self.env_folder = prepared.folder
-        written = self.config["cmd"]
-        self.config["cmd"] = self.command_for(prepared.folder)
-        try:
-            result = super().run()
-        finally:
-            self.config["cmd"] = written
+        result = super().run()
         result["python_env"] = {
             "path": _shown(prepared.folder),
             "python": prepared.spec.version,
@@ -135,6 +130,10 @@ class PythonStep(CommandStep):
         if prepared.warning:
             result["warnings"] = [prepared.warning]
         return result
+
+    def command(self, context: RunContext) -> list[str] | str:
+        """`cmd` in the prepared environment (`command_for`), once `run()` has prepared it."""
+        return super().command(context) if self.env_folder is None else self.command_for(self.env_folder)
 
     def command_for(self, folder: Path) -> list[str] | str:
         """The command run in the environment at `folder`: `cmd`, its program taken from the environment
@@ -150,9 +149,8 @@ class PythonStep(CommandStep):
         """The ready environment, or the step's error result when it cannot be had."""
         cwd = Path(self.working_directory(context) or Path.cwd())
         store = environments.Store(Path.cwd() / environments.ENVS_DIR)
-        interpreters.CACHE_FILE = store.root / environments.INTERPRETERS_CACHE
         try:
-            interpreter = find_interpreter(self.config["python"], self.id)
+            interpreter = find_interpreter(self.config["python"], self.id, store.interpreters_cache)
             backend = backends.resolve_backend(self.config["backend"], self.id)
         except ConfigError as exc:
             return empty_result(ERROR, str(exc))
