@@ -116,3 +116,92 @@ def test_observers_that_change_results_do_not_change_the_run(tmp_path: Path) -> 
             "fails": "error",
             "after": "skipped",
         }
+
+
+class Observer:
+    """A plugin answering `gryt_observe_run` with `answer` (or raising) and recording every lifecycle call."""
+
+    def __init__(self, answer: object, calls: list[str]) -> None:
+        @hookimpl
+        def gryt_observe_run(context: RunContext) -> object:
+            calls.append("observe_run")
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+
+        @hookimpl
+        def gryt_pipeline_start() -> None:
+            calls.append("pipeline_start")
+
+        @hookimpl
+        def gryt_step_start() -> None:
+            calls.append("step_start")
+
+        @hookimpl
+        def gryt_step_end() -> None:
+            calls.append("step_end")
+
+        @hookimpl
+        def gryt_error(scope: str) -> None:
+            calls.append(f"error {scope}")
+
+        @hookimpl
+        def gryt_pipeline_end() -> None:
+            calls.append("pipeline_end")
+
+        self.gryt_observe_run = gryt_observe_run
+        self.gryt_pipeline_start = gryt_pipeline_start
+        self.gryt_step_start = gryt_step_start
+        self.gryt_step_end = gryt_step_end
+        self.gryt_error = gryt_error
+        self.gryt_pipeline_end = gryt_pipeline_end
+
+
+def _two_step_run(tmp_path: Path, **plugins: Observer) -> dict[str, Any]:
+    manager = PluginManager(autoload=False, strict=False, warn=False, env={}).load()
+    for name, plugin in plugins.items():
+        assert manager.register_plugin(plugin, name).status == "ok"
+    steps = [CommandStep(name, {"cmd": [sys.executable, "-c", "pass"]}) for name in ("a", "b")]
+    data = SqliteData(tmp_path / "gryt.db")
+    with use_manager(manager):
+        result: dict[str, Any] = Pipeline([Runner(steps, id="r")], data=data).execute()
+    data.close()
+    return result
+
+
+def test_a_plugin_that_declines_a_run_gets_none_of_its_lifecycle_hooks(tmp_path: Path) -> None:
+    declined: list[str] = []
+    observing: list[str] = []
+    undecided: list[str] = []
+    result = _two_step_run(
+        tmp_path,
+        declined=Observer(False, declined),
+        observing=Observer(True, observing),
+        undecided=Observer(None, undecided),
+    )
+    assert result["status"] == "success"
+    assert declined == ["observe_run"]  # asked once, then left out of the whole run
+    everything = ["observe_run", "pipeline_start", *["step_start", "step_end"] * 2, "pipeline_end"]
+    assert observing == undecided == everything
+
+
+def test_a_failing_observe_run_is_reported_and_the_plugin_still_observes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken: list[str] = []
+    witness: list[str] = []
+    declined: list[str] = []
+    result = _two_step_run(
+        tmp_path,
+        observer=Observer(RuntimeError("no idea"), broken),
+        witness=Observer(True, witness),
+        declined=Observer(False, declined),
+    )
+    assert result["status"] == "success"
+    warning = "plugin observer failed in gryt_observe_run: RuntimeError: no idea"
+    assert warning in result["warnings"]
+    assert f"gryt: warning: {warning}" in capsys.readouterr().err
+    assert broken[:2] == ["observe_run", "error plugin:observer"]
+    assert broken[2:] == ["pipeline_start", *["step_start", "step_end"] * 2, "pipeline_end"]
+    assert "error plugin:observer" in witness
+    assert declined == ["observe_run"]  # declined before the failure was reported: not told of it

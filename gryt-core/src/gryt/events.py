@@ -3,7 +3,7 @@
 Observers observe: each one gets its own copy of a result, so one that changes it changes neither the
 run nor what the next observer sees. Plugin implementations are called one by one in pluggy's order
 (`tryfirst` first, then the last registered first, `trylast` last), so one that raises is reported and
-the others still run.
+the others still run. A plugin whose `gryt_observe_run` declines the run gets none of them.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ class EventDispatcher:
         self._plugins = plugins
         self._plugin_hook: Any = None
         self._impl_cache: dict[str, list[HookImpl]] = {}
+        self._silent_plugins: frozenset[str] | None = None
 
     def warn(self, message: str) -> None:
         """Report a problem that does not fail the run: stderr now, `warnings` in the result."""
@@ -62,11 +63,20 @@ class EventDispatcher:
         sys.stderr.write(f"gryt: warning: {message}\n")
         sys.stderr.flush()
 
-    def _impls(self, spec: str) -> list[HookImpl]:
-        """Plugin implementations of `spec` in pluggy's call order, looked up once per dispatcher."""
+    def _impls(self, spec: str, context: RunContext) -> list[HookImpl]:
+        """Plugin implementations of `spec` in pluggy's call order, without those of plugins that do not
+        observe this run (`gryt_observe_run`); looked up once per dispatcher."""
         impls = self._impl_cache.get(spec)
         if impls is not None:
             return impls
+        impls = self._all_impls(spec)
+        if impls:
+            silent = self._silent(context)
+            impls = [impl for impl in impls if impl.plugin_name not in silent]
+        self._impl_cache[spec] = impls
+        return impls
+
+    def _all_impls(self, spec: str) -> list[HookImpl]:
         if self._plugins and self._plugin_hook is None:
             try:
                 from gryt.plugins.manager import get_manager
@@ -76,9 +86,29 @@ class EventDispatcher:
                 self._plugins = False
                 self.warn(f"plugin hooks disabled: {one_line(exc)}")
         caller = getattr(self._plugin_hook, spec) if self._plugins else None
-        impls = list(reversed(caller.get_hookimpls())) if caller is not None else []
-        self._impl_cache[spec] = impls
-        return impls
+        return list(reversed(caller.get_hookimpls())) if caller is not None else []
+
+    def _silent(self, context: RunContext) -> frozenset[str]:
+        """The plugins whose `gryt_observe_run` declined this run (asked once, at the first event)."""
+        if self._silent_plugins is not None:
+            return self._silent_plugins
+        silent: set[str] = set()
+        failures: list[tuple[str, str]] = []
+        for impl in self._all_impls("gryt_observe_run"):
+            try:
+                observes = impl.function(**{name: context for name in impl.argnames})  # only `context`
+            except BaseException as exc:  # a plugin's SystemExit too; a real Ctrl-C is re-raised
+                if not raised_by_code(exc):
+                    raise
+                name = impl.plugin_name
+                failures.append((name, f"plugin {name} failed in gryt_observe_run: {one_line(exc)}"))
+                continue
+            if observes is False:
+                silent.add(impl.plugin_name)
+        self._silent_plugins = frozenset(silent)
+        for name, message in failures:  # reported once the answer is known: to those that observe the run
+            self._failed(f"plugin:{name}", message, context, True)
+        return self._silent_plugins
 
     def _emit(
         self,
@@ -102,7 +132,7 @@ class EventDispatcher:
                 self._failed(
                     f"hook:{name}", f"hook {name} failed in {method}: {one_line(exc)}", context, report
                 )
-        for impl in self._impls(spec):
+        for impl in self._impls(spec, context):
             try:
                 impl.function(**{name: _copy(kwargs[name]) for name in impl.argnames if name in kwargs})
             except BaseException as exc:  # a plugin's SystemExit too; a real Ctrl-C is re-raised
@@ -118,9 +148,9 @@ class EventDispatcher:
         if report:
             self.error(scope, message, context, report=False)
 
-    def _observed(self, spec: str, extra: Hook | None) -> bool:
+    def _observed(self, spec: str, extra: Hook | None, context: RunContext) -> bool:
         """Whether any Hook object or plugin gets `spec`: if not, no payload needs building or masking."""
-        return bool(self.hooks) or extra is not None or bool(self._impls(spec))
+        return bool(self.hooks) or extra is not None or bool(self._impls(spec, context))
 
     def pipeline_start(self, pipeline: Any, context: RunContext) -> None:
         self._emit("on_pipeline_start", "gryt_pipeline_start", {"pipeline": pipeline, "context": context})
@@ -134,13 +164,13 @@ class EventDispatcher:
         )
 
     def step_start(self, step: Any, context: RunContext, *, extra: Hook | None = None) -> None:
-        if self._observed("gryt_step_start", extra):
+        if self._observed("gryt_step_start", extra, context):
             self._emit("on_step_start", "gryt_step_start", {"step": step, "context": context}, extra=extra)
 
     def step_end(
         self, step: Any, result: dict[str, Any], context: RunContext, *, extra: Hook | None = None
     ) -> None:
-        if self._observed("gryt_step_end", extra):
+        if self._observed("gryt_step_end", extra, context):
             masked = self.masker.mask_obj(result)
             self._emit(
                 "on_step_end",
@@ -150,7 +180,7 @@ class EventDispatcher:
             )
 
     def destination_start(self, destination: Any, context: RunContext) -> None:
-        if self._observed("gryt_destination_start", None):
+        if self._observed("gryt_destination_start", None, context):
             self._emit(
                 "on_destination_start",
                 "gryt_destination_start",
@@ -158,7 +188,7 @@ class EventDispatcher:
             )
 
     def destination_end(self, destination: Any, result: dict[str, Any], context: RunContext) -> None:
-        if self._observed("gryt_destination_end", None):
+        if self._observed("gryt_destination_end", None, context):
             masked = self.masker.mask_obj(result)
             self._emit(
                 "on_destination_end",

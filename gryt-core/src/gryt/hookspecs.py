@@ -7,8 +7,8 @@ Wrappers (`hookwrapper=True`, `wrapper=True`) are refused: the plugin is marked 
 prefix is reserved: a function of that name that is not a hook below marks the plugin `error` too.
 
 Registration hooks run once per process, when the plugin manager loads (`gryt.plugins.kinds` names the
-base class each one's classes must subclass). Lifecycle hooks run during every pipeline run, after the
-pipeline's own `Hook` objects. They observe: each gets its own copy of a result, so changing it changes
+base class each one's classes must subclass). Lifecycle hooks run during every pipeline run (unless the
+plugin's `gryt_observe_run` declines it), after the pipeline's own `Hook` objects. They observe: each gets its own copy of a result, so changing it changes
 nothing. One that raises is reported (stderr and `gryt_error`) and never fails the run or stops the
 other plugins. Results, error messages and every other payload dict are masked copies. What is not
 masked, because a plugin may need the real values to run its own tools: `context.env`, the run's
@@ -91,6 +91,17 @@ def gryt_register_caches(register: Register) -> None:
     Runs once when plugins load. Call only `register`: no I/O (a store connects when gryt builds it
     for a run, from the project config's `cache` and `cache_options`). The project config names one
     store; gryt computes keys, restores and stores outputs, and passes the store only masked entries.
+    """
+
+
+@hookspec
+def gryt_observe_run(context: RunContext) -> bool | None:
+    """Whether this plugin's lifecycle hooks (all those below) take part in the run that starts.
+
+    Asked once per run, before its first lifecycle hook. Return False to skip them for the whole run,
+    e.g. a CI integration outside its CI service, so that the run does not call them for every step;
+    True or None (or not implementing this hook): they are called. One that raises is reported like
+    any lifecycle hook, and the plugin's hooks are called.
     """
 
 

@@ -30,36 +30,38 @@ def gryt_register_destinations(register: Register) -> None:
 
 
 @hookimpl
+def gryt_observe_run() -> bool:
+    """The lifecycle hooks below take part only in runs inside GitHub Actions."""
+    return in_actions()
+
+
+@hookimpl
 def gryt_step_start(step: Step, context: RunContext) -> None:
     """Open the step's log group."""
-    if in_actions():
-        from gryt_github import actions
+    from gryt_github import actions
 
-        actions.step_start(step, context)
+    actions.step_start(step, context)
 
 
 @hookimpl
 def gryt_step_end(step: Step, result: Mapping[str, Any], context: RunContext) -> None:
     """Close the step's log group; a failed step becomes an error annotation."""
-    if in_actions():
-        from gryt_github import actions
+    from gryt_github import actions
 
-        actions.step_end(step, result, context)
+    actions.step_end(step, result, context)
 
 
 @hookimpl
 def gryt_destination_end(destination: Destination, result: Mapping[str, Any], context: RunContext) -> None:
     """A failed destination becomes an error annotation."""
-    if in_actions():
-        from gryt_github import actions
+    from gryt_github import actions
 
-        actions.destination_end(destination, result, context)
+    actions.destination_end(destination, result, context)
 
 
 @hookimpl
 def gryt_pipeline_end(pipeline: Pipeline, result: Mapping[str, Any], context: RunContext) -> None:
     """Write the job summary and the `run-id` and `status` outputs."""
-    if in_actions():
-        from gryt_github import actions
+    from gryt_github import actions
 
-        actions.pipeline_end(pipeline, result, context)
+    actions.pipeline_end(pipeline, result, context)

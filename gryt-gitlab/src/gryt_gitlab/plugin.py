@@ -15,24 +15,27 @@ def _in_gitlab() -> bool:
 
 
 @hookimpl
-def gryt_step_start(step: Any, context: Any) -> None:
-    if _in_gitlab():
-        from gryt_gitlab.joblog import JOB_LOG
+def gryt_observe_run() -> bool:
+    """The lifecycle hooks below take part only in runs inside GitLab CI."""
+    return _in_gitlab()
 
-        JOB_LOG.step_start(step, context)
+
+@hookimpl
+def gryt_step_start(step: Any, context: Any) -> None:
+    from gryt_gitlab.joblog import JOB_LOG
+
+    JOB_LOG.step_start(step, context)
 
 
 @hookimpl
 def gryt_step_end(step: Any, result: Mapping[str, Any], context: Any) -> None:
-    if _in_gitlab():
-        from gryt_gitlab.joblog import JOB_LOG
+    from gryt_gitlab.joblog import JOB_LOG
 
-        JOB_LOG.step_end(step, result, context)
+    JOB_LOG.step_end(step, result, context)
 
 
 @hookimpl
 def gryt_pipeline_end(result: Mapping[str, Any], context: Any) -> None:
-    if _in_gitlab():
-        from gryt_gitlab.joblog import JOB_LOG
+    from gryt_gitlab.joblog import JOB_LOG
 
-        JOB_LOG.pipeline_end(result, context)
+    JOB_LOG.pipeline_end(result, context)
