@@ -128,18 +128,19 @@ def check_part(part: Expr, text: str, contexts: Contexts) -> None:
 
 def has_template(value: Any) -> bool:
     """True when a string somewhere in `value` holds `${{` (or its escape)."""
-    return any(OPEN in text for text in _strings(value))
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _strings(item)
+    todo = [value]  # a loop, not recursion: this runs on every step's config at the start of every run
+    while todo:
+        item = todo.pop()
+        if isinstance(item, str):
+            if OPEN in item:
+                return True
+        elif isinstance(item, dict):
+            todo.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            todo.extend(item)
+        elif isinstance(item, Mapping):
+            todo.extend(item.values())
+    return False
 
 
 @dataclass
