@@ -361,7 +361,7 @@ class Recorder:
                     "duration": result.get("duration"),
                     "start_timestamp": start_timestamp or end,
                     "end_timestamp": end,
-                    "output_json": to_json(result),
+                    "output_json": dict(result),
                     "log_path": log_path,
                 },
             )
