@@ -30,6 +30,19 @@ def test_plugin_is_valid() -> None:
     assert_valid_plugin(plugin)
 
 
+def test_registering_the_step_types_loads_nothing_heavy() -> None:
+    """Every `gryt run` registers the plugin's step types: OpenSSL (hashlib), `random` (tempfile) and the
+    XML parser are loaded only by the steps that use them."""
+    probe = (
+        "import sys; from gryt_python.plugin import gryt_register_steps; gryt_register_steps(lambda cls: None);"
+        " print(sorted(m for m in ('hashlib', 'tempfile', 'random', 'xml.etree') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]"
+
+
 @pytest.mark.parametrize("version", VERSIONS)
 def test_finds_each_installed_python(version: str) -> None:
     found = interpreter(version)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,6 +50,8 @@ def private_arguments(args: Sequence[str]) -> Iterator[list[str]]:
     if not private:
         yield public
         return
+    import tempfile  # loads `random`: only for an install that needs a credentials file
+
     handle, name = tempfile.mkstemp(prefix="gryt-install-", suffix=".txt")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -63,6 +62,8 @@ class EnvSpec:
     file_digests: tuple[str, ...] = field(default=(), compare=False)
 
     def key(self) -> str:
+        import hashlib  # loads OpenSSL (~3 ms): only when a step looks up its environment
+
         identity = {
             "python": os.path.realpath(self.python),
             "version": self.version,
@@ -80,6 +81,8 @@ class EnvSpec:
 
 def file_digests(paths: Sequence[str], cwd: Path, where: str) -> tuple[str, ...]:
     """sha256 of each file (relative paths in `cwd`); BuildError naming a missing one."""
+    import hashlib  # as in `EnvSpec.key`
+
     digests = []
     for name in paths:
         path = cwd / name

@@ -3,10 +3,13 @@ convention (`gryt.testcounts`): counts, failing test ids as pytest names them, a
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gryt.testcounts import CaseOutcome, Tally
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 MAX_CASES = 5000
 """Cases kept in a step result (and so in the database); the counts always cover every test."""
@@ -38,9 +41,11 @@ def _message(element: ET.Element) -> str:
 
 def read_report(path: Path) -> Tally:
     """The counts, failing ids and cases of a pytest JUnit report."""
+    from xml.etree import ElementTree  # pyexpat: only for a run that reads a report
+
     try:
-        root = ET.parse(path).getroot()
-    except (OSError, ET.ParseError) as exc:
+        root = ElementTree.parse(path).getroot()
+    except (OSError, ElementTree.ParseError) as exc:
         raise ReportError(f"cannot read the JUnit report {path.name}: {exc}") from None
     tally: Tally = {"passed": 0, "failed": 0, "errors": 0, "skipped": 0, "failing": [], "cases": []}
     failing: list[str] = []

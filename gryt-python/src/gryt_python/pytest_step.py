@@ -4,7 +4,6 @@ the test counts, failing ids and cases in its result (`tests`, see `gryt.testcou
 from __future__ import annotations
 
 import shlex
-import tempfile
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -53,6 +52,8 @@ class PytestStep(PythonStep):
 
             self.context = RunContext()
         log_dir = self.context.log_dir
+        import tempfile  # loads `random`: only when a pytest step runs
+
         with tempfile.TemporaryDirectory(prefix="gryt-pytest-") as scratch:
             folder = Path(log_dir) if log_dir is not None else Path(scratch)
             self.report_path = folder / f"{log_name(self.context.runner_id, self.id)}.junit.xml"
