@@ -1,5 +1,8 @@
-"""Where a step's time goes: N x `true` through each layer of gryt in turn, against `subprocess.run` and the
-floor of any runner that captures output (`posix_spawnp` with two pipes, poll until both close, `waitpid`).
+"""Where a step's time goes: N x `true` through each layer of gryt in turn, against `subprocess.run`, the
+floor of any runner that captures output (`posix_spawnp` with two pipes, poll until both close, `waitpid`),
+and a lean loop doing what gryt records per step in the least Python (the floor plus a marker token in the
+command's environment, a pidfd, a result dict, and its JSON row inserted into SQLite by a background thread
+in batches, as gryt's history writer does).
 
 Prints wall time and the main thread's CPU time per step, median and minimum of the interleaved repetitions
 (the minimum is what the load of a shared machine disturbs least). An analysis aid for
@@ -8,9 +11,12 @@ docs/performance.md, not a target: it is not part of `make bench`.
 
 from __future__ import annotations
 
+import json
 import os
+import queue
 import select
 import signal
+import sqlite3
 import statistics
 import subprocess
 import tempfile
@@ -26,12 +32,38 @@ from gryt.context import RunContext
 from gryt.process import run_command
 
 
-def floor(n: int) -> None:
-    """What any runner that keeps stdout and stderr apart must do per command, in the least Python."""
+class RowWriter:
+    """A background thread inserting the rows it is given into SQLite, in one transaction per 50 ms."""
+
+    def __init__(self, path: Path) -> None:
+        self.rows: queue.SimpleQueue[tuple[object, ...]] = queue.SimpleQueue()
+        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS steps (id, status, returncode, duration, output_json)")
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            batch = [self.rows.get()]
+            time.sleep(0.05)
+            while not self.rows.empty():
+                batch.append(self.rows.get())
+            with self.db:
+                self.db.executemany("INSERT INTO steps VALUES (?, ?, ?, ?, ?)", batch)
+
+
+def floor(n: int, writer: RowWriter | None = None) -> None:
+    """What any runner that keeps stdout and stderr apart must do per command, in the least Python; with
+    `writer`, also what gryt records per step (see the module docstring)."""
     stdin = os.open(os.devnull, os.O_RDONLY)
-    env = getattr(os.environ, "_data", os.environ)
+    inherited = getattr(os.environ, "_data", os.environ)
     try:
-        for _ in range(n):
+        for i in range(n):
+            started = time.monotonic()
+            env = inherited
+            if writer is not None:
+                env = dict(inherited)
+                env[b"GRYT_STEP_TOKEN"] = os.urandom(8).hex().encode()
             out_r, out_w = os.pipe()
             err_r, err_w = os.pipe()
             pid = os.posix_spawnp(
@@ -51,15 +83,40 @@ def floor(n: int) -> None:
             poller = select.poll()
             poller.register(out_r, select.POLLIN)
             poller.register(err_r, select.POLLIN)
+            pidfd = os.pidfd_open(pid) if writer is not None else None
+            if pidfd is not None:
+                poller.register(pidfd, select.POLLIN)
+            output: dict[int, list[bytes]] = {out_r: [], err_r: []}
             open_pipes = 2
             while open_pipes:
                 for fd, _ in poller.poll():
-                    if not os.read(fd, 65536):
+                    if fd == pidfd:
+                        poller.unregister(fd)
+                        continue
+                    data = os.read(fd, 65536)
+                    if data:
+                        output[fd].append(data)
+                    else:
                         poller.unregister(fd)
                         open_pipes -= 1
-            os.waitpid(pid, 0)
+            _, status = os.waitpid(pid, 0)
             os.close(out_r)
             os.close(err_r)
+            if pidfd is not None:
+                os.close(pidfd)
+            if writer is not None:
+                code = os.waitstatus_to_exitcode(status)
+                result = {
+                    "status": "success" if code == 0 else "error",
+                    "returncode": code,
+                    "stdout": b"".join(output[out_r]).decode(),
+                    "stderr": b"".join(output[err_r]).decode(),
+                    "duration": round(time.monotonic() - started, 6),
+                    "attempts": 1,
+                    "timed_out": False,
+                }
+                row = (f"s{i}", result["status"], code, result["duration"], json.dumps(result))
+                writer.rows.put(row)
     finally:
         os.close(stdin)
 
@@ -72,6 +129,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "gryt.db"
         SqliteData(str(db)).close()
+        writer = RowWriter(Path(tmp) / "lean.db")
 
         def steps() -> list[CommandStep]:
             return [CommandStep(f"s{i}", {"cmd": ["true"]}) for i in range(n)]
@@ -90,6 +148,7 @@ def main() -> None:
         variants: dict[str, Callable[[], object]] = {
             "subprocess.run (baseline)": lambda: [subprocess.run(["true"], check=True) for _ in range(n)],
             "floor: spawn, 2 pipes, poll, wait": lambda: floor(n),
+            "lean: floor + token, pidfd, row": lambda: floor(n, writer),
             "gryt run_command": lambda: [run_command(["true"], cancel=cancel) for _ in range(n)],
             "gryt CommandStep built and run": step_runs,
             "gryt pipeline, no database": lambda: Pipeline([Runner(steps())]).execute(),
