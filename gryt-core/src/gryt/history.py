@@ -361,7 +361,7 @@ class Recorder:
                     "duration": result.get("duration"),
                     "start_timestamp": start_timestamp or end,
                     "end_timestamp": end,
-                    "output_json": dict(result),
+                    "output_json": dict(result),  # JSON-encoded by the backend, in the background writer
                     "log_path": log_path,
                 },
             )

@@ -8,13 +8,14 @@ prefix is reserved: a function of that name that is not a hook below marks the p
 
 Registration hooks run once per process, when the plugin manager loads (`gryt.plugins.kinds` names the
 base class each one's classes must subclass). Lifecycle hooks run during every pipeline run (unless the
-plugin's `gryt_observe_run` declines it), after the pipeline's own `Hook` objects. They observe: each gets its own copy of a result, so changing it changes
-nothing. One that raises is reported (stderr and `gryt_error`) and never fails the run or stops the
-other plugins. Results, error messages and every other payload dict are masked copies. What is not
-masked, because a plugin may need the real values to run its own tools: `context.env`, the run's
-environment as exported by auth steps and the runtime (secrets included), and the live `step`,
-`pipeline` and `destination` objects (a step's `config` holds its `env` as written). A plugin that sends
-any of those anywhere masks it first with `context.masker.mask(text)`.
+plugin's `gryt_observe_run` declines it), after the pipeline's own `Hook` objects. They observe: each
+gets its own copy of a result, so changing it changes nothing. One that raises is reported (stderr and
+`gryt_error`) and never fails the run or stops the other plugins. Results, error messages and every
+other payload dict are masked copies. What is not masked, because a plugin may need the real values to
+run its own tools: `context.env`, the run's environment as exported by auth steps and the runtime
+(secrets included), and the live `step`, `pipeline` and `destination` objects (a step's `config` holds
+its `env` as written). A plugin that sends any of those anywhere masks it first with
+`context.masker.mask(text)`.
 """
 
 from __future__ import annotations
