@@ -7,6 +7,7 @@ in the same process, alternating the two so drift hits both alike.
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import statistics
 import subprocess
@@ -20,14 +21,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
 
 
-def first_party_sources(root: str | Path = ROOT) -> list[str]:
-    """The source folders of every first-party distribution (`gryt-*/src`) of the tree at `root` (this one,
-    which the editable .venv imports, unless told).
+def compile_first_party(root: str | Path = ROOT) -> list[str]:
+    """Byte-compile the source folder of every first-party distribution (`gryt-*/src`) of the tree at `root`
+    (this one, which the editable .venv imports, unless told) and return the folders.
 
-    Benchmarks byte-compile them before timing, as an installer does: with PYTHONDONTWRITEBYTECODE set, an
+    Benchmarks compile them before timing, as an installer does: with PYTHONDONTWRITEBYTECODE set, an
     editable gryt would otherwise be compiled from source on every run, which no installed gryt does.
     """
-    return sorted(str(path) for path in Path(root).glob("gryt-*/src"))
+    sources = sorted(str(path) for path in Path(root).glob("gryt-*/src"))
+    for source in sources:
+        compileall.compile_dir(source, quiet=1)
+    return sources
 
 
 def tools_venv(name: str, *tools: str) -> Path:

@@ -14,7 +14,6 @@ before variant about 6 % more instructions for a one-step run than the console s
 
 from __future__ import annotations
 
-import compileall
 import os
 import resource
 import statistics
@@ -27,8 +26,8 @@ from pathlib import Path
 
 from _harness import (
     VENV_BIN,
+    compile_first_party,
     finish,
-    first_party_sources,
     header,
     interleave,
     parse_args,
@@ -87,11 +86,8 @@ def main() -> None:
     args = parse_args(__doc__ or "")
     n = 20 if args.smoke else 200
     bin_dir = peers_bin()
-    for source in first_party_sources():
-        compileall.compile_dir(source, quiet=1)
-    before_sources = first_party_sources(before) if before is not None else []
-    for source in before_sources:
-        compileall.compile_dir(source, quiet=1)
+    compile_first_party()
+    before_sources = compile_first_party(before) if before is not None else []
     cpu: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)

@@ -17,11 +17,6 @@ if TYPE_CHECKING:
     from gryt.step import Step
 
 
-def in_actions() -> bool:
-    """Whether gryt runs inside a GitHub Actions job."""
-    return os.environ.get("GITHUB_ACTIONS") == "true"
-
-
 @hookimpl
 def gryt_register_destinations(register: Register) -> None:
     from gryt_github.release import GithubReleaseDestination
@@ -31,8 +26,8 @@ def gryt_register_destinations(register: Register) -> None:
 
 @hookimpl
 def gryt_observe_run() -> bool:
-    """The lifecycle hooks below take part only in runs inside GitHub Actions."""
-    return in_actions()
+    """The lifecycle hooks below take part only in runs inside a GitHub Actions job."""
+    return os.environ.get("GITHUB_ACTIONS") == "true"
 
 
 @hookimpl

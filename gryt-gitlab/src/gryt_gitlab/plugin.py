@@ -10,14 +10,10 @@ from typing import Any
 from gryt import hookimpl
 
 
-def _in_gitlab() -> bool:
-    return os.environ.get("GITLAB_CI") == "true"
-
-
 @hookimpl
 def gryt_observe_run() -> bool:
     """The lifecycle hooks below take part only in runs inside GitLab CI."""
-    return _in_gitlab()
+    return os.environ.get("GITLAB_CI") == "true"
 
 
 @hookimpl
